@@ -1,0 +1,26 @@
+// localist train: train a model (or --resume one) into a run directory.
+#include "commands.h"
+#include "localist/train/trainer.h"
+
+namespace localist::app {
+
+void add_train(CLI::App& app) {
+  auto* cmd = app.add_subcommand("train", "train a causal transformer LM");
+  auto req = std::make_shared<TrainRequest>();
+  req->run_dir = "runs/default";
+  cmd->add_option("--out", req->run_dir, "run directory (checkpoint/, metrics.jsonl, tokens/)")
+      ->capture_default_str();
+  cmd->add_flag("--resume", req->resume,
+                "continue the run in --out from its checkpoint (its configs are kept)");
+  cmd->add_option("--stop-at", req->stop_at, "stop after this step with a checkpoint (0 = run to the end)");
+  add_model_options(*cmd, req->model);
+  add_data_options(*cmd, req->data);
+  add_train_options(*cmd, req->train);
+  cmd->callback([req, cmd] {
+    // On resume only --max-steps may change the stored run; it extends or shortens it.
+    if (req->resume && cmd->count("--max-steps")) req->max_steps_override = req->train.max_steps;
+    train(*req);
+  });
+}
+
+}  // namespace localist::app

@@ -1,0 +1,20 @@
+#pragma once
+// Each subcommand registers itself on the top-level app and runs when selected.
+// A command throws localist::UserError for user mistakes; main() prints it as one line.
+#include <CLI/CLI.hpp>
+
+#include "localist/core/config.h"
+
+namespace localist::app {
+
+void add_train(CLI::App& app);
+void add_eval(CLI::App& app);
+void add_generate(CLI::App& app);
+void add_demo(CLI::App& app);
+
+// Shared option groups (options.cpp).
+void add_model_options(CLI::App& cmd, ModelConfig& m);
+void add_data_options(CLI::App& cmd, DataConfig& d);
+void add_train_options(CLI::App& cmd, TrainConfig& t);
+
+}  // namespace localist::app

@@ -1,0 +1,27 @@
+// The `localist` command. Each subcommand lives in its own file (cmd_*.cpp); user mistakes
+// are caught here, once, and printed as one line with a non-zero exit.
+#include <iostream>
+
+#include "commands.h"
+#include "localist/core/errors.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"localist: localist language models (train, evaluate, sample)"};
+  app.require_subcommand(1);
+  localist::app::add_train(app);
+  localist::app::add_eval(app);
+  localist::app::add_generate(app);
+  localist::app::add_demo(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const localist::UserError& e) {
+    std::cerr << "localist: error: " << e.what() << "\n";
+    return 2;
+  } catch (const c10::Error& e) {
+    std::cerr << "localist: error: " << e.what_without_backtrace() << "\n";
+    return 3;
+  }
+  return 0;
+}

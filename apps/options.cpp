@@ -1,0 +1,70 @@
+// The command-line names of the config fields, shared by train, eval and demo.
+#include "commands.h"
+
+namespace localist::app {
+
+void add_model_options(CLI::App& cmd, ModelConfig& m) {
+  auto* g = cmd.add_option_group("model");
+  g->add_option("--n-layer", m.n_layer, "transformer layers")->capture_default_str();
+  g->add_option("--n-head", m.n_head, "attention heads per layer")->capture_default_str();
+  g->add_option("--n-embd", m.n_embd, "model width d_model")->capture_default_str();
+  g->add_option("--block-size", m.block_size, "context length T")->capture_default_str();
+  g->add_option("--dropout", m.dropout, "dropout probability")->capture_default_str();
+  g->add_option("--tie-weights", m.tie_weights, "share lm_head with the token embedding")
+      ->capture_default_str();
+  g->add_option("--attn-temperature", m.attn_temperature, "attention temperature tau")
+      ->capture_default_str();
+}
+
+void add_data_options(CLI::App& cmd, DataConfig& d) {
+  auto* g = cmd.add_option_group("data");
+  g->add_option("--data", d.source,
+                "'synthetic' (embedded default), a text file, or a directory with "
+                "train/valid/test (WikiText layout)")
+      ->capture_default_str();
+  g->add_option("--train-file", d.train_file, "override the train split file");
+  g->add_option("--valid-file", d.valid_file, "override the validation split file");
+  g->add_option("--test-file", d.test_file, "override the test split file");
+  g->add_option("--tokenizer", d.tokenizer, "char | word | bpe | unigram")->capture_default_str();
+  g->add_option("--tokenizer-vocab", d.tokenizer_vocab,
+                "vocabulary size for bpe/unigram; cap for word (0 = no cap)")
+      ->capture_default_str();
+  g->add_option("--valid-fraction", d.valid_fraction, "held-out tail of a single text file")
+      ->capture_default_str();
+  g->add_option("--synth-blocks", d.synth_blocks, "synthetic corpus: number of true blocks")
+      ->capture_default_str();
+  g->add_option("--synth-tokens", d.synth_tokens, "synthetic corpus: train tokens")
+      ->capture_default_str();
+  g->add_option("--synth-seed", d.synth_seed, "synthetic corpus: seed")->capture_default_str();
+}
+
+void add_train_options(CLI::App& cmd, TrainConfig& t) {
+  auto* g = cmd.add_option_group("training");
+  g->add_option("--batch-size", t.batch_size, "sequences per micro-batch")->capture_default_str();
+  g->add_option("--grad-accum", t.grad_accum, "micro-batches per optimizer step")
+      ->capture_default_str();
+  g->add_option("--max-steps", t.max_steps, "optimizer steps")->capture_default_str();
+  g->add_option("--warmup", t.warmup_steps, "linear warmup steps")->capture_default_str();
+  g->add_option("--lr", t.lr, "peak learning rate")->capture_default_str();
+  g->add_option("--min-lr", t.min_lr, "learning rate at the end of the cosine")
+      ->capture_default_str();
+  g->add_option("--weight-decay", t.weight_decay, "AdamW decoupled weight decay")
+      ->capture_default_str();
+  g->add_option("--beta1", t.beta1, "AdamW beta1")->capture_default_str();
+  g->add_option("--beta2", t.beta2, "AdamW beta2")->capture_default_str();
+  g->add_option("--grad-clip", t.grad_clip, "clip gradient norm (0 = off)")->capture_default_str();
+  g->add_option("--eval-interval", t.eval_interval, "steps between evaluations + checkpoints")
+      ->capture_default_str();
+  g->add_option("--eval-tokens", t.eval_tokens, "validation tokens per periodic eval (0 = all)")
+      ->capture_default_str();
+  g->add_option("--log-interval", t.log_interval, "steps between progress lines")
+      ->capture_default_str();
+  g->add_option("--ckpt-interval", t.ckpt_interval, "extra checkpoint every N steps (0 = at evals)")
+      ->capture_default_str();
+  g->add_option("--seed", t.seed, "random seed")->capture_default_str();
+  g->add_option("--device", t.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  g->add_option("--threads", t.threads, "CPU threads (0 = measured default)")->capture_default_str();
+  g->add_option("--peak-flops", t.peak_flops, "peak FLOP/s for MFU (0 = known GPUs)");
+}
+
+}  // namespace localist::app

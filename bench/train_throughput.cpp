@@ -1,0 +1,70 @@
+// Training throughput of the localist GPT on random tokens: forward, backward, gradient clip
+// and AdamW, timed after warm-up. Prints one JSON line; bench/train_throughput.sh runs it
+// beside the same model in Python PyTorch (bench/peer_gpt.py) and prints the ratio.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "localist/core/device.h"
+#include "localist/core/progress.h"
+#include "localist/model/gpt.h"
+#include "localist/train/adamw.h"
+
+using namespace localist;
+
+int main(int argc, char** argv) {
+  ModelConfig c;
+  c.vocab_size = 2048;
+  c.n_layer = 2;
+  c.n_head = 4;
+  c.n_embd = 128;
+  c.block_size = 128;
+  int64_t batch = 16, steps = 20, warmup = 3, threads = 0;
+  std::string device_spec = "cpu";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i];
+    int64_t v = std::atoll(argv[i + 1]);
+    if (k == "--vocab") c.vocab_size = v;
+    else if (k == "--n-layer") c.n_layer = v;
+    else if (k == "--n-head") c.n_head = v;
+    else if (k == "--n-embd") c.n_embd = v;
+    else if (k == "--block-size") c.block_size = v;
+    else if (k == "--batch") batch = v;
+    else if (k == "--steps") steps = v;
+    else if (k == "--threads") threads = v;
+    else if (k == "--device") device_spec = argv[i + 1];
+    else { std::fprintf(stderr, "unknown option %s\n", k.c_str()); return 2; }
+  }
+  set_threads(threads);
+  const auto device = resolve_device(device_spec);
+  torch::manual_seed(0);
+  Gpt model(c);
+  model->to(device);
+  model->train();
+  std::vector<std::pair<std::string, torch::Tensor>> named;
+  for (const auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
+  AdamW opt(named, {1e-3, 0.9, 0.99, 1e-8, 0.1});
+  auto params = model->parameters();
+  auto x = torch::randint(0, c.vocab_size, {batch, c.block_size}, torch::kLong).to(device);
+  auto y = torch::randint(0, c.vocab_size, {batch, c.block_size}, torch::kLong).to(device);
+  auto step = [&] {
+    opt.zero_grad();
+    auto loss = GptImpl::loss(model->forward(x).logits, y);
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(params, 1.0);
+    opt.step();
+    return loss;
+  };
+  for (int64_t i = 0; i < warmup; ++i) step().item<double>();
+  Stopwatch sw;
+  torch::Tensor last;
+  for (int64_t i = 0; i < steps; ++i) last = step();
+  last.item<double>();  // waits for the device
+  const double s = sw.seconds();
+  const double tok_s = steps * batch * c.block_size / s;
+  std::printf("{\"impl\": \"localist C++\", \"tokens_per_s\": %.1f, \"ms_per_step\": %.3f, "
+              "\"params\": %lld, \"device\": \"%s\", \"threads\": %d}\n",
+              tok_s, 1000 * s / steps, static_cast<long long>(model->num_params()),
+              describe_device(device).c_str(), torch::get_num_threads());
+  return 0;
+}

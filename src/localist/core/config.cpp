@@ -1,0 +1,105 @@
+#include "localist/core/config.h"
+
+#include <sstream>
+
+#include "localist/core/errors.h"
+
+namespace localist {
+namespace {
+
+template <typename T>
+void require(bool ok, const char* field, T value, const char* expected) {
+  if (ok) return;
+  std::ostringstream s;
+  s << "config: " << field << " = " << value << " is impossible; expected " << expected;
+  throw ConfigError(s.str());
+}
+
+}  // namespace
+
+void ModelConfig::validate() const {
+  require(vocab_size > 0, "vocab_size", vocab_size, "> 0");
+  require(n_layer > 0, "n_layer", n_layer, "> 0");
+  require(n_head > 0, "n_head", n_head, "> 0");
+  require(n_embd > 0, "n_embd", n_embd, "> 0");
+  require(n_embd % n_head == 0, "n_embd", n_embd, "a multiple of n_head");
+  require(block_size > 0, "block_size", block_size, "> 0");
+  require(dropout >= 0 && dropout < 1, "dropout", dropout, "in [0, 1)");
+  require(attn_temperature > 0, "attn_temperature", attn_temperature, "> 0");
+}
+
+void DataConfig::validate() const {
+  require(tokenizer == "char" || tokenizer == "word" || tokenizer == "bpe" ||
+              tokenizer == "unigram",
+          "tokenizer", tokenizer, "one of char, word, bpe, unigram");
+  require(tokenizer_vocab >= 0, "tokenizer_vocab", tokenizer_vocab, ">= 0");
+  require(valid_fraction > 0 && valid_fraction < 1, "valid_fraction", valid_fraction,
+          "in (0, 1)");
+  require(synth_blocks >= 1 && synth_blocks <= 26, "synth_blocks", synth_blocks, "in [1, 26]");
+  require(synth_tokens >= 1000, "synth_tokens", synth_tokens, ">= 1000");
+}
+
+void TrainConfig::validate() const {
+  require(batch_size > 0, "batch_size", batch_size, "> 0");
+  require(grad_accum > 0, "grad_accum", grad_accum, "> 0");
+  require(max_steps > 0, "max_steps", max_steps, "> 0");
+  require(warmup_steps >= 0, "warmup_steps", warmup_steps, ">= 0");
+  require(lr > 0, "lr", lr, "> 0");
+  require(min_lr >= 0 && min_lr <= lr, "min_lr", min_lr, "in [0, lr]");
+  require(weight_decay >= 0, "weight_decay", weight_decay, ">= 0");
+  require(beta1 >= 0 && beta1 < 1, "beta1", beta1, "in [0, 1)");
+  require(beta2 >= 0 && beta2 < 1, "beta2", beta2, "in [0, 1)");
+  require(grad_clip >= 0, "grad_clip", grad_clip, ">= 0");
+  require(eval_interval > 0, "eval_interval", eval_interval, "> 0");
+  require(eval_tokens >= 0, "eval_tokens", eval_tokens, ">= 0");
+  require(log_interval > 0, "log_interval", log_interval, "> 0");
+  require(ckpt_interval >= 0, "ckpt_interval", ckpt_interval, ">= 0");
+  require(threads >= 0, "threads", threads, ">= 0");
+  require(device == "auto" || device == "cpu" || device.rfind("cuda", 0) == 0, "device", device,
+          "auto, cpu, cuda or cuda:N");
+}
+
+#define LOCALIST_FIELD(name) j[#name] = c.name;
+#define LOCALIST_READ(name) \
+  if (j.contains(#name)) j.at(#name).get_to(c.name);
+
+void to_json(nlohmann::json& j, const ModelConfig& c) {
+  LOCALIST_FIELD(vocab_size) LOCALIST_FIELD(n_layer) LOCALIST_FIELD(n_head)
+  LOCALIST_FIELD(n_embd) LOCALIST_FIELD(block_size) LOCALIST_FIELD(dropout)
+  LOCALIST_FIELD(tie_weights) LOCALIST_FIELD(attn_temperature)
+}
+void from_json(const nlohmann::json& j, ModelConfig& c) {
+  LOCALIST_READ(vocab_size) LOCALIST_READ(n_layer) LOCALIST_READ(n_head)
+  LOCALIST_READ(n_embd) LOCALIST_READ(block_size) LOCALIST_READ(dropout)
+  LOCALIST_READ(tie_weights) LOCALIST_READ(attn_temperature)
+}
+void to_json(nlohmann::json& j, const DataConfig& c) {
+  LOCALIST_FIELD(source) LOCALIST_FIELD(train_file) LOCALIST_FIELD(valid_file)
+  LOCALIST_FIELD(test_file) LOCALIST_FIELD(tokenizer) LOCALIST_FIELD(tokenizer_vocab)
+  LOCALIST_FIELD(valid_fraction) LOCALIST_FIELD(synth_blocks) LOCALIST_FIELD(synth_tokens)
+  LOCALIST_FIELD(synth_seed)
+}
+void from_json(const nlohmann::json& j, DataConfig& c) {
+  LOCALIST_READ(source) LOCALIST_READ(train_file) LOCALIST_READ(valid_file)
+  LOCALIST_READ(test_file) LOCALIST_READ(tokenizer) LOCALIST_READ(tokenizer_vocab)
+  LOCALIST_READ(valid_fraction) LOCALIST_READ(synth_blocks) LOCALIST_READ(synth_tokens)
+  LOCALIST_READ(synth_seed)
+}
+void to_json(nlohmann::json& j, const TrainConfig& c) {
+  LOCALIST_FIELD(batch_size) LOCALIST_FIELD(grad_accum) LOCALIST_FIELD(max_steps)
+  LOCALIST_FIELD(warmup_steps) LOCALIST_FIELD(lr) LOCALIST_FIELD(min_lr)
+  LOCALIST_FIELD(weight_decay) LOCALIST_FIELD(beta1) LOCALIST_FIELD(beta2)
+  LOCALIST_FIELD(grad_clip) LOCALIST_FIELD(eval_interval) LOCALIST_FIELD(eval_tokens)
+  LOCALIST_FIELD(log_interval) LOCALIST_FIELD(ckpt_interval) LOCALIST_FIELD(seed)
+  LOCALIST_FIELD(device) LOCALIST_FIELD(threads) LOCALIST_FIELD(peak_flops)
+}
+void from_json(const nlohmann::json& j, TrainConfig& c) {
+  LOCALIST_READ(batch_size) LOCALIST_READ(grad_accum) LOCALIST_READ(max_steps)
+  LOCALIST_READ(warmup_steps) LOCALIST_READ(lr) LOCALIST_READ(min_lr)
+  LOCALIST_READ(weight_decay) LOCALIST_READ(beta1) LOCALIST_READ(beta2)
+  LOCALIST_READ(grad_clip) LOCALIST_READ(eval_interval) LOCALIST_READ(eval_tokens)
+  LOCALIST_READ(log_interval) LOCALIST_READ(ckpt_interval) LOCALIST_READ(seed)
+  LOCALIST_READ(device) LOCALIST_READ(threads) LOCALIST_READ(peak_flops)
+}
+
+}  // namespace localist

@@ -1,0 +1,75 @@
+#pragma once
+// The configuration structs with their defaults (nanoGPT style: one struct, defaults here,
+// overridden from the command line). Each validates itself and converts to/from JSON, which is
+// how it is stored in a checkpoint.
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace localist {
+
+struct ModelConfig {
+  int64_t vocab_size = 0;   // set from the tokenizer
+  int64_t n_layer = 2;
+  int64_t n_head = 4;
+  int64_t n_embd = 128;
+  int64_t block_size = 128;  // context length T
+  double dropout = 0.0;
+  bool tie_weights = true;   // lm_head shares the token embedding
+  double attn_temperature = 1.0;  // tau in s_tj = q.k / (tau sqrt(d_head))
+
+  void validate() const;  // throws ConfigError naming the field
+  int64_t head_dim() const { return n_embd / n_head; }
+};
+
+struct DataConfig {
+  std::string source = "synthetic";  // "synthetic", a text file, or a directory (train/valid/test)
+  std::string train_file;            // explicit overrides of the split files
+  std::string valid_file;
+  std::string test_file;
+  std::string tokenizer = "word";     // char | word | bpe | unigram
+  int64_t tokenizer_vocab = 2000;     // target size for bpe/unigram; cap for word (0 = no cap)
+  double valid_fraction = 0.1;        // for a single file: the tail held out
+  // Synthetic corpus (the embedded default).
+  int64_t synth_blocks = 4;
+  int64_t synth_tokens = 200000;
+  uint64_t synth_seed = 1234;
+
+  void validate() const;
+};
+
+struct TrainConfig {
+  int64_t batch_size = 16;
+  int64_t grad_accum = 1;
+  int64_t max_steps = 1000;
+  int64_t warmup_steps = 100;
+  double lr = 3e-3;
+  double min_lr = 3e-4;
+  double weight_decay = 0.1;
+  double beta1 = 0.9;
+  double beta2 = 0.99;
+  double grad_clip = 1.0;  // 0 disables
+  int64_t eval_interval = 200;
+  int64_t eval_tokens = 50000;  // cap on validation tokens per periodic eval (0 = full split)
+  int64_t log_interval = 10;
+  int64_t ckpt_interval = 0;    // 0: checkpoint at each eval and at the end
+  uint64_t seed = 1337;
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N
+  int64_t threads = 0;          // torch intra-op threads; 0 = measured default (see docs)
+  double peak_flops = 0;        // for MFU; 0 = from the device name (GPU only)
+
+  void validate() const;
+  int64_t tokens_per_step(const ModelConfig& m) const {
+    return batch_size * grad_accum * m.block_size;
+  }
+};
+
+void to_json(nlohmann::json& j, const ModelConfig& c);
+void from_json(const nlohmann::json& j, ModelConfig& c);
+void to_json(nlohmann::json& j, const DataConfig& c);
+void from_json(const nlohmann::json& j, DataConfig& c);
+void to_json(nlohmann::json& j, const TrainConfig& c);
+void from_json(const nlohmann::json& j, TrainConfig& c);
+
+}  // namespace localist

@@ -1,0 +1,42 @@
+#include "localist/core/progress.h"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include "localist/core/errors.h"
+
+namespace localist {
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  char buf[32];
+  const long s = std::lround(seconds);
+  if (s >= 3600)
+    std::snprintf(buf, sizeof buf, "%ldh%02ldm", s / 3600, (s % 3600) / 60);
+  else if (s >= 60)
+    std::snprintf(buf, sizeof buf, "%ldm%02lds", s / 60, s % 60);
+  else
+    std::snprintf(buf, sizeof buf, "%lds", s);
+  return buf;
+}
+
+std::string format_count(double n) {
+  std::string digits = std::to_string(std::llround(n));
+  std::string out;
+  const int start = digits[0] == '-' ? 1 : 0;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > static_cast<size_t>(start) && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+void MetricsLog::append(const nlohmann::json& record) const {
+  std::ofstream out(path_, std::ios::app);
+  if (!out) throw PathError("cannot append to metrics log '" + path_ + "'");
+  out << record.dump() << '\n';
+  out.flush();
+}
+
+}  // namespace localist

@@ -1,0 +1,36 @@
+#pragma once
+// The pieces of a training progress line and the JSON-lines metrics log.
+#include <chrono>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace localist {
+
+std::string format_duration(double seconds);  // "1h02m", "3m05s", "42s"
+std::string format_count(double n);           // "12,345"
+
+class Stopwatch {
+ public:
+  Stopwatch() : start_(std::chrono::steady_clock::now()) {}
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+  void reset() { start_ = std::chrono::steady_clock::now(); }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+// Appends one JSON object per line; each line is flushed so a crash loses at most one record.
+class MetricsLog {
+ public:
+  explicit MetricsLog(std::string path) : path_(std::move(path)) {}
+  void append(const nlohmann::json& record) const;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace localist

@@ -1,0 +1,127 @@
+#include "localist/data/synthetic.h"
+
+#include <cmath>
+#include <random>
+
+#include "localist/core/errors.h"
+#include "localist/data/portable_random.h"
+
+namespace localist::data {
+namespace {
+
+void require(bool ok, const char* field, int64_t value, const char* expected) {
+  if (!ok)
+    throw ConfigError(std::string("synthetic: ") + field + " = " + std::to_string(value) +
+                      " is impossible; expected " + expected);
+}
+
+// P(L >= p) and P(L = p) for L ~ uniform{min..max}, as counts out of (max - min + 1).
+int64_t lengths_at_least(const SyntheticSpec& s, int64_t p) {
+  return std::max<int64_t>(0, s.max_segment - std::max(p, s.min_segment) + 1);
+}
+
+}  // namespace
+
+void SyntheticSpec::validate() const {
+  require(n_blocks >= 1 && n_blocks <= 26, "n_blocks", n_blocks, "in [1, 26] (one letter each)");
+  require(vocab_per_block >= 1, "vocab_per_block", vocab_per_block, ">= 1");
+  require(min_segment >= 1, "min_segment", min_segment, ">= 1");
+  require(max_segment >= min_segment, "max_segment", max_segment, ">= min_segment");
+  require(n_tokens >= 1, "n_tokens", n_tokens, ">= 1");
+}
+
+std::string synthetic_word(int64_t block, int64_t index) {
+  return std::string(1, static_cast<char>('a' + block)) + std::to_string(index);
+}
+
+std::string synthetic_anchor(int64_t block, int64_t value) {
+  return std::string(1, static_cast<char>('A' + block)) + std::to_string(value);
+}
+
+int64_t synthetic_echo_index(const SyntheticSpec& spec, int64_t block, int64_t value, int64_t k) {
+  return (value * (2 * k + 1) + block) % spec.vocab_per_block;
+}
+
+SyntheticCorpus generate_synthetic(const SyntheticSpec& spec) {
+  spec.validate();
+  std::mt19937_64 rng(spec.seed);
+  const auto K = static_cast<uint64_t>(spec.n_blocks);
+  const auto V = static_cast<uint64_t>(spec.vocab_per_block);
+  const auto n_lengths = static_cast<uint64_t>(spec.max_segment - spec.min_segment + 1);
+
+  SyntheticCorpus c;
+  const auto reserve = static_cast<size_t>(spec.n_tokens + spec.max_segment + 1);
+  c.block.reserve(reserve), c.anchor.reserve(reserve), c.depends_on.reserve(reserve);
+  c.is_anchor.reserve(reserve), c.role.reserve(reserve);
+  c.text.reserve(reserve * 4);
+
+  const auto emit = [&](int64_t block, int64_t anchor, int64_t depends_on, SyntheticRole role) {
+    c.block.push_back(static_cast<int32_t>(block));
+    c.anchor.push_back(anchor);
+    c.depends_on.push_back(depends_on);
+    c.is_anchor.push_back(role == SyntheticRole::Anchor);
+    c.role.push_back(role);
+  };
+  while (c.size() < spec.n_tokens) {
+    const auto i = static_cast<int64_t>(uniform_below(rng, K));
+    const auto v = static_cast<int64_t>(uniform_below(rng, V));
+    const auto L = spec.min_segment + static_cast<int64_t>(uniform_below(rng, n_lengths));
+    const int64_t a = c.size();
+    c.text += synthetic_anchor(i, v);
+    emit(i, a, -1, SyntheticRole::Anchor);
+    for (int64_t p = 1; p < L; ++p) {
+      c.text += ' ';
+      if (p % 2 == 1) {
+        c.text += synthetic_word(i, static_cast<int64_t>(uniform_below(rng, V)));
+        emit(i, a, -1, SyntheticRole::Filler);
+      } else {
+        c.text += synthetic_word(i, synthetic_echo_index(spec, i, v, p / 2));
+        emit(i, a, a, SyntheticRole::Echo);
+      }
+    }
+    c.text += '\n';
+    emit(i, a, -1, SyntheticRole::End);
+  }
+  return c;
+}
+
+double synthetic_optimal_nll(const SyntheticSpec& spec) {
+  spec.validate();
+  const double K = static_cast<double>(spec.n_blocks), V = static_cast<double>(spec.vocab_per_block);
+  const double n_lengths = static_cast<double>(spec.max_segment - spec.min_segment + 1);
+  double mean_fillers = 0, mean_length = 0;
+  for (int64_t L = spec.min_segment; L <= spec.max_segment; ++L) {
+    mean_fillers += static_cast<double>(L / 2) / n_lengths;  // odd positions in 1..L-1
+    mean_length += static_cast<double>(L) / n_lengths;
+  }
+  const double segment_nll = std::log(K * V) + std::log(n_lengths) + mean_fillers * std::log(V);
+  return segment_nll / (mean_length + 1);
+}
+
+std::vector<double> synthetic_oracle_nll(const SyntheticCorpus& corpus, const SyntheticSpec& spec) {
+  spec.validate();
+  const double K = static_cast<double>(spec.n_blocks), V = static_cast<double>(spec.vocab_per_block);
+  std::vector<double> nll(corpus.role.size());
+  for (size_t t = 0; t < nll.size(); ++t) {
+    const int64_t p = static_cast<int64_t>(t) - corpus.anchor[t];  // position in the segment
+    const double at_least = static_cast<double>(lengths_at_least(spec, p));
+    const double more = static_cast<double>(lengths_at_least(spec, p + 1));
+    switch (corpus.role[t]) {
+      case SyntheticRole::Anchor:
+        nll[t] = std::log(K * V);
+        break;
+      case SyntheticRole::Filler:
+        nll[t] = std::log(at_least / more) + std::log(V);
+        break;
+      case SyntheticRole::Echo:
+        nll[t] = std::log(at_least / more);
+        break;
+      case SyntheticRole::End:
+        nll[t] = std::log(at_least);  // P(L = p | L >= p) = 1 / at_least
+        break;
+    }
+  }
+  return nll;
+}
+
+}  // namespace localist::data

@@ -1,0 +1,55 @@
+#include "localist/metrics/perplexity.h"
+
+#include <cmath>
+
+#include "localist/data/batcher.h"
+
+namespace localist {
+
+EvalResult evaluate(Gpt& model, const data::TokenFile& tokens, int64_t batch_size,
+                    const torch::Device& device, int64_t max_tokens, TokenScores* per_token) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model->is_training();
+  model->eval();
+  double nll_sum = 0;
+  int64_t correct = 0, count = 0;
+  if (per_token) {
+    per_token->nll.assign(tokens.size(), 0.0f);
+    per_token->correct.assign(tokens.size(), 0);
+  }
+  int64_t position = 1;  // windows are consecutive: the next target's position in `tokens`
+  for (const auto& b : data::sequential_batches(tokens, batch_size, model->cfg.block_size,
+                                                max_tokens)) {
+    auto x = b.x.to(device), y = b.y.to(device);
+    auto logits = model->forward(x).logits.to(torch::kFloat);  // (B, T, V)
+    auto flat = logits.reshape({-1, logits.size(-1)});
+    auto target = y.reshape({-1});
+    auto scored = target.ne(-1);
+    auto nll = torch::nn::functional::cross_entropy(
+        flat, target,
+        torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-1).reduction(torch::kNone));
+    auto hit = flat.argmax(-1).eq(target) & scored;
+    nll_sum += nll.sum().item<double>();
+    correct += hit.sum().item<int64_t>();
+    count += scored.sum().item<int64_t>();
+    if (per_token) {  // rows are in order; padded targets (-1) only at the very end
+      auto n = nll.masked_select(scored).cpu().contiguous();
+      auto h = hit.masked_select(scored).to(torch::kUInt8).cpu().contiguous();
+      const float* np = n.data_ptr<float>();
+      const uint8_t* hp = h.data_ptr<uint8_t>();
+      for (int64_t i = 0; i < n.numel(); ++i, ++position) {
+        per_token->nll[position] = np[i];
+        per_token->correct[position] = hp[i];
+      }
+    }
+  }
+  if (was_training) model->train();
+  EvalResult r;
+  r.tokens = count;
+  r.nll = count ? nll_sum / count : 0;
+  r.perplexity = std::exp(r.nll);
+  r.accuracy = count ? static_cast<double>(correct) / count : 0;
+  return r;
+}
+
+}  // namespace localist

@@ -1,0 +1,49 @@
+#include "localist/model/attention.h"
+
+#include <cmath>
+
+#include "localist/core/compat.h"
+
+namespace localist {
+
+CausalSelfAttentionImpl::CausalSelfAttentionImpl(const ModelConfig& cfg)
+    : n_head(cfg.n_head),
+      head_dim(cfg.head_dim()),
+      scale(1.0 / (cfg.attn_temperature * std::sqrt(static_cast<double>(cfg.head_dim())))),
+      dropout(cfg.dropout) {
+  c_attn = register_module("c_attn", torch::nn::Linear(cfg.n_embd, 3 * cfg.n_embd));
+  c_proj = register_module("c_proj", torch::nn::Linear(cfg.n_embd, cfg.n_embd));
+}
+
+AttentionOutput attend_causal(const torch::Tensor& q, const torch::Tensor& k,
+                              const torch::Tensor& v, double scale, double dropout) {
+  const int64_t T = q.size(2);
+  auto s = torch::matmul(q, k.transpose(-2, -1)) * scale;  // (B, H, T, T)
+  auto future = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(q.device()))
+                    .triu(1);
+  s = s.masked_fill(future, -std::numeric_limits<float>::infinity());
+  auto p = torch::softmax(s, -1);
+  // dropout acts on what is multiplied into v; the returned probabilities stay undropped
+  auto pv = dropout > 0.0 ? torch::dropout(p, dropout, /*train=*/true) : p;
+  return {torch::matmul(pv, v), p};
+}
+
+AttentionOutput CausalSelfAttentionImpl::forward(const torch::Tensor& x, bool need_probs) {
+  const int64_t B = x.size(0), T = x.size(1), C = x.size(2);
+  auto qkv = c_attn(x).view({B, T, 3, n_head, head_dim}).permute({2, 0, 3, 1, 4});
+  auto q = qkv[0], k = qkv[1], v = qkv[2];  // (B, H, T, Dh)
+  AttentionOutput out;
+  torch::Tensor y;
+  if (!need_probs && compat::has_sdpa() && (dropout == 0.0 || !is_training())) {
+    y = compat::causal_sdpa(q, k, v, scale);
+  } else {
+    auto a = attend_causal(q, k, v, scale, is_training() ? dropout : 0.0);
+    out.probs = a.probs;
+    y = a.y;
+  }
+  y = y.transpose(1, 2).contiguous().view({B, T, C});  // (B, T, C)
+  out.y = torch::dropout(c_proj(y), dropout, is_training());
+  return out;
+}
+
+}  // namespace localist

@@ -1,0 +1,35 @@
+#pragma once
+// Causal multi-head self-attention that can hand back its probabilities.
+// The localist features (entropy, fidelity, the dial) need a_t per layer/head, so the plain
+// path materialises them on request; without a request (and on LibTorch 2.x) the fused
+// scaled_dot_product_attention kernel is used and nothing T x T is kept.
+#include <torch/torch.h>
+
+#include "localist/core/config.h"
+
+namespace localist {
+
+struct AttentionOutput {
+  torch::Tensor y;      // (B, T, C)
+  torch::Tensor probs;  // (B, H, T, T) when requested, else undefined
+};
+
+struct CausalSelfAttentionImpl : torch::nn::Module {
+  explicit CausalSelfAttentionImpl(const ModelConfig& cfg);
+  // x: (B, T, C)
+  AttentionOutput forward(const torch::Tensor& x, bool need_probs = false);
+
+  torch::nn::Linear c_attn{nullptr};  // (C) -> (3C): q, k, v for all heads
+  torch::nn::Linear c_proj{nullptr};  // (C) -> (C)
+  int64_t n_head, head_dim;
+  double scale;  // 1 / (tau sqrt(d_head))
+  double dropout;
+};
+TORCH_MODULE(CausalSelfAttention);
+
+// The plain (materialising) attention on already-split heads; exposed for tests and for
+// callers that add a bias. q, k, v: (B, H, T, Dh); returns y (B, H, T, Dh) and probs (B, H, T, T).
+AttentionOutput attend_causal(const torch::Tensor& q, const torch::Tensor& k,
+                              const torch::Tensor& v, double scale, double dropout = 0.0);
+
+}  // namespace localist

@@ -1,0 +1,97 @@
+#include "localist/model/gpt.h"
+
+#include <cmath>
+
+#include "localist/core/errors.h"
+
+namespace localist {
+
+MlpImpl::MlpImpl(const ModelConfig& cfg) : dropout(cfg.dropout) {
+  c_fc = register_module("c_fc", torch::nn::Linear(cfg.n_embd, 4 * cfg.n_embd));
+  c_proj = register_module("c_proj", torch::nn::Linear(4 * cfg.n_embd, cfg.n_embd));
+}
+
+torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
+  // tanh-free GELU (erf form), as torch.nn.GELU() default
+  return torch::dropout(c_proj(torch::gelu(c_fc(x))), dropout, is_training());
+}
+
+LayerImpl::LayerImpl(const ModelConfig& cfg) {
+  ln_1 = register_module("ln_1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.n_embd})));
+  attn = register_module("attn", CausalSelfAttention(cfg));
+  ln_2 = register_module("ln_2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.n_embd})));
+  mlp = register_module("mlp", Mlp(cfg));
+}
+
+torch::Tensor LayerImpl::forward(const torch::Tensor& x, bool need_probs,
+                                 torch::Tensor* attn_probs) {
+  auto a = attn(ln_1(x), need_probs);
+  if (attn_probs) *attn_probs = a.probs;
+  auto h = x + a.y;
+  return h + mlp(ln_2(h));
+}
+
+GptImpl::GptImpl(const ModelConfig& c) : cfg(c) {
+  cfg.validate();
+  wte = register_module("wte", torch::nn::Embedding(cfg.vocab_size, cfg.n_embd));
+  wpe = register_module("wpe", torch::nn::Embedding(cfg.block_size, cfg.n_embd));
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int64_t l = 0; l < cfg.n_layer; ++l) layers->push_back(Layer(cfg));
+  ln_f = register_module("ln_f", torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.n_embd})));
+  if (!cfg.tie_weights)
+    lm_head = register_module(
+        "lm_head", torch::nn::Linear(torch::nn::LinearOptions(cfg.n_embd, cfg.vocab_size).bias(false)));
+
+  // GPT-2 initialisation: N(0, 0.02), residual projections scaled by 1/sqrt(2 n_layer).
+  torch::NoGradGuard no_grad;
+  const double resid_std = 0.02 / std::sqrt(2.0 * static_cast<double>(cfg.n_layer));
+  for (auto& p : named_parameters()) {
+    const auto& name = p.key();
+    auto& t = p.value();
+    if (name.find("ln_") != std::string::npos) continue;  // LayerNorm keeps ones/zeros
+    if (name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0) {
+      t.zero_();
+    } else if (name.find("c_proj.weight") != std::string::npos) {
+      t.normal_(0.0, resid_std);
+    } else {
+      t.normal_(0.0, 0.02);
+    }
+  }
+}
+
+GptOutput GptImpl::forward(const torch::Tensor& idx, bool need_attn) {
+  const int64_t T = idx.size(1);
+  if (T > cfg.block_size)
+    throw ConfigError("sequence length " + std::to_string(T) + " exceeds block_size " +
+                      std::to_string(cfg.block_size));
+  auto pos = torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(idx.device()));
+  auto x = torch::dropout(wte(idx) + wpe(pos), cfg.dropout, is_training());  // (B, T, C)
+  GptOutput out;
+  for (const auto& m : *layers) {
+    torch::Tensor probs;
+    x = m->as<Layer>()->forward(x, need_attn, need_attn ? &probs : nullptr);
+    if (need_attn) out.attn.push_back(probs);
+  }
+  x = ln_f(x);
+  out.logits = lm_head ? lm_head(x) : torch::nn::functional::linear(x, wte->weight);  // (B, T, V)
+  return out;
+}
+
+torch::Tensor GptImpl::loss(const torch::Tensor& logits, const torch::Tensor& targets) {
+  return torch::nn::functional::cross_entropy(
+      logits.reshape({-1, logits.size(-1)}).to(torch::kFloat), targets.reshape({-1}),
+      torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-1));
+}
+
+int64_t GptImpl::num_params() const {
+  int64_t n = 0;
+  for (const auto& p : parameters()) n += p.numel();
+  return n;
+}
+
+double GptImpl::flops_per_token() const {
+  const double N = static_cast<double>(num_params());
+  return 6.0 * N + 12.0 * cfg.n_layer * cfg.block_size * cfg.n_embd;
+}
+
+}  // namespace localist

@@ -1,0 +1,56 @@
+#pragma once
+// The GPT-style decoder: token + learned position embeddings, n_layer pre-LayerNorm blocks
+// (attention, then a GELU MLP, each added to the residual stream), a final LayerNorm and a
+// head tied to the token embedding (or not). Readable in one sitting, like nanoGPT's model.py.
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "localist/core/config.h"
+#include "localist/model/attention.h"
+
+namespace localist {
+
+struct MlpImpl : torch::nn::Module {
+  MlpImpl(const ModelConfig& cfg);
+  torch::Tensor forward(const torch::Tensor& x);  // x: (B, T, C) -> (B, T, C)
+  torch::nn::Linear c_fc{nullptr}, c_proj{nullptr};
+  double dropout;
+};
+TORCH_MODULE(Mlp);
+
+struct LayerImpl : torch::nn::Module {
+  LayerImpl(const ModelConfig& cfg);
+  // x: (B, T, C); attn_probs receives (B, H, T, T) when need_probs
+  torch::Tensor forward(const torch::Tensor& x, bool need_probs, torch::Tensor* attn_probs);
+  torch::nn::LayerNorm ln_1{nullptr}, ln_2{nullptr};
+  CausalSelfAttention attn{nullptr};
+  Mlp mlp{nullptr};
+};
+TORCH_MODULE(Layer);
+
+struct GptOutput {
+  torch::Tensor logits;             // (B, T, V)
+  std::vector<torch::Tensor> attn;  // per layer (B, H, T, T), only when requested
+};
+
+struct GptImpl : torch::nn::Module {
+  explicit GptImpl(const ModelConfig& cfg);
+  // idx: (B, T) int64 token ids, T <= block_size
+  GptOutput forward(const torch::Tensor& idx, bool need_attn = false);
+  // Mean next-token cross-entropy in nats; targets equal to -1 are ignored.
+  static torch::Tensor loss(const torch::Tensor& logits, const torch::Tensor& targets);
+
+  int64_t num_params() const;
+  // Training FLOPs per token (forward + backward): 6N + 12 L T C (PaLM appendix B).
+  double flops_per_token() const;
+
+  ModelConfig cfg;
+  torch::nn::Embedding wte{nullptr}, wpe{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+  torch::nn::LayerNorm ln_f{nullptr};
+  torch::nn::Linear lm_head{nullptr};  // null when tied to wte
+};
+TORCH_MODULE(Gpt);
+
+}  // namespace localist

@@ -1,0 +1,46 @@
+#pragma once
+// A checkpoint is a directory:
+//   model.safetensors      the weights, by parameter name (opens with Python's safetensors)
+//   optimizer.safetensors  AdamW moments by parameter name, and its step
+//   checkpoint.json        model/data/train config, tokenizer, step, RNG scheme, last metrics
+// It is written to DIR.tmp and renamed into place, so a crash mid-save never leaves a
+// half-written checkpoint: the previous one stays readable.
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "localist/core/config.h"
+#include "localist/data/tokenizer.h"
+#include "localist/model/gpt.h"
+#include "localist/train/adamw.h"
+
+namespace localist {
+
+struct CheckpointMeta {
+  ModelConfig model;
+  DataConfig data;
+  TrainConfig train;
+  nlohmann::json tokenizer;
+  int64_t step = 0;            // optimizer steps completed
+  nlohmann::json metrics;      // last evaluation, if any
+};
+
+void save_checkpoint(const std::string& dir, const CheckpointMeta& meta, Gpt& model,
+                     const AdamW* optimizer);
+
+// Accepts a checkpoint directory or a run directory holding "checkpoint/".
+std::string find_checkpoint_dir(const std::string& path);
+CheckpointMeta read_checkpoint_meta(const std::string& dir);
+void load_weights(const std::string& dir, Gpt& model);  // shapes must match exactly
+TensorMap load_optimizer_state(const std::string& dir);
+
+// Everything inference needs, ready on `device`, in eval mode.
+struct LoadedModel {
+  CheckpointMeta meta;
+  std::unique_ptr<data::Tokenizer> tokenizer;
+  Gpt model{nullptr};
+};
+LoadedModel load_model(const std::string& path, const torch::Device& device);
+
+}  // namespace localist

@@ -1,0 +1,205 @@
+#include "localist/train/trainer.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "localist/core/device.h"
+#include "localist/core/errors.h"
+#include "localist/core/progress.h"
+#include "localist/data/batcher.h"
+#include "localist/model/gpt.h"
+#include "localist/train/adamw.h"
+#include "localist/train/checkpoint.h"
+#include "localist/train/lr_schedule.h"
+#include "localist/train/run_data.h"
+
+namespace fs = std::filesystem;
+
+namespace localist {
+namespace {
+
+// Records after the checkpoint's step were made by an interrupted run and will be redone.
+void truncate_metrics_after(const std::string& path, int64_t step) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || j.value("step", int64_t{0}) <= step) kept += line + "\n";
+  }
+  in.close();
+  std::ofstream(path, std::ios::trunc) << kept;
+}
+
+nlohmann::json eval_record(int64_t step, const char* split, const EvalResult& r) {
+  return {{"type", "eval"},       {"step", step},     {"split", split},
+          {"loss", r.nll},        {"perplexity", r.perplexity},
+          {"accuracy", r.accuracy}, {"tokens", r.tokens}};
+}
+
+void check_finite(double loss, int64_t step, const char* what) {
+  if (!std::isfinite(loss))
+    throw ConfigError(std::string(what) + " became " + std::to_string(loss) + " at step " +
+                      std::to_string(step) +
+                      "; training diverged (lower --lr or raise --warmup); the last good "
+                      "checkpoint is untouched");
+}
+
+}  // namespace
+
+TrainSummary train(const TrainRequest& req) {
+  ModelConfig mcfg = req.model;
+  DataConfig dcfg = req.data;
+  TrainConfig tcfg = req.train;
+  int64_t start_step = 0;
+  std::string ckpt_dir = (fs::path(req.run_dir) / "checkpoint").string();
+  CheckpointMeta resumed;
+  if (req.resume) {
+    resumed = read_checkpoint_meta(find_checkpoint_dir(req.run_dir));
+    mcfg = resumed.model;
+    dcfg = resumed.data;
+    tcfg = resumed.train;
+    start_step = resumed.step;
+    if (req.max_steps_override > 0) tcfg.max_steps = req.max_steps_override;
+  }
+  dcfg.validate();
+  tcfg.validate();
+  set_threads(tcfg.threads);
+  const torch::Device device = resolve_device(tcfg.device);
+
+  std::error_code ec;
+  fs::create_directories(req.run_dir, ec);
+  if (ec) throw PathError("cannot create run directory '" + req.run_dir + "'");
+  auto rd = prepare_run_data(dcfg, (fs::path(req.run_dir) / "tokens").string(),
+                             req.resume ? &resumed.tokenizer : nullptr);
+  mcfg.vocab_size = rd.tokenizer->vocab_size();
+  mcfg.validate();
+  if (rd.train.size() < mcfg.block_size + 1)
+    throw DataError("train split has " + std::to_string(rd.train.size()) +
+                    " tokens, fewer than block_size + 1 = " + std::to_string(mcfg.block_size + 1) +
+                    "; use a smaller --block-size or more data");
+
+  torch::manual_seed(tcfg.seed);
+  Gpt model(mcfg);
+  model->to(device);
+  std::vector<std::pair<std::string, torch::Tensor>> named;
+  for (const auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
+  AdamW opt(named, {tcfg.lr, tcfg.beta1, tcfg.beta2, 1e-8, tcfg.weight_decay});
+  if (req.resume) {
+    const auto dir = find_checkpoint_dir(req.run_dir);
+    load_weights(dir, model);
+    opt.load_state(load_optimizer_state(dir));
+    truncate_metrics_after((fs::path(req.run_dir) / "metrics.jsonl").string(), start_step);
+  }
+  MetricsLog metrics((fs::path(req.run_dir) / "metrics.jsonl").string());
+
+  TrainSummary summary;
+  summary.params = model->num_params();
+  summary.device = describe_device(device);
+  const double peak = tcfg.peak_flops > 0 ? tcfg.peak_flops : peak_flops_for(device);
+  const int64_t tokens_per_step = tcfg.tokens_per_step(mcfg);
+  std::ostream* out = req.out;
+  if (out)
+    *out << "localist train: " << format_count(summary.params) << " parameters, "
+         << mcfg.n_layer << " layers, d=" << mcfg.n_embd << ", " << mcfg.n_head
+         << " heads, T=" << mcfg.block_size << ", vocab " << mcfg.vocab_size << " ("
+         << rd.tokenizer->kind() << ") on " << summary.device << "\n"
+         << "data: " << rd.description << " | train " << format_count(rd.train.size())
+         << " tokens, valid " << format_count(rd.valid.size()) << "\n"
+         << (start_step ? "resuming at step " + std::to_string(start_step) + "\n" : "");
+
+  CheckpointMeta meta{mcfg, dcfg, tcfg, rd.tokenizer->to_json(), start_step, resumed.metrics};
+  const int64_t end_step = req.stop_at > 0 ? std::min(req.stop_at, tcfg.max_steps) : tcfg.max_steps;
+  auto params = model->parameters();
+  std::vector<torch::Tensor> pending;  // per-step losses kept on device until a log line
+  Stopwatch total, interval;
+  int64_t interval_steps = 0;
+  model->train();
+
+  auto evaluate_and_save = [&](int64_t step) {
+    summary.valid = evaluate(model, rd.valid, tcfg.batch_size, device, tcfg.eval_tokens);
+    check_finite(summary.valid.nll, step, "validation loss");
+    metrics.append(eval_record(step, "valid", summary.valid));
+    meta.step = step;
+    meta.metrics = eval_record(step, "valid", summary.valid);
+    save_checkpoint(ckpt_dir, meta, model, &opt);
+    if (out) {
+      char buf[160];
+      std::snprintf(buf, sizeof buf, "eval  step %lld | valid loss %.4f | ppl %.3f | acc %.2f%% | saved %s\n",
+                    static_cast<long long>(step), summary.valid.nll, summary.valid.perplexity,
+                    100 * summary.valid.accuracy, ckpt_dir.c_str());
+      *out << buf << std::flush;
+    }
+  };
+
+  for (int64_t step = start_step; step < end_step; ++step) {
+    const double lr = lr_at(step, tcfg.lr, tcfg.min_lr, tcfg.warmup_steps, tcfg.max_steps);
+    opt.set_lr(lr);
+    opt.zero_grad();
+    torch::manual_seed(tcfg.seed * 1000003ULL + static_cast<uint64_t>(step));  // dropout
+    torch::Tensor step_loss = torch::zeros({}, torch::TensorOptions().device(device));
+    for (int64_t micro = 0; micro < tcfg.grad_accum; ++micro) {
+      auto b = data::random_batch(rd.train, tcfg.batch_size, mcfg.block_size, tcfg.seed, step, micro);
+      auto x = b.x.to(device, /*non_blocking=*/true), y = b.y.to(device, true);
+      auto loss = GptImpl::loss(model->forward(x).logits, y) / static_cast<double>(tcfg.grad_accum);
+      loss.backward();
+      step_loss += loss.detach();
+    }
+    if (tcfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, tcfg.grad_clip);
+    opt.step();
+    pending.push_back(step_loss);
+    ++interval_steps;
+
+    const int64_t done = step + 1;
+    const bool last = done == end_step;
+    if (done % tcfg.log_interval == 0 || last) {
+      const size_t first = summary.losses.size();
+      for (auto& l : pending) summary.losses.push_back(l.item<double>());  // one sync per log line
+      pending.clear();
+      const double loss = summary.losses.back();
+      check_finite(loss, done, "training loss");
+      const double dt = interval.seconds();
+      const double tok_s = interval_steps * tokens_per_step / dt;
+      const double mfu = peak > 0 ? tok_s * model->flops_per_token() / peak : 0;
+      const double eta = (tcfg.max_steps - done) * dt / interval_steps;
+      nlohmann::json rec = {{"type", "train"}, {"step", done}, {"loss", loss}, {"lr", lr},
+                            {"tokens_per_s", tok_s}, {"ms_per_step", 1000 * dt / interval_steps},
+                            {"elapsed_s", total.seconds()}};
+      if (peak > 0) rec["mfu"] = mfu;
+      // With log_interval 1 every step's loss is in the log; otherwise the interval's last.
+      for (size_t i = first; i + 1 < summary.losses.size(); ++i)
+        metrics.append({{"type", "train"}, {"step", done - static_cast<int64_t>(summary.losses.size() - 1 - i)},
+                        {"loss", summary.losses[i]}});
+      metrics.append(rec);
+      if (out) {
+        char buf[200];
+        int n = std::snprintf(buf, sizeof buf,
+                              "step %5lld/%lld | loss %.4f | lr %.2e | %7.1f ms/step | %s tok/s | ETA %s",
+                              static_cast<long long>(done), static_cast<long long>(tcfg.max_steps),
+                              loss, lr, 1000 * dt / interval_steps, format_count(tok_s).c_str(),
+                              format_duration(eta).c_str());
+        if (peak > 0) std::snprintf(buf + n, sizeof buf - n, " | mfu %.1f%%", 100 * mfu);
+        *out << buf << "\n" << std::flush;
+      }
+      interval.reset();
+      interval_steps = 0;
+    }
+    const bool ckpt_due = tcfg.ckpt_interval > 0 && done % tcfg.ckpt_interval == 0;
+    if (done % tcfg.eval_interval == 0 || last) {
+      evaluate_and_save(done);
+      interval.reset();  // evaluation time is not training time
+    } else if (ckpt_due) {
+      meta.step = done;
+      save_checkpoint(ckpt_dir, meta, model, &opt);
+    }
+  }
+  summary.steps = std::max(start_step, end_step);
+  summary.seconds = total.seconds();
+  const int64_t run_steps = end_step - start_step;
+  summary.tokens_per_second = run_steps > 0 ? run_steps * tokens_per_step / summary.seconds : 0;
+  return summary;
+}
+
+}  // namespace localist

@@ -1,0 +1,39 @@
+#pragma once
+// The training loop: AdamW, warmup + cosine learning rate, gradient clipping and accumulation,
+// periodic evaluation, a progress line (loss, tokens/s, ETA, MFU on GPU), a JSON-lines metrics
+// log, checkpoints and resume. Deterministic under a seed: batches and dropout come from
+// generators re-seeded from (seed, step, micro-step), so a resumed run repeats what an
+// uninterrupted one would have done.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "localist/core/config.h"
+#include "localist/metrics/perplexity.h"
+
+namespace localist {
+
+struct TrainRequest {
+  ModelConfig model;  // vocab_size is filled in from the tokenizer
+  DataConfig data;
+  TrainConfig train;
+  std::string run_dir;   // checkpoint/, metrics.jsonl, tokens/
+  bool resume = false;   // continue the run in run_dir (its configs win, except max_steps)
+  int64_t max_steps_override = 0;  // with resume: extend or shorten the run
+  int64_t stop_at = 0;   // stop (with a checkpoint) after this step, as if interrupted; 0 = no
+  std::ostream* out = &std::cout;  // progress lines; nullptr = quiet
+};
+
+struct TrainSummary {
+  int64_t steps = 0;            // optimizer steps completed in total
+  int64_t params = 0;
+  std::vector<double> losses;   // training loss of each step run in this call
+  EvalResult valid;             // the last evaluation
+  double seconds = 0;
+  double tokens_per_second = 0;
+  std::string device;
+};
+
+TrainSummary train(const TrainRequest& req);
+
+}  // namespace localist

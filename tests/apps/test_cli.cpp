@@ -1,0 +1,93 @@
+// The `localist` command end to end: bad input gives one clear line and a non-zero exit;
+// train -> eval --json -> generate works from the command line.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string output;  // stdout and stderr
+};
+
+Result run(const std::string& args) {
+  std::string cmd = std::string(LOCALIST_BINARY) + " " + args + " 2>&1";
+  Result r{0, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf;
+  while (fgets(buf.data(), buf.size(), p)) r.output += buf.data();
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string tmp(const std::string& name) {
+  auto d = fs::temp_directory_path() / ("localist_cli_" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  return (d / name).string();
+}
+
+const char* kTiny = "--n-layer 1 --n-head 2 --n-embd 16 --block-size 16 --batch-size 4 "
+                    "--eval-interval 5 --eval-tokens 100 --device cpu ";
+
+TEST(Cli, MissingDataPathIsAClearError) {
+  auto r = run(std::string("train ") + kTiny + "--max-steps 2 --data /no/such/corpus.txt --out " + tmp("bad"));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("/no/such/corpus.txt"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("localist: error:"), std::string::npos) << r.output;
+}
+
+TEST(Cli, EmptyCorpusIsAClearError) {
+  const auto f = tmp("empty.txt");
+  std::ofstream(f) << "  \n\n";
+  auto r = run(std::string("train ") + kTiny + "--max-steps 2 --data " + f + " --out " + tmp("empty_run"));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("empty"), std::string::npos) << r.output;
+}
+
+TEST(Cli, ImpossibleConfigIsAClearError) {
+  auto r = run("train --n-embd 30 --n-head 4 --max-steps 2 --synth-tokens 2000 --device cpu --out " + tmp("cfg"));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("n_embd = 30"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("terminate"), std::string::npos) << r.output;
+  auto r2 = run("train --lr -1 --device cpu --out " + tmp("cfg2"));
+  EXPECT_NE(r2.code, 0);
+  EXPECT_NE(r2.output.find("lr = -1"), std::string::npos) << r2.output;
+}
+
+TEST(Cli, EvalOfMissingCheckpointIsAClearError) {
+  auto r = run("eval /no/such/run");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("/no/such/run"), std::string::npos) << r.output;
+}
+
+TEST(Cli, TrainEvalJsonAndGenerateEndToEnd) {
+  const auto dir = tmp("e2e");
+  fs::remove_all(dir);
+  auto t = run(std::string("train ") + kTiny + "--max-steps 6 --synth-tokens 3000 --out " + dir);
+  ASSERT_EQ(t.code, 0) << t.output;
+  EXPECT_NE(t.output.find("tok/s"), std::string::npos) << t.output;
+  EXPECT_TRUE(fs::exists(dir + "/checkpoint/model.safetensors"));
+  EXPECT_TRUE(fs::exists(dir + "/metrics.jsonl"));
+
+  auto e = run("eval " + dir + " --json --device cpu");
+  ASSERT_EQ(e.code, 0) << e.output;
+  auto j = nlohmann::json::parse(e.output);
+  EXPECT_GT(j.at("perplexity").get<double>(), 1.0);
+  EXPECT_GE(j.at("accuracy").get<double>(), 0.0);
+  EXPECT_GT(j.at("tokens").get<int64_t>(), 0);
+
+  auto g = run("generate " + dir + " --prompt 'a0' -n 10 --device cpu");
+  ASSERT_EQ(g.code, 0) << g.output;
+  EXPECT_GT(g.output.size(), 4u);
+}
+
+}  // namespace
