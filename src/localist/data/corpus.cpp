@@ -1,7 +1,5 @@
 #include "localist/data/corpus.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -22,6 +20,7 @@ struct Part {
   std::string text;
   std::string origin;  // path (or "synthetic") named in error messages
   std::string note;    // for the description
+  bool carved = false; // cut from a larger text (so disjoint from the other piece)
 };
 
 std::string percent(double fraction) {
@@ -41,8 +40,8 @@ Part file_part(const std::string& path) {
 // Splits one text into head (train) and tail (valid).
 std::pair<Part, Part> carve(const Part& whole, double valid_fraction, const std::string& why) {
   const size_t cut = split_point(whole.text, valid_fraction);
-  Part head{whole.text.substr(0, cut), whole.origin, ""};
-  Part tail{whole.text.substr(cut), whole.origin, ""};
+  Part head{whole.text.substr(0, cut), whole.origin, "", true};
+  Part tail{whole.text.substr(cut), whole.origin, "", true};
   head.note = "first " + percent(1 - valid_fraction) + " of " + whole.origin + " (" +
               size_note(head.text) + ")";
   tail.note = "last " + percent(valid_fraction) + " of " + whole.origin + " (" +
@@ -65,7 +64,7 @@ bool same_file(const std::string& a, const std::string& b) {
 }
 
 Part synthetic_part(const DataConfig& cfg, const std::string& split) {
-  const SyntheticSpec spec = synthetic_spec(cfg, split);
+  const SyntheticSpec spec = synthetic_split_spec(cfg, split);
   Part p{generate_synthetic(spec).text, "synthetic", ""};
   p.note = "synthetic (" + std::to_string(spec.n_blocks) + " blocks x " +
            std::to_string(spec.vocab_per_block) + " words, seed " + std::to_string(spec.seed) +
@@ -88,7 +87,7 @@ std::string read_text_file(const std::string& path) {
   return buf.str();
 }
 
-SyntheticSpec synthetic_spec(const DataConfig& cfg, const std::string& split) {
+SyntheticSpec synthetic_split_spec(const DataConfig& cfg, const std::string& split) {
   SyntheticSpec spec;
   spec.n_blocks = cfg.synth_blocks;
   if (split == "train") {
@@ -183,10 +182,8 @@ Splits load_splits(const DataConfig& cfg) {
 
   Splits s;
   s.description = "train: " + train->note + "\nvalid: " + valid->note;
-  if (train->origin == valid->origin || same_file(train->origin, valid->origin)) {
-    if (valid->note.rfind("last ", 0) != 0)  // carved tails are disjoint from their head
-      s.description += " [warning: same file as train]";
-  }
+  if (!valid->carved && same_file(train->origin, valid->origin))
+    s.description += " [warning: same file as train]";
   s.description += "\ntest: " + test->note;
   s.train = std::move(train->text);
   s.valid = std::move(valid->text);

@@ -29,7 +29,7 @@ std::string read_text_file(const std::string& path);
 // The spec load_splits uses for split "train", "valid" or "test" of the synthetic source, so the
 // ground truth of any split can be regenerated (train gets synth_tokens tokens, valid and test
 // max(1000, synth_tokens / 10)).
-SyntheticSpec synthetic_spec(const localist::DataConfig& cfg, const std::string& split);
+SyntheticSpec synthetic_split_spec(const localist::DataConfig& cfg, const std::string& split);
 
 // Cuts `text` so that the tail holds about `tail_fraction` of its bytes: at the newline nearest
 // to the exact cut when one lies within 1% of the text (at least 64 bytes) of it, otherwise at the

@@ -1,25 +1,29 @@
 #include "localist/data/sentencepiece_tokenizer.h"
 
-#include <sentencepiece_processor.h>
-#include <sentencepiece_trainer.h>
+#include <stdlib.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 #include <unordered_set>
 
 #include "localist/core/errors.h"
 #include "localist/data/base64.h"
+#include "localist/data/sentencepiece_library.h"
 #include "localist/data/utf8.h"
 
 namespace localist::data {
 namespace {
 
 constexpr int kFormat = 1;
-// Sentences SentencePiece trains on at most; beyond that a deterministic stride sample is used
-// (SentencePiece's own sampling draws from an unseeded generator).
+// SentencePiece trains on at most this many sentences and bytes (its memory grows with both);
+// beyond that a deterministic stride sample of the lines is used. (SentencePiece's own sampling
+// draws from an unseeded generator, so runs would differ.)
 constexpr size_t kMaxTrainSentences = 1000000;
+constexpr size_t kMaxTrainBytes = size_t{128} << 20;
 // <unk> plus the 256 byte-fallback pieces.
 constexpr int64_t kMetaPieces = 257;
 const char kWordMark[] = "\xE2\x96\x81";  // U+2581, SentencePiece's word-boundary mark
@@ -38,25 +42,27 @@ std::vector<std::string_view> split_lines(std::string_view text) {
   }
 }
 
-// Feeds SentencePiece's trainer one line at a time without copying the corpus.
-class LineIterator : public sentencepiece::SentenceIterator {
+// The trainer reads its sentences from a file: a private directory, removed afterwards.
+class ScratchDir {
  public:
-  explicit LineIterator(std::vector<std::string_view> lines) : lines_(std::move(lines)) { load(); }
-  bool done() const override { return i_ >= lines_.size(); }
-  void Next() override {
-    ++i_;
-    load();
+  ScratchDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "localist_spm_XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr)
+      throw PathError("cannot create a temporary directory under '" +
+                      std::filesystem::temp_directory_path().string() + "' for SentencePiece");
+    path_ = pattern;
   }
-  const std::string& value() const override { return current_; }
-  sentencepiece::util::Status status() const override { return {}; }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
 
  private:
-  void load() {
-    if (!done()) current_.assign(lines_[i_].data(), lines_[i_].size());
-  }
-  std::vector<std::string_view> lines_;
-  size_t i_ = 0;
-  std::string current_;
+  std::string path_;
 };
 
 void require_utf8(const std::string& kind, const std::string& text, const char* what) {
@@ -66,49 +72,12 @@ void require_utf8(const std::string& kind, const std::string& text, const char* 
                     std::to_string(bad) + "; convert it to UTF-8 or use --tokenizer char");
 }
 
-}  // namespace
-
-SentencePieceTokenizer::SentencePieceTokenizer(std::string kind, std::string model_proto,
-                                               int64_t requested_vocab)
-    : kind_(std::move(kind)),
-      model_proto_(std::move(model_proto)),
-      requested_vocab_(requested_vocab),
-      sp_(std::make_unique<sentencepiece::SentencePieceProcessor>()) {
-  if (kind_ != "bpe" && kind_ != "unigram")
-    throw DataError("tokenizer json: kind = '" + kind_ + "' is not a SentencePiece kind");
-  const auto status = sp_->LoadFromSerializedProto(model_proto_);
-  if (!status.ok())
-    throw DataError("tokenizer " + kind_ + ": cannot load the SentencePiece model (" +
-                    status.ToString() + ")");
-  newline_id_ = sp_->PieceToId("<0x0A>");
-  if (newline_id_ < 0 || !sp_->IsByte(newline_id_))
-    throw DataError("tokenizer " + kind_ +
-                    ": SentencePiece model has no byte piece <0x0A> (trained without "
-                    "byte_fallback?)");
-}
-
-SentencePieceTokenizer::~SentencePieceTokenizer() = default;
-
-std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::train(const std::string& kind,
-                                                                      const std::string& text,
-                                                                      int64_t vocab) {
-  require_utf8(kind, text, "training text");
-  std::vector<std::string_view> lines;
-  for (std::string_view line : split_lines(text))
-    if (!line.empty()) lines.push_back(line);
-  if (lines.size() > kMaxTrainSentences) {
-    const size_t stride = (lines.size() + kMaxTrainSentences - 1) / kMaxTrainSentences;
-    std::vector<std::string_view> sample;
-    for (size_t i = 0; i < lines.size(); i += stride) sample.push_back(lines[i]);
-    lines.swap(sample);
-  }
-  // Every distinct character of what SentencePiece sees needs a piece (coverage 1.0).
-  size_t longest = 0;
+// Distinct characters of the sample: with coverage 1.0 each needs a piece of its own.
+size_t distinct_characters(const std::vector<std::string_view>& lines) {
   std::array<bool, 128> ascii{};
   ascii[' '] = true;  // the dummy prefix puts a word mark on every line
   std::unordered_set<std::string_view> others;
   for (std::string_view line : lines) {
-    longest = std::max(longest, line.size());
     for (size_t i = 0; i < line.size();) {
       const auto c = static_cast<unsigned char>(line[i]);
       if (c < 0x80) {
@@ -121,15 +90,69 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::train(const std:
       i += len;
     }
   }
-  const size_t n_chars =
-      static_cast<size_t>(std::count(ascii.begin(), ascii.end(), true)) + others.size();
+  return static_cast<size_t>(std::count(ascii.begin(), ascii.end(), true)) + others.size();
+}
+
+}  // namespace
+
+SentencePieceTokenizer::SentencePieceTokenizer(std::string kind, std::string model_proto,
+                                               int64_t requested_vocab)
+    : kind_(std::move(kind)),
+      model_proto_(std::move(model_proto)),
+      requested_vocab_(requested_vocab),
+      sp_(std::make_unique<spm::Processor>()) {
+  if (kind_ != "bpe" && kind_ != "unigram")
+    throw DataError("tokenizer json: kind = '" + kind_ + "' is not a SentencePiece kind");
+  std::string error;
+  if (!sp_->load(model_proto_, &error))
+    throw DataError("tokenizer " + kind_ + ": cannot load the SentencePiece model (" + error + ")");
+  newline_id_ = sp_->piece_to_id("<0x0A>");
+  if (newline_id_ < 0 || !sp_->is_byte(newline_id_))
+    throw DataError("tokenizer " + kind_ +
+                    ": SentencePiece model has no byte piece <0x0A> (trained without "
+                    "byte_fallback?)");
+}
+
+SentencePieceTokenizer::~SentencePieceTokenizer() = default;
+
+std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::train(const std::string& kind,
+                                                                      const std::string& text,
+                                                                      int64_t vocab) {
+  require_utf8(kind, text, "training text");
+  std::vector<std::string_view> lines;
+  size_t bytes = 0;
+  for (std::string_view line : split_lines(text))
+    if (!line.empty()) lines.push_back(line), bytes += line.size() + 1;
+  const size_t stride = std::max({size_t{1}, (lines.size() + kMaxTrainSentences - 1) / kMaxTrainSentences,
+                                  (bytes + kMaxTrainBytes - 1) / kMaxTrainBytes});
+  if (stride > 1) {
+    std::vector<std::string_view> sample;
+    for (size_t i = 0; i < lines.size(); i += stride) sample.push_back(lines[i]);
+    lines.swap(sample);
+  }
+  const size_t n_chars = distinct_characters(lines);
   const int64_t needed = kMetaPieces + static_cast<int64_t>(n_chars);
   if (vocab < needed)
     throw ConfigError("tokenizer_vocab = " + std::to_string(vocab) + " is too small for " + kind +
                       " on this corpus; expected >= " + std::to_string(needed) + " (<unk> + 256 "
                       "byte pieces + " + std::to_string(n_chars) + " distinct characters)");
+
+  ScratchDir scratch;
+  const std::string input = scratch.file("sentences.txt");
+  size_t longest = 0;
+  {
+    std::ofstream out(input, std::ios::binary);
+    for (std::string_view line : lines) {
+      out.write(line.data(), static_cast<std::streamsize>(line.size()));
+      out.put('\n');
+      longest = std::max(longest, line.size());
+    }
+    if (!out.flush())
+      throw PathError("cannot write SentencePiece's training sentences to '" + input + "'");
+  }
   const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-  const std::unordered_map<std::string, std::string> args = {
+  const std::unordered_map<std::string, std::string> flags = {
+      {"input", input},
       {"model_type", kind},
       {"vocab_size", std::to_string(vocab)},
       // Soft limit: a small corpus yields fewer pieces instead of failing after training.
@@ -149,13 +172,10 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::train(const std:
       {"num_threads", std::to_string(threads)},
       {"minloglevel", "2"},  // training chatter off; errors still come back as a status
   };
-  LineIterator it(std::move(lines));
-  std::string proto;
-  const auto status = sentencepiece::SentencePieceTrainer::Train(args, &it, &proto);
-  if (!status.ok())
+  std::string proto, error;
+  if (!spm::train(flags, &proto, &error))
     throw ConfigError("tokenizer " + kind + ": SentencePiece training failed with vocab " +
-                      std::to_string(vocab) + " (" + status.ToString() +
-                      "); try a different --tokenizer-vocab");
+                      std::to_string(vocab) + " (" + error + "); try a different --tokenizer-vocab");
   return std::make_unique<SentencePieceTokenizer>(kind, std::move(proto), vocab);
 }
 
@@ -169,31 +189,23 @@ std::vector<int32_t> SentencePieceTokenizer::encode(const std::string& text) con
   require_utf8(kind_, text, "text");
   std::vector<int32_t> out;
   out.reserve(text.size() / 3);
-  std::vector<int> ids;
   bool first = true;
   for (std::string_view line : split_lines(text)) {
     if (!first) out.push_back(newline_id_);
     first = false;
     if (line.empty()) continue;
-    const auto status = sp_->Encode(line, &ids);
-    if (!status.ok())
-      throw DataError("tokenizer " + kind_ + ": SentencePiece encode failed (" +
-                      status.ToString() + ")");
+    const std::vector<int> ids = sp_->encode(line);
     out.insert(out.end(), ids.begin(), ids.end());
   }
   return out;
 }
 
 std::string SentencePieceTokenizer::decode(const std::vector<int32_t>& ids) const {
-  std::string out, piece_text;
+  std::string out;
   std::vector<int> line;
   const auto flush = [&] {
     if (line.empty()) return;
-    const auto status = sp_->Decode(line, &piece_text);
-    if (!status.ok())
-      throw DataError("tokenizer " + kind_ + ": SentencePiece decode failed (" +
-                      status.ToString() + ")");
-    out += piece_text;
+    out += sp_->decode(line);
     line.clear();
   };
   for (int32_t id : ids) {
@@ -209,7 +221,7 @@ std::string SentencePieceTokenizer::decode(const std::vector<int32_t>& ids) cons
   return out;
 }
 
-int64_t SentencePieceTokenizer::vocab_size() const { return sp_->GetPieceSize(); }
+int64_t SentencePieceTokenizer::vocab_size() const { return sp_->piece_size(); }
 
 nlohmann::json SentencePieceTokenizer::to_json() const {
   return {{"kind", kind_},
@@ -220,9 +232,9 @@ nlohmann::json SentencePieceTokenizer::to_json() const {
 
 std::string SentencePieceTokenizer::token_text(int32_t id) const {
   check_token_id(kind_, id, vocab_size());
-  if (sp_->IsUnknown(id)) return "<unk>";
-  const std::string& piece = sp_->IdToPiece(id);
-  if (sp_->IsByte(id)) {
+  if (sp_->is_unknown(id)) return "<unk>";
+  const std::string& piece = sp_->id_to_piece(id);
+  if (sp_->is_byte(id)) {
     // Pieces look like <0x41>; show ASCII bytes as themselves.
     const unsigned value = static_cast<unsigned>(std::stoul(piece.substr(3, 2), nullptr, 16));
     return value < 0x80 ? std::string(1, static_cast<char>(value)) : piece;

@@ -11,18 +11,16 @@ RunData prepare_run_data(const DataConfig& cfg, const std::string& cache_dir,
                          const nlohmann::json* tokenizer_json) {
   cfg.validate();
   auto splits = data::load_splits(cfg);
-  RunData rd;
-  rd.description = splits.description;
-  rd.tokenizer = tokenizer_json ? data::tokenizer_from_json(*tokenizer_json)
-                                : data::train_tokenizer(cfg.tokenizer, splits.train,
-                                                        cfg.tokenizer_vocab);
+  auto tok = tokenizer_json ? data::tokenizer_from_json(*tokenizer_json)
+                            : data::train_tokenizer(cfg.tokenizer, splits.train, cfg.tokenizer_vocab);
   std::error_code ec;
   std::filesystem::create_directories(cache_dir, ec);
   if (ec) throw PathError("cannot create token cache directory '" + cache_dir + "'");
-  rd.train = data::cached_tokens(cache_dir + "/train.bin", splits.train, *rd.tokenizer);
-  rd.valid = data::cached_tokens(cache_dir + "/valid.bin", splits.valid, *rd.tokenizer);
-  rd.test = data::cached_tokens(cache_dir + "/test.bin", splits.test, *rd.tokenizer);
-  return rd;
+  auto train = data::cached_tokens(cache_dir + "/train.bin", splits.train, *tok);
+  auto valid = data::cached_tokens(cache_dir + "/valid.bin", splits.valid, *tok);
+  auto test = data::cached_tokens(cache_dir + "/test.bin", splits.test, *tok);
+  return RunData{std::move(tok), std::move(train), std::move(valid), std::move(test),
+                 splits.description};
 }
 
 }  // namespace localist

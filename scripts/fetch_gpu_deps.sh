@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Downloads (does not install) the Debian packages that scripts/build_cuda.sh unpacks on a
+# GPU machine that has PyTorch and CUDA but no Debian -dev packages and no network.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .gpu-deps
+cd .gpu-deps
+apt-get download libcli11-dev nlohmann-json3-dev libsentencepiece-dev libsentencepiece0 \
+  libgtest-dev googletest 2>/dev/null
+ls
