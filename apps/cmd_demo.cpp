@@ -23,18 +23,18 @@ void add_demo(CLI::App& app) {
   auto* cmd = app.add_subcommand("demo", "train and evaluate a small model on the embedded synthetic corpus");
   auto req = std::make_shared<TrainRequest>();
   req->run_dir = "runs/demo";
-  // Sized to finish in about a minute on 2 CPU cores (docs/results.md has the measurement).
+  // Sized to finish in about 70 s on 2 CPU cores (docs/results.md has the measurement).
   req->model.n_layer = 2;
   req->model.n_head = 4;
   req->model.n_embd = 64;
   req->model.block_size = 64;
   req->train.batch_size = 16;
-  req->train.max_steps = 600;
+  req->train.max_steps = 3000;
   req->train.warmup_steps = 50;
   req->train.lr = 3e-3;
-  req->train.eval_interval = 200;
+  req->train.eval_interval = 1000;
   req->train.eval_tokens = 5000;
-  req->train.log_interval = 50;
+  req->train.log_interval = 250;
   req->data.synth_tokens = 100000;
   cmd->add_option("--out", req->run_dir, "run directory")->capture_default_str();
   add_model_options(*cmd, req->model);

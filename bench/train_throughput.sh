@@ -12,15 +12,24 @@ if ! "$PY" -c 'import torch' 2>/dev/null; then PY=/usr/bin/python3; fi
 if ! "$PY" -c 'import torch' 2>/dev/null; then
   echo "installing Debian's python3-torch for the peer"; apt-get install -y -qq python3-torch >/dev/null
 fi
-ours=$("$build/bench_train_throughput" "$@")
-peer=$("$PY" bench/peer_gpt.py "$@")
-echo "$ours"
-echo "$peer"
-"$PY" - "$ours" "$peer" <<'PYEOF'
-import json, sys
-o, p = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print(f"| impl | tokens/s | ms/step |\n|---|---|---|")
-for r in (o, p):
-    print(f"| {r['impl']} ({r['device']}, {r['threads']} threads) | {r['tokens_per_s']:,.0f} | {r['ms_per_step']:.2f} |")
-print(f"ratio localist / PyTorch = {o['tokens_per_s'] / p['tokens_per_s']:.3f}")
+# Alternate the two REPS times (default 5) so drift on a shared machine hits both alike;
+# report medians.
+ours=(); peer=()
+for _ in $(seq "${REPS:-5}"); do
+  ours+=("$("$build/bench_train_throughput" "$@")")
+  peer+=("$("$PY" bench/peer_gpt.py "$@")")
+done
+printf '%s\n' "${ours[@]}" "${peer[@]}"
+"$PY" - "${#ours[@]}" "${ours[@]}" "${peer[@]}" <<'PYEOF'
+import json, statistics, sys
+n = int(sys.argv[1])
+o = [json.loads(x) for x in sys.argv[2:2 + n]]
+p = [json.loads(x) for x in sys.argv[2 + n:]]
+med = lambda rs: statistics.median(r["tokens_per_s"] for r in rs)
+print(f"| impl | median tokens/s ({n} runs) | min | max |\n|---|---|---|---|")
+for rs in (o, p):
+    r = rs[0]
+    ts = [x["tokens_per_s"] for x in rs]
+    print(f"| {r['impl']} ({r['device']}, {r['threads']} threads) | {med(rs):,.0f} | {min(ts):,.0f} | {max(ts):,.0f} |")
+print(f"ratio localist / PyTorch (medians) = {med(o) / med(p):.3f}")
 PYEOF
