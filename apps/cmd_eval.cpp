@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <regex>
 
 #include "commands.h"
 #include "localist/core/device.h"
@@ -67,10 +68,11 @@ void add_eval(CLI::App& app) {
                           {"causal", true}};
       std::cout << j.dump() << "\n";
     } else {
-      std::printf("%s split (%s)\n  tokens scored %lld | perplexity %.4f | accuracy %.2f%% | "
+      std::printf("data:\n  %s\n%s split: %lld tokens scored | perplexity %.4f | accuracy %.2f%% | "
                   "nll %.4f nats/token | causal\n",
-                  a->split.c_str(), rd.description.c_str(), static_cast<long long>(r.tokens),
-                  r.perplexity, 100 * r.accuracy, r.nll);
+                  std::regex_replace(rd.description, std::regex("\n"), "\n  ").c_str(),
+                  a->split.c_str(), static_cast<long long>(r.tokens), r.perplexity,
+                  100 * r.accuracy, r.nll);
     }
   });
 }

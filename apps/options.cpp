@@ -27,7 +27,7 @@ void add_data_options(CLI::App& cmd, DataConfig& d) {
   g->add_option("--test-file", d.test_file, "override the test split file");
   g->add_option("--tokenizer", d.tokenizer, "char | word | bpe | unigram")->capture_default_str();
   g->add_option("--tokenizer-vocab", d.tokenizer_vocab,
-                "vocabulary size for bpe/unigram; cap for word (0 = no cap)")
+                "bpe/unigram: vocabulary size (0 = 2000); word: keep the N most frequent (0 = all)")
       ->capture_default_str();
   g->add_option("--valid-fraction", d.valid_fraction, "held-out tail of a single text file")
       ->capture_default_str();

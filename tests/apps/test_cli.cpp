@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "localist/core/temp_dir.h"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -29,10 +31,10 @@ Result run(const std::string& args) {
   return r;
 }
 
+// One scratch directory for the whole suite, removed at exit.
 std::string tmp(const std::string& name) {
-  auto d = fs::temp_directory_path() / ("localist_cli_" + std::to_string(::getpid()));
-  fs::create_directories(d);
-  return (d / name).string();
+  static localist::TempDir dir("localist_cli");
+  return dir.file(name);
 }
 
 const char* kTiny = "--n-layer 1 --n-head 2 --n-embd 16 --block-size 16 --batch-size 4 "

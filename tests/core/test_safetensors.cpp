@@ -6,15 +6,10 @@
 
 #include "localist/core/errors.h"
 #include "localist/core/safetensors.h"
+#include "localist/core/temp_dir.h"
 
 namespace localist {
 namespace {
-
-std::string temp_path(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("localist_st_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return (dir / name).string();
-}
 
 TEST(Safetensors, RoundTripsDtypesShapesAndMetadata) {
   TensorMap m = {{"a", torch::randn({3, 4})},
@@ -22,7 +17,8 @@ TEST(Safetensors, RoundTripsDtypesShapesAndMetadata) {
                  {"d", torch::randn({2, 2}, torch::kDouble)},
                  {"e", torch::randn({5}).to(torch::kBFloat16)},
                  {"scalar", torch::tensor(7, torch::kLong)}};
-  const auto path = temp_path("rt.safetensors");
+  TempDir tmp;
+  const auto path = tmp.file("rt.safetensors");
   save_safetensors(path, m, {{"k", "v"}});
   std::map<std::string, std::string> meta;
   auto back = load_safetensors(path, &meta);
@@ -36,7 +32,8 @@ TEST(Safetensors, RoundTripsDtypesShapesAndMetadata) {
 }
 
 TEST(Safetensors, HeaderFollowsTheFormat) {
-  const auto path = temp_path("fmt.safetensors");
+  TempDir tmp;
+  const auto path = tmp.file("fmt.safetensors");
   save_safetensors(path, {{"w", torch::ones({2}, torch::kFloat)}});
   std::ifstream in(path, std::ios::binary);
   uint64_t n = 0;
@@ -51,7 +48,8 @@ TEST(Safetensors, HeaderFollowsTheFormat) {
 }
 
 TEST(Safetensors, TruncatedFileIsACheckpointError) {
-  const auto path = temp_path("trunc.safetensors");
+  TempDir tmp;
+  const auto path = tmp.file("trunc.safetensors");
   save_safetensors(path, {{"w", torch::randn({100})}});
   std::filesystem::resize_file(path, std::filesystem::file_size(path) - 40);
   EXPECT_THROW(load_safetensors(path), CheckpointError);

@@ -7,12 +7,11 @@
 
 #include "localist/core/errors.h"
 #include "localist/data/corpus.h"
-#include "temp_dir.h"
+#include "localist/core/temp_dir.h"
 
 namespace localist::data {
 namespace {
 
-using testing::TempDir;
 
 std::string numbered_lines(int n, const std::string& tag) {
   std::string text;

@@ -8,12 +8,11 @@
 
 #include "localist/core/errors.h"
 #include "localist/data/token_file.h"
-#include "temp_dir.h"
+#include "localist/core/temp_dir.h"
 
 namespace localist::data {
 namespace {
 
-using testing::TempDir;
 namespace fs = std::filesystem;
 
 std::string read_bytes(const std::string& path) {

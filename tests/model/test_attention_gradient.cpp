@@ -3,19 +3,12 @@
 #include <torch/torch.h>
 
 #include "localist/model/attention.h"
+#include "tiny_model.h"
 
 namespace localist {
 namespace {
 
-ModelConfig tiny_config() {
-  ModelConfig c;
-  c.vocab_size = 11;
-  c.n_layer = 1;
-  c.n_head = 2;
-  c.n_embd = 8;
-  c.block_size = 5;
-  return c;
-}
+ModelConfig tiny_config() { return testing::tiny_model(11, 1, 2, 8, 5); }
 
 // Scalar objective: a fixed random projection of the attention output.
 double objective(CausalSelfAttention& attn, const torch::Tensor& x, const torch::Tensor& w) {

@@ -5,19 +5,12 @@
 #include "localist/core/compat.h"
 #include "localist/core/device.h"
 #include "localist/model/gpt.h"
+#include "tiny_model.h"
 
 namespace localist {
 namespace {
 
-ModelConfig small() {
-  ModelConfig c;
-  c.vocab_size = 97;
-  c.n_layer = 2;
-  c.n_head = 4;
-  c.n_embd = 64;
-  c.block_size = 48;
-  return c;
-}
+ModelConfig small() { return testing::tiny_model(97, 2, 4, 64, 48); }
 
 TEST(Cuda, AutoPicksTheGpuWhenPresent) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "localist/model/gpt.h"
+#include "tiny_model.h"
 
 namespace localist {
 namespace {
@@ -90,12 +91,7 @@ Mat reference_logits(const Weights& w, const ModelConfig& c, const std::vector<i
 }
 
 void compare(bool tied) {
-  ModelConfig c;
-  c.vocab_size = 13;
-  c.n_layer = 2;
-  c.n_head = 2;
-  c.n_embd = 8;
-  c.block_size = 6;
+  ModelConfig c = testing::tiny_model(13, 2, 2, 8, 6);
   c.tie_weights = tied;
   c.attn_temperature = 1.5;
   torch::manual_seed(7);

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "localist/core/errors.h"
+#include "localist/core/temp_dir.h"
 #include "localist/train/checkpoint.h"
 #include "localist/train/trainer.h"
 
@@ -14,13 +15,6 @@ namespace fs = std::filesystem;
 
 namespace localist {
 namespace {
-
-std::string fresh_dir(const std::string& name) {
-  auto d = fs::temp_directory_path() / ("localist_ck_" + std::to_string(::getpid())) / name;
-  fs::remove_all(d);
-  fs::create_directories(d.parent_path());
-  return d.string();
-}
 
 TrainRequest tiny_request(const std::string& dir) {
   TrainRequest r;
@@ -44,7 +38,8 @@ TrainRequest tiny_request(const std::string& dir) {
 }
 
 TEST(Checkpoint, SaveLoadGivesIdenticalLogits) {
-  const auto dir = fresh_dir("saveload");
+  TempDir tmp;
+  const auto dir = tmp.file("run");
   auto req = tiny_request(dir);
   req.train.max_steps = 3;
   train(req);
@@ -57,10 +52,11 @@ TEST(Checkpoint, SaveLoadGivesIdenticalLogits) {
 }
 
 TEST(Checkpoint, ResumeReproducesUninterruptedLosses) {
-  auto full = train(tiny_request(fresh_dir("full")));
+  TempDir tmp;
+  auto full = train(tiny_request(tmp.file("full")));
   ASSERT_EQ(full.losses.size(), 12u);
 
-  const auto dir = fresh_dir("interrupted");
+  const auto dir = tmp.file("interrupted");
   auto first = tiny_request(dir);
   first.stop_at = 5;  // not at an eval: the extra checkpoint comes from stop_at
   auto part1 = train(first);
@@ -77,16 +73,18 @@ TEST(Checkpoint, ResumeReproducesUninterruptedLosses) {
 }
 
 TEST(Checkpoint, DeterministicUnderASeed) {
-  auto a = train(tiny_request(fresh_dir("seed_a")));
-  auto b = train(tiny_request(fresh_dir("seed_b")));
+  TempDir tmp;
+  auto a = train(tiny_request(tmp.file("a")));
+  auto b = train(tiny_request(tmp.file("b")));
   EXPECT_EQ(a.losses, b.losses);
-  auto req = tiny_request(fresh_dir("seed_c"));
+  auto req = tiny_request(tmp.file("c"));
   req.train.seed = 99;
   EXPECT_NE(train(req).losses, a.losses);
 }
 
 TEST(Checkpoint, CorruptWeightsAreRejectedWithAClearError) {
-  const auto dir = fresh_dir("corrupt");
+  TempDir tmp;
+  const auto dir = tmp.file("run");
   auto req = tiny_request(dir);
   req.train.max_steps = 1;
   train(req);

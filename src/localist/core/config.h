@@ -29,7 +29,7 @@ struct DataConfig {
   std::string valid_file;
   std::string test_file;
   std::string tokenizer = "word";     // char | word | bpe | unigram
-  int64_t tokenizer_vocab = 2000;     // target size for bpe/unigram; cap for word (0 = no cap)
+  int64_t tokenizer_vocab = 0;  // bpe/unigram: target size (0 = 2000); word: cap (0 = every train word)
   double valid_fraction = 0.1;        // for a single file: the tail held out
   // Synthetic corpus (the embedded default).
   int64_t synth_blocks = 4;

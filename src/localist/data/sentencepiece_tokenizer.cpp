@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "localist/core/errors.h"
+#include "localist/core/temp_dir.h"
 #include "localist/data/base64.h"
 #include "localist/data/sentencepiece_library.h"
 #include "localist/data/utf8.h"
@@ -42,28 +43,6 @@ std::vector<std::string_view> split_lines(std::string_view text) {
   }
 }
 
-// The trainer reads its sentences from a file: a private directory, removed afterwards.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "localist_spm_XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr)
-      throw PathError("cannot create a temporary directory under '" +
-                      std::filesystem::temp_directory_path().string() + "' for SentencePiece");
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 void require_utf8(const std::string& kind, const std::string& text, const char* what) {
   const size_t bad = first_invalid_utf8(text);
@@ -137,7 +116,7 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::train(const std:
                       " on this corpus; expected >= " + std::to_string(needed) + " (<unk> + 256 "
                       "byte pieces + " + std::to_string(n_chars) + " distinct characters)");
 
-  ScratchDir scratch;
+  TempDir scratch("localist_spm");  // the trainer reads its sentences from a file
   const std::string input = scratch.file("sentences.txt");
   size_t longest = 0;
   {

@@ -34,7 +34,7 @@ std::unique_ptr<Tokenizer> train_tokenizer(const std::string& kind, const std::s
     throw DataError("tokenizer " + kind + ": training text is empty (or only whitespace)");
   if (kind == "char") return CharTokenizer::train(train_text);
   if (kind == "word") return WordTokenizer::train(train_text, vocab);
-  return SentencePieceTokenizer::train(kind, train_text, vocab);
+  return SentencePieceTokenizer::train(kind, train_text, vocab > 0 ? vocab : kDefaultPieceVocab);
 }
 
 void check_token_id(const std::string& kind, int32_t id, int64_t vocab_size) {

@@ -36,7 +36,10 @@ class Tokenizer {
 // unknown kind, corrupt SentencePiece model).
 std::unique_ptr<Tokenizer> tokenizer_from_json(const nlohmann::json& j);
 
-// Builds a tokenizer of `kind` from the training text. vocab: target size for bpe/unigram (a
+// The bpe/unigram vocabulary when none is asked for (vocab = 0).
+constexpr int64_t kDefaultPieceVocab = 2000;
+
+// Builds a tokenizer of `kind` from the training text. vocab: target size for bpe/unigram, 0 = kDefaultPieceVocab (a
 // soft target: a corpus too small to reach it yields fewer pieces, see vocab_size()); for word, a
 // cap (0 = no cap) keeping the most frequent words, <unk> and <eos> included; ignored for char.
 // ConfigError on an unknown kind or an impossible vocab; DataError on empty text.

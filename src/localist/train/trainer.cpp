@@ -191,6 +191,7 @@ TrainSummary train(const TrainRequest& req) {
       evaluate_and_save(done);
       interval.reset();  // evaluation time is not training time
     } else if (ckpt_due) {
+      check_finite(step_loss.item<double>(), done, "training loss");  // never save a NaN model
       meta.step = done;
       save_checkpoint(ckpt_dir, meta, model, &opt);
     }
