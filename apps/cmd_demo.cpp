@@ -23,7 +23,7 @@ void add_demo(CLI::App& app) {
   auto* cmd = app.add_subcommand("demo", "train and evaluate a small model on the embedded synthetic corpus");
   auto req = std::make_shared<TrainRequest>();
   req->run_dir = "runs/demo";
-  // Sized to finish in about 70 s on 2 CPU cores (docs/results.md has the measurement).
+  // Sized to finish in about a minute on 2 CPU cores (docs/results.md has the measurement).
   req->model.n_layer = 2;
   req->model.n_head = 4;
   req->model.n_embd = 64;
