@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "localist/core/errors.h"
+#include "localist/core/safetensors.h"
 #include "localist/core/temp_dir.h"
 #include "localist/train/checkpoint.h"
 #include "localist/train/trainer.h"
@@ -90,6 +91,24 @@ TEST(Checkpoint, CorruptWeightsAreRejectedWithAClearError) {
   train(req);
   fs::resize_file(dir + "/checkpoint/model.safetensors", 100);
   EXPECT_THROW(load_model(dir, torch::kCPU), CheckpointError);
+}
+
+TEST(Checkpoint, NonFiniteWeightsAreRefusedAndTheCheckpointKept) {
+  TempDir tmp;
+  const auto dir = tmp.file("run");
+  auto req = tiny_request(dir);
+  req.train.max_steps = 2;
+  train(req);
+  const auto weights = dir + "/checkpoint/model.safetensors";
+  auto tensors = load_safetensors(weights);
+  tensors.at("wte.weight")[0][0] = std::numeric_limits<float>::quiet_NaN();
+  save_safetensors(weights, tensors);
+  EXPECT_THROW(load_model(dir, torch::kCPU), CheckpointError);
+  auto resume = tiny_request(dir);
+  resume.resume = true;
+  resume.max_steps_override = 4;
+  EXPECT_THROW(train(resume), CheckpointError);
+  EXPECT_EQ(read_checkpoint_meta(dir + "/checkpoint").step, 2);  // nothing overwritten
 }
 
 TEST(Checkpoint, MissingCheckpointIsAPathError) {

@@ -96,6 +96,8 @@ void load_weights(const std::string& dir, Gpt& model) {
       throw CheckpointError(path + ": tensor '" + p.key() + "' has shape " +
                             c10::str(it->second.sizes()) + ", the model expects " +
                             c10::str(p.value().sizes()));
+    if (!torch::isfinite(it->second).all().item<bool>())
+      throw CheckpointError(path + ": tensor '" + p.key() + "' holds NaN or infinite values");
     p.value().copy_(it->second);
   }
   if (tensors.size() != params.size())
