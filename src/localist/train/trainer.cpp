@@ -66,6 +66,11 @@ TrainSummary train(const TrainRequest& req) {
   }
   dcfg.validate();
   tcfg.validate();
+  {  // fail on an impossible model before spending time on data; vocab comes later
+    ModelConfig probe = mcfg;
+    probe.vocab_size = 1;
+    probe.validate();
+  }
   set_threads(tcfg.threads);
   const torch::Device device = resolve_device(tcfg.device);
 
