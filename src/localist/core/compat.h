@@ -25,6 +25,19 @@ inline torch::Tensor causal_sdpa(const torch::Tensor& q, const torch::Tensor& k,
 #endif
 }
 
+// Attention with an additive float mask (B|1, H|1, T, T) that already holds the causal -inf;
+// 2.x only, like causal_sdpa.
+inline torch::Tensor masked_sdpa(const torch::Tensor& q, const torch::Tensor& k,
+                                 const torch::Tensor& v, const torch::Tensor& mask, double scale) {
+#if LOCALIST_TORCH_2
+  return at::scaled_dot_product_attention(q, k, v, mask.to(q.scalar_type()), 0.0, false, scale);
+#else
+  (void)k, (void)v, (void)mask, (void)scale;
+  TORCH_CHECK(false, "scaled_dot_product_attention needs LibTorch 2.x");
+  return q;
+#endif
+}
+
 inline std::string version() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
          std::to_string(TORCH_VERSION_PATCH);

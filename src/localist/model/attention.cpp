@@ -16,11 +16,13 @@ CausalSelfAttentionImpl::CausalSelfAttentionImpl(const ModelConfig& cfg)
 }
 
 AttentionOutput attend_causal(const torch::Tensor& q, const torch::Tensor& k,
-                              const torch::Tensor& v, double scale, double dropout) {
+                              const torch::Tensor& v, double scale, double dropout,
+                              const torch::Tensor& bias) {
   const int64_t T = q.size(2);
   auto s = torch::matmul(q, k.transpose(-2, -1)) * scale;  // (B, H, T, T)
   auto future = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(q.device()))
                     .triu(1);
+  if (bias.defined()) s = s + bias;
   s = s.masked_fill(future, -std::numeric_limits<float>::infinity());
   auto p = torch::softmax(s, -1);
   // dropout acts on what is multiplied into v; the returned probabilities stay undropped
@@ -28,16 +30,21 @@ AttentionOutput attend_causal(const torch::Tensor& q, const torch::Tensor& k,
   return {torch::matmul(pv, v), p};
 }
 
-AttentionOutput CausalSelfAttentionImpl::forward(const torch::Tensor& x, bool need_probs) {
+AttentionOutput CausalSelfAttentionImpl::forward(const torch::Tensor& x, bool need_probs,
+                                                 const torch::Tensor& bias) {
   const int64_t B = x.size(0), T = x.size(1), C = x.size(2);
   auto qkv = c_attn(x).view({B, T, 3, n_head, head_dim}).permute({2, 0, 3, 1, 4});
   auto q = qkv[0], k = qkv[1], v = qkv[2];  // (B, H, T, Dh)
   AttentionOutput out;
   torch::Tensor y;
-  if (!need_probs && compat::has_sdpa() && (dropout == 0.0 || !is_training())) {
+  const bool fused = !need_probs && compat::has_sdpa() && (dropout == 0.0 || !is_training());
+  if (fused && !bias.defined()) {
     y = compat::causal_sdpa(q, k, v, scale);
+  } else if (fused) {
+    auto future = torch::ones({T, T}, x.options().dtype(torch::kBool)).triu(1);
+    y = compat::masked_sdpa(q, k, v, bias.masked_fill(future, -INFINITY), scale);
   } else {
-    auto a = attend_causal(q, k, v, scale, is_training() ? dropout : 0.0);
+    auto a = attend_causal(q, k, v, scale, is_training() ? dropout : 0.0, bias);
     out.probs = a.probs;
     y = a.y;
   }

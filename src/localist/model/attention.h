@@ -16,8 +16,9 @@ struct AttentionOutput {
 
 struct CausalSelfAttentionImpl : torch::nn::Module {
   explicit CausalSelfAttentionImpl(const ModelConfig& cfg);
-  // x: (B, T, C)
-  AttentionOutput forward(const torch::Tensor& x, bool need_probs = false);
+  // x: (B, T, C); bias: optional additive logit bias (B, 1, T, T), e.g. the dial's
+  AttentionOutput forward(const torch::Tensor& x, bool need_probs = false,
+                          const torch::Tensor& bias = {});
 
   torch::nn::Linear c_attn{nullptr};  // (C) -> (3C): q, k, v for all heads
   torch::nn::Linear c_proj{nullptr};  // (C) -> (C)
@@ -28,8 +29,10 @@ struct CausalSelfAttentionImpl : torch::nn::Module {
 TORCH_MODULE(CausalSelfAttention);
 
 // The plain (materialising) attention on already-split heads; exposed for tests and for
-// callers that add a bias. q, k, v: (B, H, T, Dh); returns y (B, H, T, Dh) and probs (B, H, T, T).
+// callers that add a bias. q, k, v: (B, H, T, Dh); bias: undefined or (B|1, 1, T, T);
+// returns y (B, H, T, Dh) and probs (B, H, T, T).
 AttentionOutput attend_causal(const torch::Tensor& q, const torch::Tensor& k,
-                              const torch::Tensor& v, double scale, double dropout = 0.0);
+                              const torch::Tensor& v, double scale, double dropout = 0.0,
+                              const torch::Tensor& bias = {});
 
 }  // namespace localist

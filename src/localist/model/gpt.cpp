@@ -24,8 +24,8 @@ LayerImpl::LayerImpl(const ModelConfig& cfg) {
 }
 
 torch::Tensor LayerImpl::forward(const torch::Tensor& x, bool need_probs,
-                                 torch::Tensor* attn_probs) {
-  auto a = attn(ln_1(x), need_probs);
+                                 torch::Tensor* attn_probs, const torch::Tensor& bias) {
+  auto a = attn(ln_1(x), need_probs, bias);
   if (attn_probs) *attn_probs = a.probs;
   auto h = x + a.y;
   return h + mlp(ln_2(h));
@@ -59,7 +59,8 @@ GptImpl::GptImpl(const ModelConfig& c) : cfg(c) {
   }
 }
 
-GptOutput GptImpl::forward(const torch::Tensor& idx, bool need_attn) {
+GptOutput GptImpl::forward(const torch::Tensor& idx, bool need_attn,
+                           const torch::Tensor& attn_bias) {
   const int64_t T = idx.size(1);
   if (T > cfg.block_size)
     throw ConfigError("sequence length " + std::to_string(T) + " exceeds block_size " +
@@ -69,7 +70,7 @@ GptOutput GptImpl::forward(const torch::Tensor& idx, bool need_attn) {
   GptOutput out;
   for (const auto& m : *layers) {
     torch::Tensor probs;
-    x = m->as<Layer>()->forward(x, need_attn, need_attn ? &probs : nullptr);
+    x = m->as<Layer>()->forward(x, need_attn, need_attn ? &probs : nullptr, attn_bias);
     if (need_attn) out.attn.push_back(probs);
   }
   x = ln_f(x);

@@ -21,8 +21,9 @@ TORCH_MODULE(Mlp);
 
 struct LayerImpl : torch::nn::Module {
   LayerImpl(const ModelConfig& cfg);
-  // x: (B, T, C); attn_probs receives (B, H, T, T) when need_probs
-  torch::Tensor forward(const torch::Tensor& x, bool need_probs, torch::Tensor* attn_probs);
+  // x: (B, T, C); attn_probs receives (B, H, T, T) when need_probs; bias: (B, 1, T, T) or {}
+  torch::Tensor forward(const torch::Tensor& x, bool need_probs, torch::Tensor* attn_probs,
+                        const torch::Tensor& bias = {});
   torch::nn::LayerNorm ln_1{nullptr}, ln_2{nullptr};
   CausalSelfAttention attn{nullptr};
   Mlp mlp{nullptr};
@@ -36,8 +37,10 @@ struct GptOutput {
 
 struct GptImpl : torch::nn::Module {
   explicit GptImpl(const ModelConfig& cfg);
-  // idx: (B, T) int64 token ids, T <= block_size
-  GptOutput forward(const torch::Tensor& idx, bool need_attn = false);
+  // idx: (B, T) int64 token ids, T <= block_size; attn_bias: (B, 1, T, T) added to every
+  // layer's attention logits (the dial), or undefined
+  GptOutput forward(const torch::Tensor& idx, bool need_attn = false,
+                    const torch::Tensor& attn_bias = {});
   // Mean next-token cross-entropy in nats; targets equal to -1 are ignored.
   static torch::Tensor loss(const torch::Tensor& logits, const torch::Tensor& targets);
 

@@ -1,0 +1,46 @@
+#pragma once
+// The localist measurements of attention (DESIGN.md §1.3), accumulated over batches:
+//   entropy      -sum_j a_tj log2 a_tj, bits, mean over layers, heads and queries; beside it
+//                the maximum-entropy reference mean_t log2(t + 1) (t + 1 keys visible, t from 0)
+//   pointer      sum of a_tj over the anchors of the target block, j <= t
+//                (queries whose target block has no anchor yet are excluded and counted)
+//   block        sum of a_tj over the target block X_b(t)(t) (empty sets excluded and counted)
+//   block mass   (query block x key block) mean attention mass, per layer and head
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "localist/model/block_map.h"
+
+namespace localist {
+
+struct AttentionMetrics {
+  double entropy_bits = 0;
+  double max_entropy_bits = 0;
+  double pointer_fidelity = 0;
+  double block_fidelity = 0;
+  int64_t queries = 0;           // per head: queries measured
+  int64_t pointer_excluded = 0;  // per head: queries without a target anchor
+  int64_t block_excluded = 0;    // per head: queries with an empty target block
+  torch::Tensor entropy_per_head;   // (L, H) bits
+  torch::Tensor pointer_per_head;   // (L, H)
+  torch::Tensor block_per_head;     // (L, H)
+  torch::Tensor block_mass;         // (L, H, K, K): row = query block, column = key block
+};
+
+class AttentionMetricsAccumulator {
+ public:
+  // n_blocks: size K of the block-mass matrix; block ids >= K are left out of the matrix only.
+  explicit AttentionMetricsAccumulator(int64_t n_blocks) : k_(n_blocks) {}
+  // probs: one (B, H, T, T) tensor per layer; layout for the same (B, T) tokens.
+  void add(const std::vector<torch::Tensor>& probs, const BlockLayout& layout);
+  AttentionMetrics result() const;
+
+ private:
+  int64_t k_;
+  torch::Tensor entropy_, pointer_, block_, mass_, mass_count_;  // sums, float64 on CPU
+  double max_entropy_sum_ = 0;
+  int64_t queries_ = 0, pointer_n_ = 0, block_n_ = 0;
+};
+
+}  // namespace localist

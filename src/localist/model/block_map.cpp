@@ -1,0 +1,94 @@
+#include "localist/model/block_map.h"
+
+#include "localist/core/errors.h"
+
+namespace localist {
+
+BlockMap BlockMap::window(int64_t width) {
+  if (width <= 0)
+    throw ConfigError("blocks: window width = " + std::to_string(width) +
+                      " is impossible; expected window:W with W >= 1");
+  BlockMap m;
+  m.kind_ = "window";
+  m.width_ = width;
+  return m;
+}
+
+BlockMap BlockMap::segment(std::vector<int64_t> boundary_tokens) {
+  if (boundary_tokens.empty())
+    throw ConfigError("blocks: segment needs at least one boundary token");
+  BlockMap m;
+  m.kind_ = "segment";
+  m.boundaries_ = std::move(boundary_tokens);
+  return m;
+}
+
+BlockMap BlockMap::vocab(std::unordered_map<int64_t, int64_t> token_block, int64_t n_blocks) {
+  if (n_blocks < 1) throw ConfigError("blocks: vocab needs n_blocks >= 1");
+  for (const auto& [tok, b] : token_block)
+    if (b < 0 || b >= n_blocks)
+      throw ConfigError("blocks: token " + std::to_string(tok) + " is mapped to block " +
+                        std::to_string(b) + ", which does not exist (blocks 0.." +
+                        std::to_string(n_blocks - 1) + ")");
+  BlockMap m;
+  m.kind_ = "vocab";
+  m.token_block_ = std::move(token_block);
+  m.n_blocks_ = n_blocks;
+  return m;
+}
+
+BlockMap BlockMap::parse(const std::string& spec) {
+  if (spec.rfind("window:", 0) == 0) {
+    const std::string w = spec.substr(7);
+    size_t used = 0;
+    int64_t width = 0;
+    try {
+      width = std::stoll(w, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != w.size())
+      throw ConfigError("blocks = '" + spec + "': expected window:W with W a positive integer");
+    return window(width);
+  }
+  throw ConfigError("blocks = '" + spec + "' is unknown; expected window:W, segment or vocab");
+}
+
+BlockLayout BlockMap::layout(const torch::Tensor& idx) const {
+  auto tokens = idx.to(torch::kCPU, torch::kLong).contiguous();
+  const int64_t B = tokens.size(0), T = tokens.size(1);
+  auto block = torch::empty({B, T}, torch::kLong);
+  auto anchor = torch::empty({B, T}, torch::kBool);
+  const int64_t* tok = tokens.data_ptr<int64_t>();
+  int64_t* blk = block.data_ptr<int64_t>();
+  bool* anc = anchor.data_ptr<bool>();
+  for (int64_t b = 0; b < B; ++b) {
+    int64_t segment_id = 0;
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t i = b * T + t;
+      int64_t id = 0;
+      if (kind_ == "window") {
+        id = t / width_;
+      } else if (kind_ == "segment") {
+        id = segment_id;  // a boundary token closes its block: the next position opens one
+        for (int64_t s : boundaries_)
+          if (tok[i] == s) ++segment_id;
+      } else {
+        auto it = token_block_.find(tok[i]);
+        id = it == token_block_.end() ? 0 : it->second;
+      }
+      blk[i] = id;
+      anc[i] = t == 0 || blk[i - 1] != id;  // first position of each contiguous run
+    }
+  }
+  return {block.to(idx.device()), block.to(idx.device()), anchor.to(idx.device())};
+}
+
+std::string BlockMap::describe() const {
+  if (kind_ == "window") return "window:" + std::to_string(width_);
+  if (kind_ == "segment") return "segment (" + std::to_string(boundaries_.size()) + " boundary tokens)";
+  return "vocab (" + std::to_string(token_block_.size()) + " tokens in " + std::to_string(n_blocks_) +
+         " blocks)";
+}
+
+}  // namespace localist

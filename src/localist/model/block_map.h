@@ -1,0 +1,44 @@
+#pragma once
+// Semantic blocks (DESIGN.md §1.1): a block id beta(j) for every position, the target block
+// b(t) each query should read, and the anchors: the positions that point to their block.
+//   window:W  beta(j) = floor(j / W), positions within the sequence (the fixed-window baseline)
+//   segment   a new block starts after each boundary token (e.g. <eos>); ids count segments
+//   vocab     beta(j) = class of token j from a token -> block table; unlisted tokens -> 0
+// Default target: the query's own block. Default anchors: the first position of each
+// contiguous run of a block.
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace localist {
+
+struct BlockLayout {
+  torch::Tensor block;      // (B, T) int64: beta(j)
+  torch::Tensor target;     // (B, T) int64: b(t)
+  torch::Tensor is_anchor;  // (B, T) bool
+};
+
+class BlockMap {
+ public:
+  // "window:W", "segment" or "vocab"; boundary / token classes come from set_* below.
+  static BlockMap parse(const std::string& spec);  // ConfigError naming the spec
+  static BlockMap window(int64_t width);
+  static BlockMap segment(std::vector<int64_t> boundary_tokens);
+  static BlockMap vocab(std::unordered_map<int64_t, int64_t> token_block, int64_t n_blocks);
+
+  // idx: (B, T) int64 token ids -> the layout of every sequence.
+  BlockLayout layout(const torch::Tensor& idx) const;
+  std::string describe() const;
+  std::string kind() const { return kind_; }
+
+ private:
+  std::string kind_;
+  int64_t width_ = 0;
+  std::vector<int64_t> boundaries_;
+  std::unordered_map<int64_t, int64_t> token_block_;
+  int64_t n_blocks_ = 1;
+};
+
+}  // namespace localist

@@ -1,0 +1,98 @@
+// Block maps, anchors, and the dial's logit bias acting on a real (untrained) model.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <limits>
+
+#include "localist/core/errors.h"
+#include "localist/metrics/attention_metrics.h"
+#include "localist/model/block_map.h"
+#include "localist/model/dial.h"
+#include "localist/model/gpt.h"
+#include "tiny_model.h"
+
+namespace localist {
+namespace {
+
+TEST(BlockMap, WindowBlocksAndAnchors) {
+  auto l = BlockMap::parse("window:3").layout(torch::zeros({2, 7}, torch::kLong));
+  EXPECT_TRUE(torch::equal(l.block[1], torch::tensor({0, 0, 0, 1, 1, 1, 2}, torch::kLong)));
+  EXPECT_TRUE(torch::equal(l.is_anchor[0], torch::tensor({1, 0, 0, 1, 0, 0, 1}, torch::kBool)));
+  EXPECT_TRUE(torch::equal(l.target, l.block));
+}
+
+TEST(BlockMap, SegmentBoundaryClosesItsBlock) {
+  const int64_t eos = 9;
+  auto idx = torch::tensor(std::vector<int64_t>{4, 5, eos, 6, eos, eos, 7}).view({1, 7});
+  auto l = BlockMap::segment({eos}).layout(idx);
+  EXPECT_TRUE(torch::equal(l.block[0], torch::tensor({0, 0, 0, 1, 1, 2, 3}, torch::kLong)));
+}
+
+TEST(BlockMap, VocabClassesWithUnlistedTokensInBlockZero) {
+  auto l = BlockMap::vocab({{1, 1}, {2, 2}}, 3).layout(torch::tensor({{1, 1, 2, 5, 1}}, torch::kLong));
+  EXPECT_TRUE(torch::equal(l.block[0], torch::tensor({1, 1, 2, 0, 1}, torch::kLong)));
+  EXPECT_TRUE(torch::equal(l.is_anchor[0], torch::tensor({1, 0, 1, 1, 1}, torch::kBool)));
+}
+
+TEST(BlockMap, BadSpecsAreClearErrors) {
+  EXPECT_THROW(BlockMap::parse("window:0"), ConfigError);
+  EXPECT_THROW(BlockMap::parse("window:x"), ConfigError);
+  EXPECT_THROW(BlockMap::parse("blocks"), ConfigError);
+  EXPECT_THROW(BlockMap::vocab({{1, 3}}, 3), ConfigError);  // block 3 does not exist
+  EXPECT_THROW(dial_bias(BlockMap::window(2).layout(torch::zeros({1, 4}, torch::kLong)), {1.5, 10}),
+               ConfigError);
+}
+
+AttentionMetrics measure(Gpt& model, const torch::Tensor& idx, const BlockLayout& l, const Dial& d) {
+  AttentionMetricsAccumulator acc(8);
+  auto out = model->forward(idx, /*need_attn=*/true, d.active() ? dial_bias(l, d) : torch::Tensor());
+  acc.add(out.attn, l);
+  return acc.result();
+}
+
+TEST(Dial, HardMaskLeavesNoOffTargetMass) {
+  torch::manual_seed(0);
+  Gpt model(testing::tiny_model(31, 2, 2, 16, 32));
+  model->eval();
+  auto idx = torch::randint(0, 31, {3, 32}, torch::kLong);
+  auto l = BlockMap::window(4).layout(idx);
+  auto m = measure(model, idx, l, {1.0, std::numeric_limits<double>::infinity()});
+  EXPECT_NEAR(m.block_fidelity, 1.0, 1e-6);
+  EXPECT_EQ(m.block_excluded, 0);
+}
+
+TEST(Dial, RaisingLambdaLowersEntropyAndRaisesFidelity) {
+  torch::manual_seed(1);
+  Gpt model(testing::tiny_model(31, 2, 2, 16, 32));
+  model->eval();
+  auto idx = torch::randint(0, 31, {4, 32}, torch::kLong);
+  auto l = BlockMap::window(4).layout(idx);
+  double last_entropy = 1e9, last_block = -1, last_pointer = -1;
+  for (double lambda : {0.0, 0.25, 0.5, 0.75, 1.0}) {
+    auto m = measure(model, idx, l, {lambda, 10.0});
+    EXPECT_LT(m.entropy_bits, last_entropy) << "lambda " << lambda;
+    EXPECT_GT(m.block_fidelity, last_block) << "lambda " << lambda;
+    EXPECT_GT(m.pointer_fidelity, last_pointer) << "lambda " << lambda;
+    last_entropy = m.entropy_bits;
+    last_block = m.block_fidelity;
+    last_pointer = m.pointer_fidelity;
+  }
+  EXPECT_GT(last_block, 0.99);  // kappa = 10 nats leaves at most ~e^-10 per off-target key
+}
+
+TEST(Dial, ZeroLambdaIsOrdinaryAttention) {
+  torch::manual_seed(2);
+  Gpt model(testing::tiny_model(31, 1, 2, 16, 16));
+  model->eval();
+  auto idx = torch::randint(0, 31, {2, 16}, torch::kLong);
+  auto l = BlockMap::window(4).layout(idx);
+  auto plain = model->forward(idx).logits;
+  auto dialled = model->forward(idx, false, dial_bias(l, {0.0, 10.0})).logits;
+  EXPECT_TRUE(torch::allclose(plain, dialled, 1e-6, 1e-6));
+  auto hard0 = model->forward(idx, false, dial_bias(l, {0.0, std::numeric_limits<double>::infinity()})).logits;
+  EXPECT_TRUE(torch::allclose(plain, hard0, 1e-6, 1e-6));
+  EXPECT_FALSE(torch::isnan(hard0).any().item<bool>());
+}
+
+}  // namespace
+}  // namespace localist
