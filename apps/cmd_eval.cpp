@@ -23,7 +23,19 @@ struct EvalArgs {
   int64_t max_tokens = 0;
   int64_t threads = 0;
   bool json = false;
+  LocalistConfig localist;  // overrides of the checkpoint's, when given
 };
+
+// (L, H) tensor -> nested JSON arrays
+nlohmann::json per_head(const torch::Tensor& t) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (int64_t l = 0; l < t.size(0); ++l) {
+    nlohmann::json row = nlohmann::json::array();
+    for (int64_t h = 0; h < t.size(1); ++h) row.push_back(t[l][h].item<double>());
+    rows.push_back(row);
+  }
+  return rows;
+}
 }  // namespace
 
 void add_eval(CLI::App& app) {
@@ -41,7 +53,8 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--max-tokens", a->max_tokens, "score only the first N predictions (0 = all)");
   cmd->add_option("--threads", a->threads, "CPU threads (0 = measured default)");
   cmd->add_flag("--json", a->json, "print one JSON object");
-  cmd->callback([a] {
+  add_localist_options(*cmd, a->localist);
+  cmd->callback([a, cmd] {
     set_threads(a->threads);
     const auto device = resolve_device(a->device);
     auto lm = load_model(a->checkpoint, device);
@@ -59,13 +72,38 @@ void add_eval(CLI::App& app) {
                         "tokens").string();
     auto rd = prepare_run_data(dcfg, cache, &lm.meta.tokenizer);
     const auto& tokens = a->split == "test" ? rd.test : rd.valid;
-    auto r = evaluate(lm.model, tokens, a->batch_size, device, a->max_tokens);
+    // The dial and blocks move at inference without retraining: flags override the checkpoint.
+    LocalistConfig lc = lm.meta.localist;
+    if (cmd->count("--blocks")) lc.blocks = a->localist.blocks;
+    if (cmd->count("--lambda")) lc.lambda = a->localist.lambda;
+    if (cmd->count("--kappa")) lc.kappa = a->localist.kappa;
+    lc.validate();
+    const auto blocks = BlockMap::from_spec(lc.blocks, *lm.tokenizer);
+    const int64_t T = lm.meta.model.block_size;
+    const int64_t width = lc.blocks == "segment" ? 0 : std::stoll(lc.blocks.substr(7));
+    // block-mass matrix size: every window of the context; the first 16 segments
+    AttentionMetricsAccumulator attention(width ? (T + width - 1) / width : 16);
+    auto r = evaluate(lm.model, tokens, a->batch_size, device, a->max_tokens, nullptr,
+                      {&blocks, {lc.lambda, lc.kappa}, &attention});
+    const auto am = attention.result();
     if (a->json) {
       nlohmann::json j = {{"perplexity", r.perplexity}, {"accuracy", r.accuracy},
                           {"tokens", r.tokens},         {"nll_nats", r.nll},
                           {"split", a->split},          {"data", rd.description},
                           {"checkpoint", a->checkpoint}, {"step", lm.meta.step},
-                          {"causal", true}};
+                          {"causal", true},
+                          {"blocks", lc.blocks},        {"lambda", lc.lambda},
+                          {"kappa", nlohmann::json(lc)["kappa"]},
+                          {"attention_entropy_bits", am.entropy_bits},
+                          {"max_entropy_bits", am.max_entropy_bits},
+                          {"pointer_fidelity", am.pointer_fidelity},
+                          {"block_fidelity", am.block_fidelity},
+                          {"attention_queries_per_head", am.queries},
+                          {"pointer_excluded_per_head", am.pointer_excluded},
+                          {"block_excluded_per_head", am.block_excluded},
+                          {"attention_entropy_bits_per_head", per_head(am.entropy_per_head)},
+                          {"pointer_fidelity_per_head", per_head(am.pointer_per_head)},
+                          {"block_fidelity_per_head", per_head(am.block_per_head)}};
       std::cout << j.dump() << "\n";
     } else {
       std::printf("data:\n  %s\n%s split: %lld tokens scored | perplexity %.4f | accuracy %.2f%% | "
@@ -73,6 +111,10 @@ void add_eval(CLI::App& app) {
                   std::regex_replace(rd.description, std::regex("\n"), "\n  ").c_str(),
                   a->split.c_str(), static_cast<long long>(r.tokens), r.perplexity,
                   100 * r.accuracy, r.nll);
+      std::printf("attention (blocks %s, lambda %.2f, kappa %s): entropy %.3f bits (max-entropy "
+                  "reference %.3f) | pointer fidelity %.4f | block fidelity %.4f\n",
+                  lc.blocks.c_str(), lc.lambda, nlohmann::json(lc)["kappa"].dump().c_str(),
+                  am.entropy_bits, am.max_entropy_bits, am.pointer_fidelity, am.block_fidelity);
     }
   });
 }

@@ -16,6 +16,7 @@ void add_train(CLI::App& app) {
   add_model_options(*cmd, req->model);
   add_data_options(*cmd, req->data);
   add_train_options(*cmd, req->train);
+  add_localist_options(*cmd, req->localist);
   cmd->callback([req, cmd] {
     // On resume only --max-steps may change the stored run; it extends or shortens it.
     if (req->resume && cmd->count("--max-steps")) req->max_steps_override = req->train.max_steps;

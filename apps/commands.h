@@ -16,5 +16,6 @@ void add_demo(CLI::App& app);
 void add_model_options(CLI::App& cmd, ModelConfig& m);
 void add_data_options(CLI::App& cmd, DataConfig& d);
 void add_train_options(CLI::App& cmd, TrainConfig& t);
+void add_localist_options(CLI::App& cmd, LocalistConfig& l);
 
 }  // namespace localist::app

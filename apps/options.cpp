@@ -67,4 +67,14 @@ void add_train_options(CLI::App& cmd, TrainConfig& t) {
   g->add_option("--peak-flops", t.peak_flops, "peak FLOP/s for MFU (0 = known GPUs)");
 }
 
+void add_localist_options(CLI::App& cmd, LocalistConfig& l) {
+  auto* g = cmd.add_option_group("localist");
+  g->add_option("--blocks", l.blocks, "block map: window:W | segment (a block per line)")
+      ->capture_default_str();
+  g->add_option("--lambda", l.lambda, "the locality dial in [0, 1] (logit bias -lambda*kappa off-target)")
+      ->capture_default_str();
+  g->add_option("--kappa", l.kappa, "off-target logit bias at lambda = 1, nats ('inf' = hard mask)")
+      ->capture_default_str();
+}
+
 }  // namespace localist::app

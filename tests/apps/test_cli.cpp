@@ -87,6 +87,26 @@ TEST(Cli, TrainEvalJsonAndGenerateEndToEnd) {
   EXPECT_GE(j.at("accuracy").get<double>(), 0.0);
   EXPECT_GT(j.at("tokens").get<int64_t>(), 0);
 
+  // The dial moves at inference on the same checkpoint: block fidelity rises with lambda and
+  // the hard mask leaves no off-target mass.
+  auto dialled = [&](const std::string& flags) {
+    auto r = run("eval " + dir + " --json --device cpu --blocks window:4 " + flags);
+    EXPECT_EQ(r.code, 0) << r.output;
+    return nlohmann::json::parse(r.output);
+  };
+  auto d0 = dialled("--lambda 0"), d5 = dialled("--lambda 0.5"), d1 = dialled("--lambda 1 --kappa inf");
+  for (const char* key : {"attention_entropy_bits", "max_entropy_bits", "pointer_fidelity", "block_fidelity"})
+    EXPECT_TRUE(d0.contains(key)) << key;
+  EXPECT_LT(d0["block_fidelity"].get<double>(), d5["block_fidelity"].get<double>());
+  EXPECT_GT(d0["attention_entropy_bits"].get<double>(), d5["attention_entropy_bits"].get<double>());
+  EXPECT_NEAR(d1["block_fidelity"].get<double>(), 1.0, 1e-6);
+  auto bad = run("eval " + dir + " --lambda 1.5");
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.output.find("lambda = 1.5"), std::string::npos) << bad.output;
+  auto bad_window = run("eval " + dir + " --blocks window:0");
+  EXPECT_NE(bad_window.code, 0);
+  EXPECT_NE(bad_window.output.find("window"), std::string::npos) << bad_window.output;
+
   auto g = run("generate " + dir + " --prompt 'a0' -n 10 --device cpu");
   ASSERT_EQ(g.code, 0) << g.output;
   EXPECT_GT(g.output.size(), 4u);

@@ -111,6 +111,22 @@ TEST(Checkpoint, NonFiniteWeightsAreRefusedAndTheCheckpointKept) {
   EXPECT_EQ(read_checkpoint_meta(dir + "/checkpoint").step, 2);  // nothing overwritten
 }
 
+TEST(Checkpoint, DialTrainedRunStoresItsLocalistSettings) {
+  TempDir tmp;
+  const auto dir = tmp.file("run");
+  auto req = tiny_request(dir);
+  req.train.max_steps = 2;
+  req.localist.blocks = "window:4";
+  req.localist.lambda = 0.7;
+  req.localist.kappa = std::numeric_limits<double>::infinity();
+  auto s = train(req);
+  EXPECT_TRUE(std::isfinite(s.valid.nll));
+  auto meta = read_checkpoint_meta(dir + "/checkpoint");
+  EXPECT_EQ(meta.localist.blocks, "window:4");
+  EXPECT_DOUBLE_EQ(meta.localist.lambda, 0.7);
+  EXPECT_TRUE(std::isinf(meta.localist.kappa));
+}
+
 TEST(Checkpoint, MissingCheckpointIsAPathError) {
   EXPECT_THROW(load_model("/nonexistent/run", torch::kCPU), PathError);
 }

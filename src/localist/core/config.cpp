@@ -1,5 +1,7 @@
 #include "localist/core/config.h"
 
+#include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "localist/core/errors.h"
@@ -37,6 +39,13 @@ void DataConfig::validate() const {
           "in (0, 1)");
   require(synth_blocks >= 1 && synth_blocks <= 26, "synth_blocks", synth_blocks, "in [1, 26]");
   require(synth_tokens >= 1000, "synth_tokens", synth_tokens, ">= 1000");
+}
+
+void LocalistConfig::validate() const {
+  require(blocks == "segment" || blocks.rfind("window:", 0) == 0, "blocks", blocks,
+          "window:W or segment");
+  require(lambda >= 0 && lambda <= 1, "lambda", lambda, "in [0, 1]");
+  require(kappa > 0, "kappa", kappa, "> 0 nats (or inf for a hard mask)");
 }
 
 void TrainConfig::validate() const {
@@ -84,6 +93,16 @@ void from_json(const nlohmann::json& j, DataConfig& c) {
   LOCALIST_READ(test_file) LOCALIST_READ(tokenizer) LOCALIST_READ(tokenizer_vocab)
   LOCALIST_READ(valid_fraction) LOCALIST_READ(synth_blocks) LOCALIST_READ(synth_tokens)
   LOCALIST_READ(synth_seed)
+}
+void to_json(nlohmann::json& j, const LocalistConfig& c) {
+  LOCALIST_FIELD(blocks) LOCALIST_FIELD(lambda)
+  j["kappa"] = std::isinf(c.kappa) ? nlohmann::json("inf") : nlohmann::json(c.kappa);  // JSON has no inf
+}
+void from_json(const nlohmann::json& j, LocalistConfig& c) {
+  LOCALIST_READ(blocks) LOCALIST_READ(lambda)
+  if (j.contains("kappa"))
+    c.kappa = j.at("kappa").is_string() ? std::numeric_limits<double>::infinity()
+                                        : j.at("kappa").get<double>();
 }
 void to_json(nlohmann::json& j, const TrainConfig& c) {
   LOCALIST_FIELD(batch_size) LOCALIST_FIELD(grad_accum) LOCALIST_FIELD(max_steps)

@@ -39,6 +39,15 @@ struct DataConfig {
   void validate() const;
 };
 
+// The localist settings (DESIGN.md §1.1-1.2): which block map, and the dial.
+struct LocalistConfig {
+  std::string blocks = "segment";  // window:W | segment (a block per line)
+  double lambda = 0.0;             // the dial, in [0, 1]
+  double kappa = 10.0;             // logit-bias scale in nats; inf = hard mask
+
+  void validate() const;
+};
+
 struct TrainConfig {
   int64_t batch_size = 16;
   int64_t grad_accum = 1;
@@ -70,6 +79,8 @@ void from_json(const nlohmann::json& j, ModelConfig& c);
 void to_json(nlohmann::json& j, const DataConfig& c);
 void from_json(const nlohmann::json& j, DataConfig& c);
 void to_json(nlohmann::json& j, const TrainConfig& c);
+void to_json(nlohmann::json& j, const LocalistConfig& c);
+void from_json(const nlohmann::json& j, LocalistConfig& c);
 void from_json(const nlohmann::json& j, TrainConfig& c);
 
 }  // namespace localist

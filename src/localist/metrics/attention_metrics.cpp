@@ -5,7 +5,7 @@
 namespace localist {
 
 void AttentionMetricsAccumulator::add(const std::vector<torch::Tensor>& probs,
-                                      const BlockLayout& layout) {
+                                      const BlockLayout& layout, const torch::Tensor& queries) {
   torch::NoGradGuard no_grad;
   const int64_t L = probs.size(), H = probs[0].size(1), B = probs[0].size(0), T = probs[0].size(2);
   if (!entropy_.defined()) {
@@ -22,30 +22,36 @@ void AttentionMetricsAccumulator::add(const std::vector<torch::Tensor>& probs,
   auto causal = torch::ones({T, T}, torch::kBool).tril();                     // j <= t
   auto in_target = tgt.unsqueeze(2).eq(blk.unsqueeze(1)) & causal;           // (B, T, T)
   auto on_anchor = in_target & anc.unsqueeze(1);                              // (B, T, T)
-  auto has_target = in_target.any(-1).unsqueeze(1);                           // (B, 1, T)
-  auto has_anchor = on_anchor.any(-1).unsqueeze(1);                           // (B, 1, T)
+  auto measured = queries.defined() ? queries.to(torch::kCPU, torch::kBool)
+                                    : torch::ones({B, T}, torch::kBool);      // (B, T)
+  auto has_target = (in_target.any(-1) & measured).unsqueeze(1);             // (B, 1, T)
+  auto has_anchor = (on_anchor.any(-1) & measured).unsqueeze(1);             // (B, 1, T)
+  auto weight = measured.to(torch::kDouble).unsqueeze(1);                    // (B, 1, T)
   // one-hot of key blocks (B, T, K) and of query blocks, for the block-mass matrix
   auto in_range = blk.lt(k_);
   auto onehot = torch::zeros({B, T, k_}, torch::kDouble);
   onehot.scatter_(2, blk.clamp(0, k_ - 1).unsqueeze(2), in_range.unsqueeze(2).to(torch::kDouble));
+  auto query_onehot = onehot * measured.to(torch::kDouble).unsqueeze(2);
 
   for (int64_t l = 0; l < L; ++l) {
     auto a = probs[l].detach().to(torch::kCPU, torch::kDouble);  // (B, H, T, T)
     auto plogp = torch::where(a > 0, a * torch::log2(a), torch::zeros_like(a));
-    entropy_[l] += (-plogp.sum(-1)).sum(std::vector<int64_t>{0, 2});                          // (H)
+    entropy_[l] += (-plogp.sum(-1) * weight).sum(std::vector<int64_t>{0, 2});  // (H)
     auto block_mass = (a * in_target.unsqueeze(1)).sum(-1);               // (B, H, T)
     auto anchor_mass = (a * on_anchor.unsqueeze(1)).sum(-1);
     block_[l] += (block_mass * has_target).sum(std::vector<int64_t>{0, 2});
     pointer_[l] += (anchor_mass * has_anchor).sum(std::vector<int64_t>{0, 2});
     // mass[q_block, k_block] summed over queries: onehot_q^T (a @ onehot_k)
     auto per_key_block = torch::matmul(a, onehot.unsqueeze(1));            // (B, H, T, K)
-    mass_[l] += torch::einsum("btq,bhtk->hqk", {onehot, per_key_block});
+    mass_[l] += torch::einsum("btq,bhtk->hqk", {query_onehot, per_key_block});
   }
-  mass_count_ += onehot.sum(std::vector<int64_t>{0, 1});
-  queries_ += B * T;
+  mass_count_ += query_onehot.sum(std::vector<int64_t>{0, 1});
+  queries_ += measured.sum().item<int64_t>();
   block_n_ += has_target.sum().item<int64_t>();
   pointer_n_ += has_anchor.sum().item<int64_t>();
-  for (int64_t t = 0; t < T; ++t) max_entropy_sum_ += B * std::log2(static_cast<double>(t + 1));
+  auto per_position = measured.sum(0).to(torch::kDouble);  // (T): queries measured at t
+  for (int64_t t = 0; t < T; ++t)
+    max_entropy_sum_ += per_position[t].item<double>() * std::log2(static_cast<double>(t + 1));
 }
 
 AttentionMetrics AttentionMetricsAccumulator::result() const {

@@ -32,8 +32,10 @@ class AttentionMetricsAccumulator {
  public:
   // n_blocks: size K of the block-mass matrix; block ids >= K are left out of the matrix only.
   explicit AttentionMetricsAccumulator(int64_t n_blocks) : k_(n_blocks) {}
-  // probs: one (B, H, T, T) tensor per layer; layout for the same (B, T) tokens.
-  void add(const std::vector<torch::Tensor>& probs, const BlockLayout& layout);
+  // probs: one (B, H, T, T) tensor per layer; layout for the same (B, T) tokens;
+  // queries: optional (B, T) bool, the positions to measure (padding excluded).
+  void add(const std::vector<torch::Tensor>& probs, const BlockLayout& layout,
+           const torch::Tensor& queries = {});
   AttentionMetrics result() const;
 
  private:

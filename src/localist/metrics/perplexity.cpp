@@ -7,7 +7,8 @@
 namespace localist {
 
 EvalResult evaluate(Gpt& model, const data::TokenFile& tokens, int64_t batch_size,
-                    const torch::Device& device, int64_t max_tokens, TokenScores* per_token) {
+                    const torch::Device& device, int64_t max_tokens, TokenScores* per_token,
+                    const LocalistEval& localist) {
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
@@ -21,7 +22,16 @@ EvalResult evaluate(Gpt& model, const data::TokenFile& tokens, int64_t batch_siz
   for (const auto& b : data::sequential_batches(tokens, batch_size, model->cfg.block_size,
                                                 max_tokens)) {
     auto x = b.x.to(device), y = b.y.to(device);
-    auto logits = model->forward(x).logits.to(torch::kFloat);  // (B, T, V)
+    BlockLayout layout;
+    torch::Tensor bias;
+    if (localist.blocks) {
+      layout = localist.blocks->layout(x);
+      if (localist.dial.active()) bias = dial_bias(layout, localist.dial);
+    }
+    const bool need_attn = localist.blocks && localist.attention;
+    auto out = model->forward(x, need_attn, bias);
+    if (need_attn) localist.attention->add(out.attn, layout, y.ne(-1));
+    auto logits = out.logits.to(torch::kFloat);  // (B, T, V)
     auto flat = logits.reshape({-1, logits.size(-1)});
     auto target = y.reshape({-1});
     auto scored = target.ne(-1);

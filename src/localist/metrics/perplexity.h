@@ -5,6 +5,9 @@
 #include <torch/torch.h>
 
 #include "localist/data/token_file.h"
+#include "localist/metrics/attention_metrics.h"
+#include "localist/model/block_map.h"
+#include "localist/model/dial.h"
 #include "localist/model/gpt.h"
 
 namespace localist {
@@ -22,10 +25,18 @@ struct TokenScores {
   std::vector<uint8_t> correct;  // top-1 prediction was right
 };
 
+// The localist side of an evaluation: blocks (for the dial and the metrics), the dial applied
+// to every layer's logits, and where to accumulate attention metrics (materialises attention).
+struct LocalistEval {
+  const BlockMap* blocks = nullptr;  // null: ordinary attention, no attention metrics
+  Dial dial;
+  AttentionMetricsAccumulator* attention = nullptr;
+};
+
 // max_tokens > 0 scores only the first max_tokens predictions (periodic evals in training).
 // per_token, when given, receives each scored position's NLL and correctness.
 EvalResult evaluate(Gpt& model, const data::TokenFile& tokens, int64_t batch_size,
                     const torch::Device& device, int64_t max_tokens = 0,
-                    TokenScores* per_token = nullptr);
+                    TokenScores* per_token = nullptr, const LocalistEval& localist = {});
 
 }  // namespace localist

@@ -51,7 +51,14 @@ BlockMap BlockMap::parse(const std::string& spec) {
       throw ConfigError("blocks = '" + spec + "': expected window:W with W a positive integer");
     return window(width);
   }
-  throw ConfigError("blocks = '" + spec + "' is unknown; expected window:W, segment or vocab");
+  throw ConfigError("blocks = '" + spec + "' is unknown; expected window:W or segment");
+}
+
+BlockMap BlockMap::from_spec(const std::string& spec, const data::Tokenizer& tokenizer) {
+  if (spec != "segment") return parse(spec);
+  std::vector<int64_t> boundaries;
+  for (int32_t id : tokenizer.encode("\n")) boundaries.push_back(id);
+  return segment(boundaries);
 }
 
 BlockLayout BlockMap::layout(const torch::Tensor& idx) const {

@@ -12,6 +12,8 @@
 
 #include <torch/torch.h>
 
+#include "localist/data/tokenizer.h"
+
 namespace localist {
 
 struct BlockLayout {
@@ -23,7 +25,9 @@ struct BlockLayout {
 class BlockMap {
  public:
   // "window:W", "segment" or "vocab"; boundary / token classes come from set_* below.
-  static BlockMap parse(const std::string& spec);  // ConfigError naming the spec
+  static BlockMap parse(const std::string& spec);  // window:W; ConfigError naming the spec
+  // window:W, or segment with the tokenizer's newline token(s) as boundaries.
+  static BlockMap from_spec(const std::string& spec, const data::Tokenizer& tokenizer);
   static BlockMap window(int64_t width);
   static BlockMap segment(std::vector<int64_t> boundary_tokens);
   static BlockMap vocab(std::unordered_map<int64_t, int64_t> token_block, int64_t n_blocks);

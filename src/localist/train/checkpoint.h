@@ -21,6 +21,7 @@ struct CheckpointMeta {
   ModelConfig model;
   DataConfig data;
   TrainConfig train;
+  LocalistConfig localist;
   nlohmann::json tokenizer;
   int64_t step = 0;            // optimizer steps completed
   nlohmann::json metrics;      // last evaluation, if any

@@ -9,6 +9,8 @@
 #include "localist/core/errors.h"
 #include "localist/core/progress.h"
 #include "localist/data/batcher.h"
+#include "localist/model/block_map.h"
+#include "localist/model/dial.h"
 #include "localist/model/gpt.h"
 #include "localist/train/adamw.h"
 #include "localist/train/checkpoint.h"
@@ -53,6 +55,7 @@ TrainSummary train(const TrainRequest& req) {
   ModelConfig mcfg = req.model;
   DataConfig dcfg = req.data;
   TrainConfig tcfg = req.train;
+  LocalistConfig lcfg = req.localist;
   int64_t start_step = 0;
   std::string ckpt_dir = (fs::path(req.run_dir) / "checkpoint").string();
   CheckpointMeta resumed;
@@ -61,11 +64,13 @@ TrainSummary train(const TrainRequest& req) {
     mcfg = resumed.model;
     dcfg = resumed.data;
     tcfg = resumed.train;
+    lcfg = resumed.localist;
     start_step = resumed.step;
     if (req.max_steps_override > 0) tcfg.max_steps = req.max_steps_override;
   }
   dcfg.validate();
   tcfg.validate();
+  lcfg.validate();
   {  // fail on an impossible model before spending time on data; vocab comes later
     ModelConfig probe = mcfg;
     probe.vocab_size = 1;
@@ -85,6 +90,10 @@ TrainSummary train(const TrainRequest& req) {
     throw DataError("train split has " + std::to_string(rd.train.size()) +
                     " tokens, fewer than block_size + 1 = " + std::to_string(mcfg.block_size + 1) +
                     "; use a smaller --block-size or more data");
+
+  const auto blocks = BlockMap::from_spec(lcfg.blocks, *rd.tokenizer);
+  const Dial dial{lcfg.lambda, lcfg.kappa};
+  const LocalistEval localist_eval{&blocks, dial, nullptr};
 
   torch::manual_seed(tcfg.seed);
   Gpt model(mcfg);
@@ -115,7 +124,7 @@ TrainSummary train(const TrainRequest& req) {
          << " tokens, valid " << format_count(rd.valid.size()) << "\n"
          << (start_step ? "resuming at step " + std::to_string(start_step) + "\n" : "");
 
-  CheckpointMeta meta{mcfg, dcfg, tcfg, rd.tokenizer->to_json(), start_step, resumed.metrics};
+  CheckpointMeta meta{mcfg, dcfg, tcfg, lcfg, rd.tokenizer->to_json(), start_step, resumed.metrics};
   const int64_t end_step = req.stop_at > 0 ? std::min(req.stop_at, tcfg.max_steps) : tcfg.max_steps;
   auto params = model->parameters();
   std::vector<torch::Tensor> pending;  // per-step losses kept on device until a log line
@@ -124,7 +133,8 @@ TrainSummary train(const TrainRequest& req) {
   model->train();
 
   auto evaluate_and_save = [&](int64_t step) {
-    summary.valid = evaluate(model, rd.valid, tcfg.batch_size, device, tcfg.eval_tokens);
+    summary.valid = evaluate(model, rd.valid, tcfg.batch_size, device, tcfg.eval_tokens, nullptr,
+                             localist_eval);
     check_finite(summary.valid.nll, step, "validation loss");
     metrics.append(eval_record(step, "valid", summary.valid));
     meta.step = step;
@@ -148,7 +158,10 @@ TrainSummary train(const TrainRequest& req) {
     for (int64_t micro = 0; micro < tcfg.grad_accum; ++micro) {
       auto b = data::random_batch(rd.train, tcfg.batch_size, mcfg.block_size, tcfg.seed, step, micro);
       auto x = b.x.to(device, /*non_blocking=*/true), y = b.y.to(device, true);
-      auto loss = GptImpl::loss(model->forward(x).logits, y) / static_cast<double>(tcfg.grad_accum);
+      torch::Tensor bias;  // the dial acts in training too (DESIGN.md §1.2, effect 1)
+      if (dial.active()) bias = dial_bias(blocks.layout(x), dial);
+      auto logits = model->forward(x, /*need_attn=*/false, bias).logits;
+      auto loss = GptImpl::loss(logits, y) / static_cast<double>(tcfg.grad_accum);
       loss.backward();
       step_loss += loss.detach();
     }

@@ -17,6 +17,7 @@ struct TrainRequest {
   ModelConfig model;  // vocab_size is filled in from the tokenizer
   DataConfig data;
   TrainConfig train;
+  LocalistConfig localist;  // blocks and dial; lambda > 0 biases attention during training
   std::string run_dir;   // checkpoint/, metrics.jsonl, tokens/
   bool resume = false;   // continue the run in run_dir (its configs win, except max_steps)
   int64_t max_steps_override = 0;  // with resume: extend or shorten the run
