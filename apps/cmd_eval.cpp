@@ -36,6 +36,22 @@ nlohmann::json per_head(const torch::Tensor& t) {
   }
   return rows;
 }
+// (L, H, K, K) -> nested arrays: [layer][head][query block][key block]
+nlohmann::json block_mass_json(const torch::Tensor& t) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (int64_t l = 0; l < t.size(0); ++l) {
+    nlohmann::json heads = nlohmann::json::array();
+    for (int64_t h = 0; h < t.size(1); ++h) {
+      auto m = t[l][h].contiguous();
+      std::vector<std::vector<double>> rows(m.size(0), std::vector<double>(m.size(1)));
+      for (int64_t q = 0; q < m.size(0); ++q)
+        for (int64_t k = 0; k < m.size(1); ++k) rows[q][k] = m[q][k].item<double>();
+      heads.push_back(rows);
+    }
+    layers.push_back(heads);
+  }
+  return layers;
+}
 }  // namespace
 
 void add_eval(CLI::App& app) {
@@ -103,7 +119,8 @@ void add_eval(CLI::App& app) {
                           {"block_excluded_per_head", am.block_excluded},
                           {"attention_entropy_bits_per_head", per_head(am.entropy_per_head)},
                           {"pointer_fidelity_per_head", per_head(am.pointer_per_head)},
-                          {"block_fidelity_per_head", per_head(am.block_per_head)}};
+                          {"block_fidelity_per_head", per_head(am.block_per_head)},
+                          {"block_mass", block_mass_json(am.block_mass)}};
       std::cout << j.dump() << "\n";
     } else {
       std::printf("data:\n  %s\n%s split: %lld tokens scored | perplexity %.4f | accuracy %.2f%% | "
