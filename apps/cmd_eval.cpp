@@ -93,6 +93,7 @@ void add_eval(CLI::App& app) {
     if (cmd->count("--blocks")) lc.blocks = a->localist.blocks;
     if (cmd->count("--lambda")) lc.lambda = a->localist.lambda;
     if (cmd->count("--kappa")) lc.kappa = a->localist.kappa;
+    if (cmd->count("--logit-bias")) lc.logit_bias = a->localist.logit_bias;
     lc.validate();
     const auto blocks = BlockMap::from_spec(lc.blocks, *lm.tokenizer);
     const int64_t T = lm.meta.model.block_size;
@@ -100,7 +101,7 @@ void add_eval(CLI::App& app) {
     // block-mass matrix size: every window of the context; the first 16 segments
     AttentionMetricsAccumulator attention(width ? (T + width - 1) / width : 16);
     auto r = evaluate(lm.model, tokens, a->batch_size, device, a->max_tokens, nullptr,
-                      {&blocks, {lc.lambda, lc.kappa}, &attention});
+                      {&blocks, {lc.logit_bias ? lc.lambda : 0.0, lc.kappa}, &attention});
     const auto am = attention.result();
     if (a->json) {
       nlohmann::json j = {{"perplexity", r.perplexity}, {"accuracy", r.accuracy},

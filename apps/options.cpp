@@ -75,6 +75,11 @@ void add_localist_options(CLI::App& cmd, LocalistConfig& l) {
       ->capture_default_str();
   g->add_option("--kappa", l.kappa, "off-target logit bias at lambda = 1, nats ('inf' = hard mask)")
       ->capture_default_str();
+  g->add_option("--logit-bias", l.logit_bias, "apply the dial's logit bias (effect 1)")
+      ->capture_default_str();
+  g->add_option("--alpha-att", l.alpha_att,
+                "attention-group penalty weight (effect 2, training): lambda*alpha*R_att")
+      ->capture_default_str();
 }
 
 }  // namespace localist::app

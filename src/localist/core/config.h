@@ -44,6 +44,8 @@ struct LocalistConfig {
   std::string blocks = "segment";  // window:W | segment (a block per line)
   double lambda = 0.0;             // the dial, in [0, 1]
   double kappa = 10.0;             // logit-bias scale in nats; inf = hard mask
+  bool logit_bias = true;          // effect 1: the lambda-scaled logit bias
+  double alpha_att = 0.0;          // effect 2: attention-group penalty weight (training only)
 
   void validate() const;
 };

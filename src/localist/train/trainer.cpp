@@ -13,6 +13,7 @@
 #include "localist/model/dial.h"
 #include "localist/model/gpt.h"
 #include "localist/train/adamw.h"
+#include "localist/train/attention_penalty.h"
 #include "localist/train/checkpoint.h"
 #include "localist/train/lr_schedule.h"
 #include "localist/train/run_data.h"
@@ -92,8 +93,9 @@ TrainSummary train(const TrainRequest& req) {
                     "; use a smaller --block-size or more data");
 
   const auto blocks = BlockMap::from_spec(lcfg.blocks, *rd.tokenizer);
-  const Dial dial{lcfg.lambda, lcfg.kappa};
+  const Dial dial{lcfg.logit_bias ? lcfg.lambda : 0.0, lcfg.kappa};
   const LocalistEval localist_eval{&blocks, dial, nullptr};
+  const bool att_penalty = lcfg.lambda * lcfg.alpha_att > 0;
 
   torch::manual_seed(tcfg.seed);
   Gpt model(mcfg);
@@ -155,15 +157,26 @@ TrainSummary train(const TrainRequest& req) {
     opt.zero_grad();
     torch::manual_seed(tcfg.seed * 1000003ULL + static_cast<uint64_t>(step));  // dropout
     torch::Tensor step_loss = torch::zeros({}, torch::TensorOptions().device(device));
+    torch::Tensor step_ratt = torch::zeros({}, torch::TensorOptions().device(device));
     for (int64_t micro = 0; micro < tcfg.grad_accum; ++micro) {
       auto b = data::random_batch(rd.train, tcfg.batch_size, mcfg.block_size, tcfg.seed, step, micro);
       auto x = b.x.to(device, /*non_blocking=*/true), y = b.y.to(device, true);
-      torch::Tensor bias;  // the dial acts in training too (DESIGN.md §1.2, effect 1)
-      if (dial.active()) bias = dial_bias(blocks.layout(x), dial);
-      auto logits = model->forward(x, /*need_attn=*/false, bias).logits;
-      auto loss = GptImpl::loss(logits, y) / static_cast<double>(tcfg.grad_accum);
+      // The dial acts in training too (DESIGN.md §1.2): the logit bias, and the
+      // attention-group penalty, which needs the probabilities materialised.
+      const bool localist = dial.active() || att_penalty;
+      BlockLayout layout;
+      if (localist) layout = blocks.layout(x);
+      auto out = model->forward(x, att_penalty, dial.active() ? dial_bias(layout, dial) : torch::Tensor());
+      auto ce = GptImpl::loss(out.logits, y) / static_cast<double>(tcfg.grad_accum);
+      auto loss = ce;
+      if (att_penalty) {
+        auto ratt = attention_group_penalty(out.attn, layout, lcfg.lambda, lcfg.alpha_att) /
+                    static_cast<double>(tcfg.grad_accum);
+        loss = loss + ratt;
+        step_ratt += ratt.detach();
+      }
       loss.backward();
-      step_loss += loss.detach();
+      step_loss += ce.detach();
     }
     if (tcfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, tcfg.grad_clip);
     opt.step();
@@ -186,6 +199,7 @@ TrainSummary train(const TrainRequest& req) {
                             {"tokens_per_s", tok_s}, {"ms_per_step", 1000 * dt / interval_steps},
                             {"elapsed_s", total.seconds()}};
       if (peak > 0) rec["mfu"] = mfu;
+      if (att_penalty) rec["r_att"] = step_ratt.item<double>();
       // With log_interval 1 every step's loss is in the log; otherwise the interval's last.
       for (size_t i = first; i + 1 < summary.losses.size(); ++i)
         metrics.append({{"type", "train"}, {"step", done - static_cast<int64_t>(summary.losses.size() - 1 - i)},
@@ -198,7 +212,8 @@ TrainSummary train(const TrainRequest& req) {
                               static_cast<long long>(done), static_cast<long long>(tcfg.max_steps),
                               loss, lr, 1000 * dt / interval_steps, format_count(tok_s).c_str(),
                               format_duration(eta).c_str());
-        if (peak > 0) std::snprintf(buf + n, sizeof buf - n, " | mfu %.1f%%", 100 * mfu);
+        if (peak > 0) n += std::snprintf(buf + n, sizeof buf - n, " | mfu %.1f%%", 100 * mfu);
+        if (att_penalty) std::snprintf(buf + n, sizeof buf - n, " | R_att %.4f", step_ratt.item<double>());
         *out << buf << "\n" << std::flush;
       }
       interval.reset();

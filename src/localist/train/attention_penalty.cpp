@@ -1,0 +1,28 @@
+#include "localist/train/attention_penalty.h"
+
+namespace localist {
+
+torch::Tensor attention_group_penalty(const std::vector<torch::Tensor>& probs,
+                                      const BlockLayout& layout, double lambda, double alpha) {
+  const auto& a0 = probs.at(0);
+  auto blk = layout.block.to(a0.device());                                  // (B, T)
+  auto tgt = layout.target.to(a0.device());                                 // (B, T)
+  const int64_t K = blk.max().item<int64_t>() + 1;
+  auto onehot = torch::one_hot(blk, K).to(a0.scalar_type());                // (B, T, K)
+  auto size = onehot.cumsum(1);                                             // |X_i(t)|: (B, T, K)
+  auto off_target = torch::arange(K, blk.options()).view({1, 1, K}).ne(tgt.unsqueeze(2)) &
+                    size.gt(0);                                             // (B, T, K)
+  auto weight = (size.sqrt() * off_target).unsqueeze(1);                    // (B, 1, T, K)
+  torch::Tensor total = torch::zeros({}, a0.options());
+  for (const auto& a : probs) {
+    auto sq = torch::matmul(a * a, onehot.unsqueeze(1));                    // (B, H, T, K)
+    auto positive = sq.gt(0);
+    // sqrt with a zero gradient at 0 (no NaN from the kink)
+    auto norm = torch::where(positive, torch::where(positive, sq, torch::ones_like(sq)).sqrt(),
+                             torch::zeros_like(sq));
+    total = total + (norm * weight).sum(-1).mean();                         // mean over B, H, T
+  }
+  return lambda * alpha * total / static_cast<double>(probs.size());
+}
+
+}  // namespace localist
