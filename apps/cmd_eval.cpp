@@ -10,6 +10,7 @@
 #include "localist/metrics/perplexity.h"
 #include "localist/train/checkpoint.h"
 #include "localist/train/run_data.h"
+#include "localist/train/weight_group_prox.h"
 
 namespace localist::app {
 
@@ -51,6 +52,26 @@ nlohmann::json block_mass_json(const torch::Tensor& t) {
     layers.push_back(heads);
   }
   return layers;
+}
+// The sparsity pattern of the weight-group penalty: which head reads which unit group.
+nlohmann::json weight_groups_json(Gpt& model, int64_t k) {
+  auto norms = weight_group_norms(model, std::min(k, model->cfg.n_embd));  // (L, H, 2, K)
+  nlohmann::json active = nlohmann::json::array();  // [layer][head]: "QK" strings per group
+  for (int64_t l = 0; l < norms.size(0); ++l) {
+    nlohmann::json heads = nlohmann::json::array();
+    for (int64_t h = 0; h < norms.size(1); ++h) {
+      std::string row;
+      for (int64_t i = 0; i < norms.size(3); ++i)
+        row += std::string(norms[l][h][0][i].item<double>() > 0 ? "Q" : "-") +
+               (norms[l][h][1][i].item<double>() > 0 ? "K" : "-") + (i + 1 < norms.size(3) ? " " : "");
+      heads.push_back(row);
+    }
+    active.push_back(heads);
+  }
+  return {{"unit_groups", norms.size(3)},
+          {"groups", norms.numel()},
+          {"zero_groups", (norms == 0).sum().item<int64_t>()},
+          {"active", active}};
 }
 }  // namespace
 
@@ -121,7 +142,8 @@ void add_eval(CLI::App& app) {
                           {"attention_entropy_bits_per_head", per_head(am.entropy_per_head)},
                           {"pointer_fidelity_per_head", per_head(am.pointer_per_head)},
                           {"block_fidelity_per_head", per_head(am.block_per_head)},
-                          {"block_mass", block_mass_json(am.block_mass)}};
+                          {"block_mass", block_mass_json(am.block_mass)},
+                          {"weight_groups", weight_groups_json(lm.model, lc.unit_groups)}};
       std::cout << j.dump() << "\n";
     } else {
       std::printf("data:\n  %s\n%s split: %lld tokens scored | perplexity %.4f | accuracy %.2f%% | "

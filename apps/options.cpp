@@ -80,6 +80,11 @@ void add_localist_options(CLI::App& cmd, LocalistConfig& l) {
   g->add_option("--alpha-att", l.alpha_att,
                 "attention-group penalty weight (effect 2, training): lambda*alpha*R_att")
       ->capture_default_str();
+  g->add_option("--alpha-w", l.alpha_w,
+                "weight-group penalty weight (effect 3, training): proximal step on W_Q/W_K groups")
+      ->capture_default_str();
+  g->add_option("--unit-groups", l.unit_groups, "unit groups of d_model for the weight-group penalty")
+      ->capture_default_str();
 }
 
 }  // namespace localist::app

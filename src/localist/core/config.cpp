@@ -47,6 +47,8 @@ void LocalistConfig::validate() const {
   require(lambda >= 0 && lambda <= 1, "lambda", lambda, "in [0, 1]");
   require(kappa > 0, "kappa", kappa, "> 0 nats (or inf for a hard mask)");
   require(alpha_att >= 0, "alpha_att", alpha_att, ">= 0");
+  require(alpha_w >= 0, "alpha_w", alpha_w, ">= 0");
+  require(unit_groups >= 1, "unit_groups", unit_groups, ">= 1");
 }
 
 void TrainConfig::validate() const {
@@ -97,10 +99,12 @@ void from_json(const nlohmann::json& j, DataConfig& c) {
 }
 void to_json(nlohmann::json& j, const LocalistConfig& c) {
   LOCALIST_FIELD(blocks) LOCALIST_FIELD(lambda) LOCALIST_FIELD(logit_bias) LOCALIST_FIELD(alpha_att)
+  LOCALIST_FIELD(alpha_w) LOCALIST_FIELD(unit_groups)
   j["kappa"] = std::isinf(c.kappa) ? nlohmann::json("inf") : nlohmann::json(c.kappa);  // JSON has no inf
 }
 void from_json(const nlohmann::json& j, LocalistConfig& c) {
   LOCALIST_READ(blocks) LOCALIST_READ(lambda) LOCALIST_READ(logit_bias) LOCALIST_READ(alpha_att)
+  LOCALIST_READ(alpha_w) LOCALIST_READ(unit_groups)
   if (j.contains("kappa"))
     c.kappa = j.at("kappa").is_string() ? std::numeric_limits<double>::infinity()
                                         : j.at("kappa").get<double>();

@@ -46,6 +46,8 @@ struct LocalistConfig {
   double kappa = 10.0;             // logit-bias scale in nats; inf = hard mask
   bool logit_bias = true;          // effect 1: the lambda-scaled logit bias
   double alpha_att = 0.0;          // effect 2: attention-group penalty weight (training only)
+  double alpha_w = 0.0;            // effect 3: weight-group penalty weight (proximal step)
+  int64_t unit_groups = 4;         // K unit groups of d_model for effect 3
 
   void validate() const;
 };

@@ -16,6 +16,7 @@
 #include "localist/train/attention_penalty.h"
 #include "localist/train/checkpoint.h"
 #include "localist/train/lr_schedule.h"
+#include "localist/train/weight_group_prox.h"
 #include "localist/train/run_data.h"
 
 namespace fs = std::filesystem;
@@ -96,6 +97,8 @@ TrainSummary train(const TrainRequest& req) {
   const Dial dial{lcfg.logit_bias ? lcfg.lambda : 0.0, lcfg.kappa};
   const LocalistEval localist_eval{&blocks, dial, nullptr};
   const bool att_penalty = lcfg.lambda * lcfg.alpha_att > 0;
+  const bool weight_prox = lcfg.lambda * lcfg.alpha_w > 0;
+  if (weight_prox) unit_groups(mcfg.n_embd, lcfg.unit_groups);  // validates K against d_model
 
   torch::manual_seed(tcfg.seed);
   Gpt model(mcfg);
@@ -180,6 +183,8 @@ TrainSummary train(const TrainRequest& req) {
     }
     if (tcfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, tcfg.grad_clip);
     opt.step();
+    // effect 3: group soft-thresholding with step lr * lambda * alpha_W (exact zeros)
+    if (weight_prox) weight_group_prox(model, lcfg.unit_groups, lr * lcfg.lambda * lcfg.alpha_w);
     pending.push_back(step_loss);
     ++interval_steps;
 
@@ -200,6 +205,10 @@ TrainSummary train(const TrainRequest& req) {
                             {"elapsed_s", total.seconds()}};
       if (peak > 0) rec["mfu"] = mfu;
       if (att_penalty) rec["r_att"] = step_ratt.item<double>();
+      if (weight_prox) {
+        rec["r_w"] = weight_group_penalty(model, lcfg.unit_groups, lcfg.lambda, lcfg.alpha_w);
+        rec["zero_weight_groups"] = (weight_group_norms(model, lcfg.unit_groups) == 0).sum().item<int64_t>();
+      }
       // With log_interval 1 every step's loss is in the log; otherwise the interval's last.
       for (size_t i = first; i + 1 < summary.losses.size(); ++i)
         metrics.append({{"type", "train"}, {"step", done - static_cast<int64_t>(summary.losses.size() - 1 - i)},
