@@ -48,28 +48,14 @@ TEST(AttentionPenalty, GradientPushesMassOntoTheTargetBlockAndHasNoNaN) {
 #include "localist/train/checkpoint.h"
 #include "localist/train/run_data.h"
 #include "localist/train/trainer.h"
+#include "tiny_run.h"
 
 namespace localist {
 namespace {
 
 double learned_block_fidelity(double alpha_att, const std::string& dir) {
-  TrainRequest r;
-  r.model.n_layer = 1;
-  r.model.n_head = 2;
-  r.model.n_embd = 32;
-  r.model.block_size = 32;
-  r.data.synth_tokens = 5000;
-  r.train.batch_size = 8;
-  r.train.max_steps = 150;
-  r.train.eval_interval = 150;
-  r.train.eval_tokens = 500;
-  r.train.device = "cpu";
-  r.localist.blocks = "segment";
-  r.localist.lambda = 1.0;
-  r.localist.logit_bias = false;
+  auto r = testing::tiny_localist_run(dir);
   r.localist.alpha_att = alpha_att;
-  r.run_dir = dir;
-  r.out = nullptr;
   train(r);
   auto lm = load_model(dir, torch::kCPU);
   auto rd = prepare_run_data(lm.meta.data, dir + "/tokens", &lm.meta.tokenizer);

@@ -64,28 +64,15 @@ TEST(WeightGroupProx, PenaltyValue) {
 #include "localist/core/temp_dir.h"
 #include "localist/train/checkpoint.h"
 #include "localist/train/trainer.h"
+#include "tiny_run.h"
 
 namespace localist {
 namespace {
 
 int64_t zero_groups_after_training(double alpha_w, const std::string& dir) {
-  TrainRequest r;
-  r.model.n_layer = 1;
-  r.model.n_head = 2;
-  r.model.n_embd = 32;
-  r.model.block_size = 32;
-  r.data.synth_tokens = 5000;
-  r.train.batch_size = 8;
-  r.train.max_steps = 150;
-  r.train.eval_interval = 150;
-  r.train.eval_tokens = 300;
-  r.train.device = "cpu";
-  r.localist.lambda = 1.0;
-  r.localist.logit_bias = false;
+  auto r = testing::tiny_localist_run(dir);
   r.localist.alpha_w = alpha_w;
   r.localist.unit_groups = 4;
-  r.run_dir = dir;
-  r.out = nullptr;
   auto s = train(r);
   EXPECT_TRUE(std::isfinite(s.valid.nll));
   auto lm = load_model(dir, torch::kCPU);
