@@ -117,10 +117,8 @@ void add_eval(CLI::App& app) {
     if (cmd->count("--logit-bias")) lc.logit_bias = a->localist.logit_bias;
     lc.validate();
     const auto blocks = BlockMap::from_spec(lc.blocks, *lm.tokenizer);
-    const int64_t T = lm.meta.model.block_size;
-    const int64_t width = lc.blocks == "segment" ? 0 : std::stoll(lc.blocks.substr(7));
-    // block-mass matrix size: every window of the context; the first 16 segments
-    AttentionMetricsAccumulator attention(width ? (T + width - 1) / width : 16);
+    // block-mass matrix size: every window of the context, or the first 16 segments
+    AttentionMetricsAccumulator attention(blocks.blocks_per_context(lm.meta.model.block_size, 16));
     auto r = evaluate(lm.model, tokens, a->batch_size, device, a->max_tokens, nullptr,
                       {&blocks, {lc.logit_bias ? lc.lambda : 0.0, lc.kappa}, &attention});
     const auto am = attention.result();

@@ -22,13 +22,13 @@ EvalResult evaluate(Gpt& model, const data::TokenFile& tokens, int64_t batch_siz
   for (const auto& b : data::sequential_batches(tokens, batch_size, model->cfg.block_size,
                                                 max_tokens)) {
     auto x = b.x.to(device), y = b.y.to(device);
+    // The block layout is needed only for the dial or the attention metrics.
+    const bool need_attn = localist.blocks && localist.attention;
+    const bool dialled = localist.blocks && localist.dial.active();
     BlockLayout layout;
     torch::Tensor bias;
-    if (localist.blocks) {
-      layout = localist.blocks->layout(x);
-      if (localist.dial.active()) bias = dial_bias(layout, localist.dial);
-    }
-    const bool need_attn = localist.blocks && localist.attention;
+    if (need_attn || dialled) layout = localist.blocks->layout(x);
+    if (dialled) bias = dial_bias(layout, localist.dial);
     auto out = model->forward(x, need_attn, bias);
     if (need_attn) localist.attention->add(out.attn, layout, y.ne(-1));
     auto logits = out.logits.to(torch::kFloat);  // (B, T, V)

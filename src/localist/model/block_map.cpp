@@ -91,6 +91,16 @@ BlockLayout BlockMap::layout(const torch::Tensor& idx) const {
   return {block.to(idx.device()), block.to(idx.device()), anchor.to(idx.device())};
 }
 
+torch::Tensor target_keys(const BlockLayout& layout) {
+  const int64_t T = layout.block.size(1);
+  auto causal = torch::ones({T, T}, layout.block.options().dtype(torch::kBool)).tril();
+  return layout.target.unsqueeze(2).eq(layout.block.unsqueeze(1)) & causal;
+}
+
+int64_t BlockMap::blocks_per_context(int64_t T, int64_t unbounded) const {
+  return kind_ == "window" ? (T + width_ - 1) / width_ : unbounded;
+}
+
 std::string BlockMap::describe() const {
   if (kind_ == "window") return "window:" + std::to_string(width_);
   if (kind_ == "segment") return "segment (" + std::to_string(boundaries_.size()) + " boundary tokens)";

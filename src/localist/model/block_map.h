@@ -22,6 +22,9 @@ struct BlockLayout {
   torch::Tensor is_anchor;  // (B, T) bool
 };
 
+// (B, T, T) bool: key j is visible to query t (j <= t) and in its target block X_b(t)(t).
+torch::Tensor target_keys(const BlockLayout& layout);
+
 class BlockMap {
  public:
   // "window:W", "segment" or "vocab"; boundary / token classes come from set_* below.
@@ -35,6 +38,9 @@ class BlockMap {
   // idx: (B, T) int64 token ids -> the layout of every sequence.
   BlockLayout layout(const torch::Tensor& idx) const;
   std::string describe() const;
+  // Blocks in a context of T positions: ceil(T / W) for window:W; `unbounded` for the kinds
+  // whose count depends on the text (segment, vocab).
+  int64_t blocks_per_context(int64_t T, int64_t unbounded) const;
   std::string kind() const { return kind_; }
 
  private:

@@ -15,12 +15,10 @@ void Dial::validate() const {
 
 torch::Tensor dial_bias(const BlockLayout& layout, const Dial& dial) {
   dial.validate();
-  const int64_t T = layout.block.size(1);
   auto opts = torch::TensorOptions().device(layout.block.device());
-  auto causal = torch::ones({T, T}, opts.dtype(torch::kBool)).tril();                // j <= t
-  auto off_target = layout.target.unsqueeze(2).ne(layout.block.unsqueeze(1));        // (B, T, T)
-  auto has_target = (~off_target & causal).any(-1, /*keepdim=*/true);                // (B, T, 1)
-  off_target = off_target & has_target;
+  auto in_target = target_keys(layout);                                   // (B, T, T)
+  // future keys are masked by attention itself; only visible off-target keys matter
+  auto off_target = ~in_target & in_target.any(-1, /*keepdim=*/true);     // (B, T, T)
   const double penalty = std::isinf(dial.kappa) ? (dial.lambda > 0 ? -INFINITY : 0.0)
                                                 : -dial.lambda * dial.kappa;
   auto bias = torch::zeros(off_target.sizes(), opts.dtype(torch::kFloat));
