@@ -110,17 +110,12 @@ void add_eval(CLI::App& app) {
     auto rd = prepare_run_data(dcfg, cache, &lm.meta.tokenizer);
     const auto& tokens = a->split == "test" ? rd.test : rd.valid;
     // The dial and blocks move at inference without retraining: flags override the checkpoint.
-    LocalistConfig lc = lm.meta.localist;
-    if (cmd->count("--blocks")) lc.blocks = a->localist.blocks;
-    if (cmd->count("--lambda")) lc.lambda = a->localist.lambda;
-    if (cmd->count("--kappa")) lc.kappa = a->localist.kappa;
-    if (cmd->count("--logit-bias")) lc.logit_bias = a->localist.logit_bias;
-    lc.validate();
-    const auto blocks = BlockMap::from_spec(lc.blocks, *lm.tokenizer);
+    const LocalistConfig lc = localist_overrides(lm.meta.localist, *cmd, a->localist);
+    const auto blocks = BlockMap::from_config(lc, *lm.tokenizer);
     // block-mass matrix size: every window of the context, or the first 16 segments
     AttentionMetricsAccumulator attention(blocks.blocks_per_context(lm.meta.model.block_size, 16));
     auto r = evaluate(lm.model, tokens, a->batch_size, device, a->max_tokens, nullptr,
-                      {&blocks, {lc.logit_bias ? lc.lambda : 0.0, lc.kappa}, &attention});
+                      {&blocks, Dial::from_config(lc), &attention});
     const auto am = attention.result();
     if (a->json) {
       nlohmann::json j = {{"perplexity", r.perplexity}, {"accuracy", r.accuracy},

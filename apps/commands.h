@@ -17,5 +17,9 @@ void add_model_options(CLI::App& cmd, ModelConfig& m);
 void add_data_options(CLI::App& cmd, DataConfig& d);
 void add_train_options(CLI::App& cmd, TrainConfig& t);
 void add_localist_options(CLI::App& cmd, LocalistConfig& l);
+// At inference the flags given on `cmd` override the checkpoint's localist settings (the dial
+// and the blocks move without retraining); validated.
+LocalistConfig localist_overrides(const LocalistConfig& stored, const CLI::App& cmd,
+                                  const LocalistConfig& given);
 
 }  // namespace localist::app

@@ -69,9 +69,22 @@ void add_train_options(CLI::App& cmd, TrainConfig& t) {
 
 void add_localist_options(CLI::App& cmd, LocalistConfig& l) {
   auto* g = cmd.add_option_group("localist");
-  g->add_option("--blocks", l.blocks, "block map: window:W | segment (a block per line)")
+  g->add_option("--blocks", l.blocks,
+                "block map: window:W | segment (a block per line) | vocab (token classes of --rules)")
+      ->capture_default_str();
+  g->add_option("--rules", l.rules_file,
+                "rules file (JSON): vocab blocks, targets, anchor tokens, per-block dial scales");
+  g->add_option("--anchors", l.anchors,
+                "anchors: first (of each block's run) | rules (listed tokens) | info:N (the N "
+                "token types most informative about their block, from the training data)")
       ->capture_default_str();
   g->add_option("--lambda", l.lambda, "the locality dial in [0, 1] (logit bias -lambda*kappa off-target)")
+      ->capture_default_str();
+  g->add_option("--lambda-ramp", l.lambda_ramp,
+                "training: raise lambda linearly from 0 over this many steps (0 = constant)")
+      ->capture_default_str();
+  g->add_option("--lambda-layer-power", l.lambda_layer_power,
+                "progressive localisation: lambda_l = lambda * (l/(L-1))^beta (0 = every layer)")
       ->capture_default_str();
   g->add_option("--kappa", l.kappa, "off-target logit bias at lambda = 1, nats ('inf' = hard mask)")
       ->capture_default_str();
@@ -85,6 +98,24 @@ void add_localist_options(CLI::App& cmd, LocalistConfig& l) {
       ->capture_default_str();
   g->add_option("--unit-groups", l.unit_groups, "unit groups of d_model for the weight-group penalty")
       ->capture_default_str();
+}
+
+}  // namespace localist::app
+
+namespace localist::app {
+
+LocalistConfig localist_overrides(const LocalistConfig& stored, const CLI::App& cmd,
+                                  const LocalistConfig& given) {
+  LocalistConfig c = stored;
+  if (cmd.count("--blocks")) c.blocks = given.blocks;
+  if (cmd.count("--rules")) c.rules_file = given.rules_file, c.rules = nullptr;  // read anew
+  if (cmd.count("--anchors")) c.anchors = given.anchors;
+  if (cmd.count("--lambda")) c.lambda = given.lambda;
+  if (cmd.count("--lambda-layer-power")) c.lambda_layer_power = given.lambda_layer_power;
+  if (cmd.count("--kappa")) c.kappa = given.kappa;
+  if (cmd.count("--logit-bias")) c.logit_bias = given.logit_bias;
+  c.validate();
+  return c;
 }
 
 }  // namespace localist::app

@@ -45,7 +45,7 @@ TEST(BlockMap, BadSpecsAreClearErrors) {
 
 AttentionMetrics measure(Gpt& model, const torch::Tensor& idx, const BlockLayout& l, const Dial& d) {
   AttentionMetricsAccumulator acc(8);
-  auto out = model->forward(idx, /*need_attn=*/true, d.active() ? dial_bias(l, d) : torch::Tensor());
+  auto out = model->forward(idx, /*need_attn=*/true, dial_biases(l, d, model->cfg.n_layer));
   acc.add(out.attn, l);
   return acc.result();
 }
@@ -87,9 +87,9 @@ TEST(Dial, ZeroLambdaIsOrdinaryAttention) {
   auto idx = torch::randint(0, 31, {2, 16}, torch::kLong);
   auto l = BlockMap::window(4).layout(idx);
   auto plain = model->forward(idx).logits;
-  auto dialled = model->forward(idx, false, dial_bias(l, {0.0, 10.0})).logits;
+  auto dialled = model->forward(idx, false, {dial_bias(l, {0.0, 10.0})}).logits;
   EXPECT_TRUE(torch::allclose(plain, dialled, 1e-6, 1e-6));
-  auto hard0 = model->forward(idx, false, dial_bias(l, {0.0, std::numeric_limits<double>::infinity()})).logits;
+  auto hard0 = model->forward(idx, false, {dial_bias(l, {0.0, std::numeric_limits<double>::infinity()})}).logits;
   EXPECT_TRUE(torch::allclose(plain, hard0, 1e-6, 1e-6));
   EXPECT_FALSE(torch::isnan(hard0).any().item<bool>());
 }

@@ -19,18 +19,18 @@ TEST(AttentionPenalty, MatchesTheFormulaByHand) {
                .view({1, 1, 3, 3});
   // t=0, t=1: only their own block is visible -> 0. t=2 (target block 1): off-target block 0,
   // |X_0| = 2, ||(0.25, 0.25)|| = 0.25 sqrt 2, times sqrt 2 = 0.5. Mean over 3 queries: 1/6.
-  auto r = attention_group_penalty({a}, layout3(), 0.5, 2.0);
+  auto r = attention_group_penalty({a}, layout3(), {0.5}, 2.0);
   EXPECT_NEAR(r.item<double>(), 0.5 * 2.0 / 6.0, 1e-12);
   // Two layers average; lambda = 0 switches it off.
-  EXPECT_NEAR(attention_group_penalty({a, a}, layout3(), 0.5, 2.0).item<double>(), 1.0 / 6.0, 1e-12);
-  EXPECT_EQ(attention_group_penalty({a}, layout3(), 0.0, 2.0).item<double>(), 0.0);
+  EXPECT_NEAR(attention_group_penalty({a, a}, layout3(), {0.5}, 2.0).item<double>(), 1.0 / 6.0, 1e-12);
+  EXPECT_EQ(attention_group_penalty({a}, layout3(), {0.0}, 2.0).item<double>(), 0.0);
 }
 
 TEST(AttentionPenalty, GradientPushesMassOntoTheTargetBlockAndHasNoNaN) {
   auto logits = torch::zeros({1, 1, 3, 3}, torch::kDouble).requires_grad_(true);
   auto future = torch::ones({3, 3}, torch::kBool).triu(1);
   auto a = torch::softmax(logits.masked_fill(future, -INFINITY), -1);
-  auto r = attention_group_penalty({a}, layout3(), 1.0, 1.0);
+  auto r = attention_group_penalty({a}, layout3(), {1.0}, 1.0);
   r.backward();
   auto g = logits.grad()[0][0][2];  // query t=2: keys 0, 1 off-target, key 2 on target
   EXPECT_GT(g[0].item<double>(), 0);  // descent lowers off-target logits

@@ -42,9 +42,13 @@ void DataConfig::validate() const {
 }
 
 void LocalistConfig::validate() const {
-  require(blocks == "segment" || blocks.rfind("window:", 0) == 0, "blocks", blocks,
-          "window:W or segment");
+  require(blocks == "segment" || blocks == "vocab" || blocks.rfind("window:", 0) == 0, "blocks",
+          blocks, "window:W, segment or vocab");
+  require(anchors == "first" || anchors == "rules" || anchors.rfind("info:", 0) == 0, "anchors",
+          anchors, "first, rules or info:N");
   require(lambda >= 0 && lambda <= 1, "lambda", lambda, "in [0, 1]");
+  require(lambda_ramp >= 0, "lambda_ramp", lambda_ramp, ">= 0 steps");
+  require(lambda_layer_power >= 0, "lambda_layer_power", lambda_layer_power, ">= 0");
   require(kappa > 0, "kappa", kappa, "> 0 nats (or inf for a hard mask)");
   require(alpha_att >= 0, "alpha_att", alpha_att, ">= 0");
   require(alpha_w >= 0, "alpha_w", alpha_w, ">= 0");
@@ -99,12 +103,14 @@ void from_json(const nlohmann::json& j, DataConfig& c) {
 }
 void to_json(nlohmann::json& j, const LocalistConfig& c) {
   LOCALIST_FIELD(blocks) LOCALIST_FIELD(lambda) LOCALIST_FIELD(logit_bias) LOCALIST_FIELD(alpha_att)
-  LOCALIST_FIELD(alpha_w) LOCALIST_FIELD(unit_groups)
+  LOCALIST_FIELD(alpha_w) LOCALIST_FIELD(unit_groups) LOCALIST_FIELD(rules_file) LOCALIST_FIELD(rules)
+  LOCALIST_FIELD(anchors) LOCALIST_FIELD(lambda_ramp) LOCALIST_FIELD(lambda_layer_power)
   j["kappa"] = std::isinf(c.kappa) ? nlohmann::json("inf") : nlohmann::json(c.kappa);  // JSON has no inf
 }
 void from_json(const nlohmann::json& j, LocalistConfig& c) {
   LOCALIST_READ(blocks) LOCALIST_READ(lambda) LOCALIST_READ(logit_bias) LOCALIST_READ(alpha_att)
-  LOCALIST_READ(alpha_w) LOCALIST_READ(unit_groups)
+  LOCALIST_READ(alpha_w) LOCALIST_READ(unit_groups) LOCALIST_READ(rules_file) LOCALIST_READ(rules)
+  LOCALIST_READ(anchors) LOCALIST_READ(lambda_ramp) LOCALIST_READ(lambda_layer_power)
   if (j.contains("kappa"))
     c.kappa = j.at("kappa").is_string() ? std::numeric_limits<double>::infinity()
                                         : j.at("kappa").get<double>();

@@ -26,10 +26,10 @@ EvalResult evaluate(Gpt& model, const data::TokenFile& tokens, int64_t batch_siz
     const bool need_attn = localist.blocks && localist.attention;
     const bool dialled = localist.blocks && localist.dial.active();
     BlockLayout layout;
-    torch::Tensor bias;
+    std::vector<torch::Tensor> biases;
     if (need_attn || dialled) layout = localist.blocks->layout(x);
-    if (dialled) bias = dial_bias(layout, localist.dial);
-    auto out = model->forward(x, need_attn, bias);
+    if (dialled) biases = dial_biases(layout, localist.dial, model->cfg.n_layer);
+    auto out = model->forward(x, need_attn, biases);
     if (need_attn) localist.attention->add(out.attn, layout, y.ne(-1));
     auto logits = out.logits.to(torch::kFloat);  // (B, T, V)
     auto flat = logits.reshape({-1, logits.size(-1)});

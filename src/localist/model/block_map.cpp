@@ -97,6 +97,12 @@ torch::Tensor target_keys(const BlockLayout& layout) {
   return layout.target.unsqueeze(2).eq(layout.block.unsqueeze(1)) & causal;
 }
 
+BlockMap BlockMap::from_config(const LocalistConfig& config, const data::Tokenizer& tokenizer) {
+  return from_spec(config.blocks, tokenizer);
+}
+
+std::string BlockMap::block_name(int64_t id) const { return std::to_string(id); }
+
 int64_t BlockMap::blocks_per_context(int64_t T, int64_t unbounded) const {
   return kind_ == "window" ? (T + width_ - 1) / width_ : unbounded;
 }

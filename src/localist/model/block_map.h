@@ -12,14 +12,16 @@
 
 #include <torch/torch.h>
 
+#include "localist/core/config.h"
 #include "localist/data/tokenizer.h"
 
 namespace localist {
 
 struct BlockLayout {
-  torch::Tensor block;      // (B, T) int64: beta(j)
-  torch::Tensor target;     // (B, T) int64: b(t)
-  torch::Tensor is_anchor;  // (B, T) bool
+  torch::Tensor block;         // (B, T) int64: beta(j)
+  torch::Tensor target;        // (B, T) int64: b(t); -1 = no target (the rule names none)
+  torch::Tensor is_anchor;     // (B, T) bool
+  torch::Tensor lambda_scale;  // (B, T) float: the rules' dial scale of b(t), or undefined (1)
 };
 
 // (B, T, T) bool: key j is visible to query t (j <= t) and in its target block X_b(t)(t).
@@ -31,6 +33,9 @@ class BlockMap {
   static BlockMap parse(const std::string& spec);  // window:W; ConfigError naming the spec
   // window:W, or segment with the tokenizer's newline token(s) as boundaries.
   static BlockMap from_spec(const std::string& spec, const data::Tokenizer& tokenizer);
+  // What a config asks for: its block spec with its rules (vocab classes, targets, listed
+  // anchors, per-block dial scales) resolved against the tokenizer. ConfigError / RulesError.
+  static BlockMap from_config(const LocalistConfig& config, const data::Tokenizer& tokenizer);
   static BlockMap window(int64_t width);
   static BlockMap segment(std::vector<int64_t> boundary_tokens);
   static BlockMap vocab(std::unordered_map<int64_t, int64_t> token_block, int64_t n_blocks);
@@ -42,6 +47,8 @@ class BlockMap {
   // whose count depends on the text (segment, vocab).
   int64_t blocks_per_context(int64_t T, int64_t unbounded) const;
   std::string kind() const { return kind_; }
+  // A block's name for reports: the rules' name for vocab classes, else its number.
+  std::string block_name(int64_t id) const;
 
  private:
   std::string kind_;

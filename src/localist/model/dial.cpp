@@ -5,25 +5,71 @@
 #include "localist/core/errors.h"
 
 namespace localist {
+namespace {
+
+// The layout's off-target keys for each query: (B, T, T) bool; future keys are masked by
+// attention itself, so only visible ones matter.
+torch::Tensor visible_off_target(const BlockLayout& layout) {
+  auto in_target = target_keys(layout);                                 // (B, T, T)
+  return ~in_target & in_target.any(-1, /*keepdim=*/true);
+}
+
+// -lambda * s_t * kappa on off-target keys (-inf for a hard mask where lambda * s_t > 0).
+torch::Tensor bias_at(const torch::Tensor& off_target, const BlockLayout& layout, double lambda,
+                      double kappa) {
+  auto scale = layout.lambda_scale.defined()
+                   ? layout.lambda_scale.to(torch::kFloat).unsqueeze(2)   // (B, T, 1)
+                   : torch::ones({1, 1, 1}, off_target.options().dtype(torch::kFloat));
+  torch::Tensor per_query;
+  if (std::isinf(kappa))
+    per_query = torch::where(scale * lambda > 0, torch::full_like(scale, -INFINITY),
+                             torch::zeros_like(scale));
+  else
+    per_query = scale * (-lambda * kappa);
+  auto zero = torch::zeros({}, per_query.options());
+  return torch::where(off_target, per_query, zero).unsqueeze(1);          // (B, 1, T, T)
+}
+
+}  // namespace
+
+Dial Dial::from_config(const LocalistConfig& c) {
+  return {c.logit_bias ? c.lambda : 0.0, c.kappa, c.lambda_layer_power};
+}
 
 void Dial::validate() const {
   if (!(lambda >= 0.0 && lambda <= 1.0))
     throw ConfigError("lambda = " + std::to_string(lambda) + " is outside [0, 1]");
   if (!(kappa > 0.0))
     throw ConfigError("kappa = " + std::to_string(kappa) + " is impossible; expected > 0 nats (or inf)");
+  if (!(layer_power >= 0.0))
+    throw ConfigError("lambda_layer_power = " + std::to_string(layer_power) + " is impossible; expected >= 0");
+}
+
+std::vector<double> Dial::layer_lambdas(int64_t n_layer) const {
+  std::vector<double> out(n_layer, lambda);
+  if (n_layer > 1 && layer_power > 0)
+    for (int64_t l = 0; l < n_layer; ++l)
+      out[l] = lambda * std::pow(static_cast<double>(l) / static_cast<double>(n_layer - 1), layer_power);
+  return out;
 }
 
 torch::Tensor dial_bias(const BlockLayout& layout, const Dial& dial) {
   dial.validate();
-  auto opts = torch::TensorOptions().device(layout.block.device());
-  auto in_target = target_keys(layout);                                   // (B, T, T)
-  // future keys are masked by attention itself; only visible off-target keys matter
-  auto off_target = ~in_target & in_target.any(-1, /*keepdim=*/true);     // (B, T, T)
-  const double penalty = std::isinf(dial.kappa) ? (dial.lambda > 0 ? -INFINITY : 0.0)
-                                                : -dial.lambda * dial.kappa;
-  auto bias = torch::zeros(off_target.sizes(), opts.dtype(torch::kFloat));
-  bias.masked_fill_(off_target, penalty);
-  return bias.unsqueeze(1);  // (B, 1, T, T)
+  return bias_at(visible_off_target(layout), layout, dial.lambda, dial.kappa);
+}
+
+std::vector<torch::Tensor> dial_biases(const BlockLayout& layout, const Dial& dial, int64_t n_layer) {
+  dial.validate();
+  const auto lambdas = dial.layer_lambdas(n_layer);
+  std::vector<torch::Tensor> out(n_layer);
+  if (!dial.active()) return out;
+  const auto off_target = visible_off_target(layout);
+  for (int64_t l = 0; l < n_layer; ++l) {
+    if (lambdas[l] <= 0) continue;
+    out[l] = l > 0 && lambdas[l] == lambdas[l - 1] ? out[l - 1]  // the same lambda: share it
+                                                    : bias_at(off_target, layout, lambdas[l], dial.kappa);
+  }
+  return out;
 }
 
 }  // namespace localist

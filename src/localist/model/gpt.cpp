@@ -60,17 +60,22 @@ GptImpl::GptImpl(const ModelConfig& c) : cfg(c) {
 }
 
 GptOutput GptImpl::forward(const torch::Tensor& idx, bool need_attn,
-                           const torch::Tensor& attn_bias) {
+                           const std::vector<torch::Tensor>& attn_bias) {
   const int64_t T = idx.size(1);
+  if (attn_bias.size() > 1 && static_cast<int64_t>(attn_bias.size()) != cfg.n_layer)
+    throw ConfigError("attention biases: " + std::to_string(attn_bias.size()) + " given for " +
+                      std::to_string(cfg.n_layer) + " layers; expected none, one, or one per layer");
   if (T > cfg.block_size)
     throw ConfigError("sequence length " + std::to_string(T) + " exceeds block_size " +
                       std::to_string(cfg.block_size));
   auto pos = torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(idx.device()));
   auto x = torch::dropout(wte(idx) + wpe(pos), cfg.dropout, is_training());  // (B, T, C)
   GptOutput out;
-  for (const auto& m : *layers) {
+  for (size_t l = 0; l < layers->size(); ++l) {
     torch::Tensor probs;
-    x = m->as<Layer>()->forward(x, need_attn, need_attn ? &probs : nullptr, attn_bias);
+    const torch::Tensor none;
+    const auto& bias = attn_bias.empty() ? none : attn_bias[attn_bias.size() == 1 ? 0 : l];
+    x = layers[l]->as<Layer>()->forward(x, need_attn, need_attn ? &probs : nullptr, bias);
     if (need_attn) out.attn.push_back(probs);
   }
   x = ln_f(x);

@@ -37,10 +37,10 @@ struct GptOutput {
 
 struct GptImpl : torch::nn::Module {
   explicit GptImpl(const ModelConfig& cfg);
-  // idx: (B, T) int64 token ids, T <= block_size; attn_bias: (B, 1, T, T) added to every
-  // layer's attention logits (the dial), or undefined
+  // idx: (B, T) int64 token ids, T <= block_size; attn_bias: additive logit biases (the
+  // dial), each (B, 1, T, T) or undefined: none, one for every layer, or one per layer
   GptOutput forward(const torch::Tensor& idx, bool need_attn = false,
-                    const torch::Tensor& attn_bias = {});
+                    const std::vector<torch::Tensor>& attn_bias = {});
   // Mean next-token cross-entropy in nats; targets equal to -1 are ignored.
   static torch::Tensor loss(const torch::Tensor& logits, const torch::Tensor& targets);
 

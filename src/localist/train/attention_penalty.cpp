@@ -3,7 +3,8 @@
 namespace localist {
 
 torch::Tensor attention_group_penalty(const std::vector<torch::Tensor>& probs,
-                                      const BlockLayout& layout, double lambda, double alpha) {
+                                      const BlockLayout& layout,
+                                      const std::vector<double>& layer_lambda, double alpha) {
   const auto& a0 = probs.at(0);
   auto blk = layout.block.to(a0.device());                                  // (B, T)
   auto tgt = layout.target.to(a0.device());                                 // (B, T)
@@ -14,15 +15,17 @@ torch::Tensor attention_group_penalty(const std::vector<torch::Tensor>& probs,
                     size.gt(0);                                             // (B, T, K)
   auto weight = (size.sqrt() * off_target).unsqueeze(1);                    // (B, 1, T, K)
   torch::Tensor total = torch::zeros({}, a0.options());
-  for (const auto& a : probs) {
+  for (size_t l = 0; l < probs.size(); ++l) {
+    const auto& a = probs[l];
+    const double lambda = layer_lambda.at(layer_lambda.size() == 1 ? 0 : l);
     auto sq = torch::matmul(a * a, onehot.unsqueeze(1));                    // (B, H, T, K)
     auto positive = sq.gt(0);
     // sqrt with a zero gradient at 0 (no NaN from the kink)
     auto norm = torch::where(positive, torch::where(positive, sq, torch::ones_like(sq)).sqrt(),
                              torch::zeros_like(sq));
-    total = total + (norm * weight).sum(-1).mean();                         // mean over B, H, T
+    total = total + lambda * (norm * weight).sum(-1).mean();                // mean over B, H, T
   }
-  return lambda * alpha * total / static_cast<double>(probs.size());
+  return alpha * total / static_cast<double>(probs.size());
 }
 
 }  // namespace localist

@@ -15,6 +15,7 @@
 #include "localist/train/adamw.h"
 #include "localist/train/attention_penalty.h"
 #include "localist/train/checkpoint.h"
+#include "localist/train/lambda_schedule.h"
 #include "localist/train/lr_schedule.h"
 #include "localist/train/weight_group_prox.h"
 #include "localist/train/run_data.h"
@@ -93,9 +94,9 @@ TrainSummary train(const TrainRequest& req) {
                     " tokens, fewer than block_size + 1 = " + std::to_string(mcfg.block_size + 1) +
                     "; use a smaller --block-size or more data");
 
-  const auto blocks = BlockMap::from_spec(lcfg.blocks, *rd.tokenizer);
-  const Dial dial{lcfg.logit_bias ? lcfg.lambda : 0.0, lcfg.kappa};
-  const LocalistEval localist_eval{&blocks, dial, nullptr};
+  const auto blocks = BlockMap::from_config(lcfg, *rd.tokenizer);
+  const Dial full_dial = Dial::from_config(lcfg);  // lambda once any ramp is over
+  const LocalistEval localist_eval{&blocks, full_dial, nullptr};
   const bool att_penalty = lcfg.lambda * lcfg.alpha_att > 0;
   const bool weight_prox = lcfg.lambda * lcfg.alpha_w > 0;
   if (weight_prox) unit_groups(mcfg.n_embd, lcfg.unit_groups);  // validates K against d_model
@@ -161,6 +162,10 @@ TrainSummary train(const TrainRequest& req) {
     torch::manual_seed(tcfg.seed * 1000003ULL + static_cast<uint64_t>(step));  // dropout
     torch::Tensor step_loss = torch::zeros({}, torch::TensorOptions().device(device));
     torch::Tensor step_ratt = torch::zeros({}, torch::TensorOptions().device(device));
+    const double lambda = lambda_at_step(lcfg, step);  // the ramp, if any
+    Dial dial = full_dial;
+    dial.lambda = lcfg.logit_bias ? lambda : 0.0;
+    const auto layer_lambda = Dial{lambda, lcfg.kappa, lcfg.lambda_layer_power}.layer_lambdas(mcfg.n_layer);
     for (int64_t micro = 0; micro < tcfg.grad_accum; ++micro) {
       auto b = data::random_batch(rd.train, tcfg.batch_size, mcfg.block_size, tcfg.seed, step, micro);
       auto x = b.x.to(device, /*non_blocking=*/true), y = b.y.to(device, true);
@@ -169,11 +174,11 @@ TrainSummary train(const TrainRequest& req) {
       const bool localist = dial.active() || att_penalty;
       BlockLayout layout;
       if (localist) layout = blocks.layout(x);
-      auto out = model->forward(x, att_penalty, dial.active() ? dial_bias(layout, dial) : torch::Tensor());
+      auto out = model->forward(x, att_penalty, dial_biases(layout, dial, mcfg.n_layer));
       auto ce = GptImpl::loss(out.logits, y) / static_cast<double>(tcfg.grad_accum);
       auto loss = ce;
       if (att_penalty) {
-        auto ratt = attention_group_penalty(out.attn, layout, lcfg.lambda, lcfg.alpha_att) /
+        auto ratt = attention_group_penalty(out.attn, layout, layer_lambda, lcfg.alpha_att) /
                     static_cast<double>(tcfg.grad_accum);
         loss = loss + ratt;
         step_ratt += ratt.detach();
@@ -184,7 +189,7 @@ TrainSummary train(const TrainRequest& req) {
     if (tcfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, tcfg.grad_clip);
     opt.step();
     // effect 3: group soft-thresholding with step lr * lambda * alpha_W (exact zeros)
-    if (weight_prox) weight_group_prox(model, lcfg.unit_groups, lr * lcfg.lambda * lcfg.alpha_w);
+    if (weight_prox) weight_group_prox(model, lcfg.unit_groups, lr * lambda * lcfg.alpha_w);
     pending.push_back(step_loss);
     ++interval_steps;
 
@@ -200,13 +205,13 @@ TrainSummary train(const TrainRequest& req) {
       const double tok_s = interval_steps * tokens_per_step / dt;
       const double mfu = peak > 0 ? tok_s * model->flops_per_token() / peak : 0;
       const double eta = (tcfg.max_steps - done) * dt / interval_steps;
-      nlohmann::json rec = {{"type", "train"}, {"step", done}, {"loss", loss}, {"lr", lr},
+      nlohmann::json rec = {{"type", "train"}, {"step", done}, {"loss", loss}, {"lr", lr}, {"lambda", lambda},
                             {"tokens_per_s", tok_s}, {"ms_per_step", 1000 * dt / interval_steps},
                             {"elapsed_s", total.seconds()}};
       if (peak > 0) rec["mfu"] = mfu;
       if (att_penalty) rec["r_att"] = step_ratt.item<double>();
       if (weight_prox) {
-        rec["r_w"] = weight_group_penalty(model, lcfg.unit_groups, lcfg.lambda, lcfg.alpha_w);
+        rec["r_w"] = weight_group_penalty(model, lcfg.unit_groups, lambda, lcfg.alpha_w);
         rec["zero_weight_groups"] = (weight_group_norms(model, lcfg.unit_groups) == 0).sum().item<int64_t>();
       }
       // With log_interval 1 every step's loss is in the log; otherwise the interval's last.
