@@ -75,8 +75,9 @@ void add_localist_options(CLI::App& cmd, LocalistConfig& l) {
   g->add_option("--rules", l.rules_file,
                 "rules file (JSON): vocab blocks, targets, anchor tokens, per-block dial scales");
   g->add_option("--anchors", l.anchors,
-                "anchors: first (of each block's run) | rules (listed tokens) | info:N (the N "
-                "token types most informative about their block, from the training data)")
+                "anchors: auto (the rules' anchor tokens if any, else first) | first (of each "
+                "block's run) | rules (listed tokens) | info:N (the N token types most "
+                "informative about their block, chosen from the training data)")
       ->capture_default_str();
   g->add_option("--lambda", l.lambda, "the locality dial in [0, 1] (logit bias -lambda*kappa off-target)")
       ->capture_default_str();
@@ -107,7 +108,12 @@ namespace localist::app {
 LocalistConfig localist_overrides(const LocalistConfig& stored, const CLI::App& cmd,
                                   const LocalistConfig& given) {
   LocalistConfig c = stored;
-  if (cmd.count("--blocks")) c.blocks = given.blocks;
+  if (cmd.count("--blocks") && given.blocks != c.blocks) {
+    // the stored classes and targets describe the old block map; anchor tokens still apply
+    c.blocks = given.blocks;
+    if (c.rules.is_object())
+      for (const char* field : {"blocks", "targets", "target_offset"}) c.rules.erase(field);
+  }
   if (cmd.count("--rules")) c.rules_file = given.rules_file, c.rules = nullptr;  // read anew
   if (cmd.count("--anchors")) c.anchors = given.anchors;
   if (cmd.count("--lambda")) c.lambda = given.lambda;

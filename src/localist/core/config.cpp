@@ -44,8 +44,8 @@ void DataConfig::validate() const {
 void LocalistConfig::validate() const {
   require(blocks == "segment" || blocks == "vocab" || blocks.rfind("window:", 0) == 0, "blocks",
           blocks, "window:W, segment or vocab");
-  require(anchors == "first" || anchors == "rules" || anchors.rfind("info:", 0) == 0, "anchors",
-          anchors, "first, rules or info:N");
+  require(anchors == "auto" || anchors == "first" || anchors == "rules" || anchors.rfind("info:", 0) == 0, "anchors",
+          anchors, "auto, first, rules or info:N");
   require(lambda >= 0 && lambda <= 1, "lambda", lambda, "in [0, 1]");
   require(lambda_ramp >= 0, "lambda_ramp", lambda_ramp, ">= 0 steps");
   require(lambda_layer_power >= 0, "lambda_layer_power", lambda_layer_power, ">= 0");

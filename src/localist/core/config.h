@@ -44,7 +44,8 @@ struct LocalistConfig {
   std::string blocks = "segment";  // window:W | segment (a block per line) | vocab (from rules)
   std::string rules_file;          // a rules file (JSON, DESIGN.md §1.7) to read; its content is
   nlohmann::json rules;            //   parsed into `rules`, which checkpoints store (null = none)
-  std::string anchors = "first";   // first (of each run) | rules (listed tokens) | info:N
+  std::string anchors = "auto";    // auto (the rules' anchor tokens if any, else first) |
+                                   // first (of each run) | rules (listed tokens) | info:N
   double lambda = 0.0;             // the dial, in [0, 1]
   int64_t lambda_ramp = 0;         // training: lambda rises linearly over this many steps (0 = constant)
   double lambda_layer_power = 0;   // progressive: lambda_l = lambda * (l / (L-1))^beta (0 = every layer)

@@ -1,6 +1,7 @@
 #include "localist/model/block_map.h"
 
 #include "localist/core/errors.h"
+#include "localist/rules/rules.h"
 
 namespace localist {
 
@@ -51,7 +52,7 @@ BlockMap BlockMap::parse(const std::string& spec) {
       throw ConfigError("blocks = '" + spec + "': expected window:W with W a positive integer");
     return window(width);
   }
-  throw ConfigError("blocks = '" + spec + "' is unknown; expected window:W or segment");
+  throw ConfigError("blocks = '" + spec + "' is unknown; expected window:W, segment or vocab");
 }
 
 BlockMap BlockMap::from_spec(const std::string& spec, const data::Tokenizer& tokenizer) {
@@ -85,10 +86,36 @@ BlockLayout BlockMap::layout(const torch::Tensor& idx) const {
         id = it == token_block_.end() ? 0 : it->second;
       }
       blk[i] = id;
-      anc[i] = t == 0 || blk[i - 1] != id;  // first position of each contiguous run
+      anc[i] = listed_anchors_ ? rules_->anchor_tokens.count(tok[i]) > 0
+                               : t == 0 || blk[i - 1] != id;  // first position of each run
     }
   }
-  return {block.to(idx.device()), block.to(idx.device()), anchor.to(idx.device())};
+  BlockLayout out{block, block, anchor, {}};
+  if (rules_) {  // targets and dial scales named by the rules
+    auto target = block.clone();
+    int64_t* tgt = target.data_ptr<int64_t>();
+    for (int64_t i = 0; i < B * T; ++i) {
+      if (kind_ == "vocab") {
+        auto it = rules_->target.find(blk[i]);
+        if (it != rules_->target.end()) tgt[i] = it->second;
+      } else if (rules_->target_offset != 0) {
+        tgt[i] = std::max<int64_t>(-1, blk[i] + rules_->target_offset);  // -1: no such block
+      }
+    }
+    out.target = target;
+    if (!rules_->lambda_scale.empty()) {
+      out.lambda_scale = torch::ones({B, T}, torch::kFloat);
+      float* sc = out.lambda_scale.data_ptr<float>();
+      for (int64_t i = 0; i < B * T; ++i)
+        if (auto it = rules_->lambda_scale.find(tgt[i]); it != rules_->lambda_scale.end())
+          sc[i] = static_cast<float>(it->second);
+      out.lambda_scale = out.lambda_scale.to(idx.device());
+    }
+  }
+  out.block = out.block.to(idx.device());
+  out.target = out.target.to(idx.device());
+  out.is_anchor = out.is_anchor.to(idx.device());
+  return out;
 }
 
 torch::Tensor target_keys(const BlockLayout& layout) {
@@ -98,10 +125,26 @@ torch::Tensor target_keys(const BlockLayout& layout) {
 }
 
 BlockMap BlockMap::from_config(const LocalistConfig& config, const data::Tokenizer& tokenizer) {
-  return from_spec(config.blocks, tokenizer);
+  auto rules = std::make_shared<const Rules>(rules_of(config, tokenizer));
+  BlockMap m = config.blocks == "vocab"
+                   ? vocab(rules->token_block, static_cast<int64_t>(rules->block_names.size()))
+                   : from_spec(config.blocks, tokenizer);
+  if (config.anchors != "first") {
+    m.listed_anchors_ = !rules->anchor_tokens.empty();
+    if (config.anchors != "auto" && !m.listed_anchors_)
+      throw ConfigError("anchors = " + config.anchors + " but the rules list no anchor tokens" +
+                        (config.anchors == "rules" ? "; add \"anchors\" to the rules file"
+                                                   : "; info:N anchors are chosen by `localist train`"));
+  }
+  m.rules_ = std::move(rules);
+  return m;
 }
 
-std::string BlockMap::block_name(int64_t id) const { return std::to_string(id); }
+std::string BlockMap::block_name(int64_t id) const {
+  if (rules_ && kind_ == "vocab" && id >= 0 && id < static_cast<int64_t>(rules_->block_names.size()))
+    return rules_->block_names[id];
+  return std::to_string(id);
+}
 
 int64_t BlockMap::blocks_per_context(int64_t T, int64_t unbounded) const {
   return kind_ == "window" ? (T + width_ - 1) / width_ : unbounded;

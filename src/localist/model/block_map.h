@@ -5,7 +5,9 @@
 //   segment   a new block starts after each boundary token (e.g. <eos>); ids count segments
 //   vocab     beta(j) = class of token j from a token -> block table; unlisted tokens -> 0
 // Default target: the query's own block. Default anchors: the first position of each
-// contiguous run of a block.
+// contiguous run of a block. A rules file (rules/rules.h) can name the vocab classes, map a
+// query's block to another target, list anchor tokens and scale the dial per target block.
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -16,6 +18,8 @@
 #include "localist/data/tokenizer.h"
 
 namespace localist {
+
+struct Rules;
 
 struct BlockLayout {
   torch::Tensor block;         // (B, T) int64: beta(j)
@@ -56,6 +60,8 @@ class BlockMap {
   std::vector<int64_t> boundaries_;
   std::unordered_map<int64_t, int64_t> token_block_;
   int64_t n_blocks_ = 1;
+  std::shared_ptr<const Rules> rules_;  // targets, listed anchors, dial scales; null = defaults
+  bool listed_anchors_ = false;         // anchors are the rules' tokens, not first-of-run
 };
 
 }  // namespace localist

@@ -8,11 +8,14 @@ torch::Tensor attention_group_penalty(const std::vector<torch::Tensor>& probs,
   const auto& a0 = probs.at(0);
   auto blk = layout.block.to(a0.device());                                  // (B, T)
   auto tgt = layout.target.to(a0.device());                                 // (B, T)
-  const int64_t K = blk.max().item<int64_t>() + 1;
+  const int64_t K = std::max(blk.max().item<int64_t>(), tgt.max().item<int64_t>()) + 1;
   auto onehot = torch::one_hot(blk, K).to(a0.scalar_type());                // (B, T, K)
   auto size = onehot.cumsum(1);                                             // |X_i(t)|: (B, T, K)
+  // queries with nothing to read (no target, or its block not yet seen) are not penalised,
+  // just as the dial's bias leaves them alone
+  auto reads = tgt.ge(0) & size.gather(2, tgt.clamp_min(0).unsqueeze(2)).squeeze(2).gt(0);  // (B, T)
   auto off_target = torch::arange(K, blk.options()).view({1, 1, K}).ne(tgt.unsqueeze(2)) &
-                    size.gt(0);                                             // (B, T, K)
+                    size.gt(0) & reads.unsqueeze(2);                        // (B, T, K)
   auto weight = (size.sqrt() * off_target).unsqueeze(1);                    // (B, 1, T, K)
   torch::Tensor total = torch::zeros({}, a0.options());
   for (size_t l = 0; l < probs.size(); ++l) {

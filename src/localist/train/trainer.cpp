@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
@@ -17,8 +18,10 @@
 #include "localist/train/checkpoint.h"
 #include "localist/train/lambda_schedule.h"
 #include "localist/train/lr_schedule.h"
-#include "localist/train/weight_group_prox.h"
+#include "localist/rules/info_anchors.h"
+#include "localist/rules/rules.h"
 #include "localist/train/run_data.h"
+#include "localist/train/weight_group_prox.h"
 
 namespace fs = std::filesystem;
 
@@ -50,6 +53,47 @@ void check_finite(double loss, int64_t step, const char* what) {
                       std::to_string(step) +
                       "; training diverged (lower --lr or raise --warmup); the last good "
                       "checkpoint is untouched");
+}
+
+// anchors = info:N: the N token types most informative about their block's continuation
+// (rules/info_anchors.h), added to the rules as anchor tokens; the scores go to the log.
+void choose_info_anchors(LocalistConfig& lcfg, const RunData& rd, int64_t block_size,
+                         std::ostream* out, const std::string& metrics_path) {
+  if (lcfg.rules.is_object() && lcfg.rules.contains("anchors"))
+    throw ConfigError("anchors = " + lcfg.anchors + " chooses anchors from the data, but the "
+                      "rules file lists anchors too; use one or the other");
+  InfoAnchorOptions opt;
+  const std::string n = lcfg.anchors.substr(5);
+  try {
+    opt.n = std::stoll(n);
+  } catch (const std::exception&) {
+    opt.n = 0;
+  }
+  if (opt.n < 1 || std::to_string(opt.n) != n)
+    throw ConfigError("anchors = '" + lcfg.anchors + "': expected info:N with N a positive integer");
+  LocalistConfig positions = lcfg;  // block ids only
+  positions.anchors = "first";
+  const auto scores = info_anchors(rd.train, BlockMap::from_config(positions, *rd.tokenizer),
+                                   block_size, opt);
+  if (scores.empty()) throw DataError("anchors = " + lcfg.anchors + ": no token type occurs " +
+                                      std::to_string(opt.min_count) + " times with followers in its block");
+  nlohmann::json tokens = nlohmann::json::array(), record = nlohmann::json::array();
+  for (const auto& s : scores) {
+    const auto text = rd.tokenizer->token_text(static_cast<int32_t>(s.token));
+    tokens.push_back(text);
+    record.push_back({{"token", text}, {"score_nats", s.score_nats}, {"count", s.count}});
+  }
+  if (lcfg.rules.is_null()) lcfg.rules = nlohmann::json::object();
+  lcfg.rules["anchors"] = tokens;
+  MetricsLog(metrics_path).append({{"type", "anchors"}, {"step", 0}, {"criterion", lcfg.anchors},
+                                   {"anchors", record}});
+  if (out) {
+    *out << "anchors (" << lcfg.anchors << ", KL of the block's continuation, nats):";
+    for (size_t i = 0; i < std::min<size_t>(scores.size(), 12); ++i)
+      *out << " " << nlohmann::json(tokens[i].get<std::string>()).dump() << " " << std::fixed
+           << std::setprecision(2) << scores[i].score_nats;
+    *out << (scores.size() > 12 ? " ..." : "") << "\n" << std::defaultfloat;
+  }
 }
 
 }  // namespace
@@ -85,6 +129,7 @@ TrainSummary train(const TrainRequest& req) {
   std::error_code ec;
   fs::create_directories(req.run_dir, ec);
   if (ec) throw PathError("cannot create run directory '" + req.run_dir + "'");
+  const std::string metrics_path = (fs::path(req.run_dir) / "metrics.jsonl").string();
   auto rd = prepare_run_data(dcfg, (fs::path(req.run_dir) / "tokens").string(),
                              req.resume ? &resumed.tokenizer : nullptr);
   mcfg.vocab_size = rd.tokenizer->vocab_size();
@@ -94,6 +139,11 @@ TrainSummary train(const TrainRequest& req) {
                     " tokens, fewer than block_size + 1 = " + std::to_string(mcfg.block_size + 1) +
                     "; use a smaller --block-size or more data");
 
+  // The rules go into the checkpoint: read the file once (its errors name lines), and choose
+  // info:N anchors from the training data now, so evaluation and explain reuse them.
+  rules_of(lcfg, *rd.tokenizer, &lcfg.rules);
+  if (!req.resume && lcfg.anchors.rfind("info:", 0) == 0)
+    choose_info_anchors(lcfg, rd, mcfg.block_size, req.out, metrics_path);
   const auto blocks = BlockMap::from_config(lcfg, *rd.tokenizer);
   const Dial full_dial = Dial::from_config(lcfg);  // lambda once any ramp is over
   const LocalistEval localist_eval{&blocks, full_dial, nullptr};
@@ -111,9 +161,9 @@ TrainSummary train(const TrainRequest& req) {
     const auto dir = find_checkpoint_dir(req.run_dir);
     load_weights(dir, model);
     opt.load_state(load_optimizer_state(dir));
-    truncate_metrics_after((fs::path(req.run_dir) / "metrics.jsonl").string(), start_step);
+    truncate_metrics_after(metrics_path, start_step);
   }
-  MetricsLog metrics((fs::path(req.run_dir) / "metrics.jsonl").string());
+  MetricsLog metrics(metrics_path);
 
   TrainSummary summary;
   summary.params = model->num_params();
