@@ -9,33 +9,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "localist/core/temp_dir.h"
+#include "cli_run.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr
-};
-
-Result run(const std::string& args) {
-  std::string cmd = std::string(LOCALIST_BINARY) + " " + args + " 2>&1";
-  Result r{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf;
-  while (fgets(buf.data(), buf.size(), p)) r.output += buf.data();
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-// One scratch directory for the whole suite, removed at exit.
-std::string tmp(const std::string& name) {
-  static localist::TempDir dir("localist_cli");
-  return dir.file(name);
-}
+using Result = localist::testing::CliResult;
+Result run(const std::string& args) { return localist::testing::run_cli(args); }
+std::string tmp(const std::string& name) { return localist::testing::cli_tmp(name); }
 
 const char* kTiny = "--n-layer 1 --n-head 2 --n-embd 16 --block-size 16 --batch-size 4 "
                     "--eval-interval 5 --eval-tokens 100 --device cpu ";

@@ -96,3 +96,40 @@ TEST(Dial, ZeroLambdaIsOrdinaryAttention) {
 
 }  // namespace
 }  // namespace localist
+
+namespace localist {
+namespace {
+
+TEST(Dial, ProgressiveScheduleGivesEachLayerItsLambda) {
+  Dial d{0.8, 10.0, 2.0};  // lambda_l = 0.8 (l / 2)^2 for 3 layers
+  auto lambdas = d.layer_lambdas(3);
+  EXPECT_DOUBLE_EQ(lambdas[0], 0.0);
+  EXPECT_DOUBLE_EQ(lambdas[1], 0.2);
+  EXPECT_DOUBLE_EQ(lambdas[2], 0.8);
+  EXPECT_EQ((Dial{0.8, 10.0, 0.0}.layer_lambdas(3)), (std::vector<double>{0.8, 0.8, 0.8}));
+  EXPECT_EQ(d.layer_lambdas(1), (std::vector<double>{0.8}));
+  auto l = BlockMap::window(2).layout(torch::zeros({1, 4}, torch::kLong));
+  auto biases = dial_biases(l, d, 3);
+  EXPECT_FALSE(biases[0].defined());                                // layer 0: no bias at all
+  EXPECT_FLOAT_EQ(biases[1][0][0][2][0].item<float>(), -2.0f);      // -0.2 * 10
+  EXPECT_FLOAT_EQ(biases[2][0][0][2][0].item<float>(), -8.0f);      // -0.8 * 10
+}
+
+TEST(Dial, PerLayerBiasActsOnlyWhereItIsGiven) {
+  torch::manual_seed(3);
+  Gpt model(testing::tiny_model(31, 2, 2, 16, 16));
+  model->eval();
+  auto idx = torch::randint(0, 31, {2, 16}, torch::kLong);
+  auto l = BlockMap::window(4).layout(idx);
+  auto hard = dial_bias(l, {1.0, std::numeric_limits<double>::infinity()});
+  auto out = model->forward(idx, true, {torch::Tensor(), hard});  // layer 1 only
+  AttentionMetricsAccumulator first(4), second(4);
+  first.add({out.attn[0]}, l);
+  second.add({out.attn[1]}, l);
+  EXPECT_LT(first.result().block_fidelity, 0.9);
+  EXPECT_NEAR(second.result().block_fidelity, 1.0, 1e-6);
+  EXPECT_THROW(model->forward(idx, false, {hard, hard, hard}), ConfigError);  // 3 for 2 layers
+}
+
+}  // namespace
+}  // namespace localist

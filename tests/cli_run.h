@@ -1,0 +1,34 @@
+#pragma once
+// Runs the `localist` binary as a user would, for the command-line tests.
+#include <array>
+#include <cstdio>
+#include <string>
+#include <sys/wait.h>
+
+#include "localist/core/temp_dir.h"
+
+namespace localist::testing {
+
+struct CliResult {
+  int code;
+  std::string output;  // stdout and stderr
+};
+
+inline CliResult run_cli(const std::string& args) {
+  std::string cmd = std::string(LOCALIST_BINARY) + " " + args + " 2>&1";
+  CliResult r{0, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf;
+  while (fgets(buf.data(), buf.size(), p)) r.output += buf.data();
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+// One scratch directory per test program, removed at exit.
+inline std::string cli_tmp(const std::string& name) {
+  static TempDir dir("localist_cli");
+  return dir.file(name);
+}
+
+}  // namespace localist::testing
