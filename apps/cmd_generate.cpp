@@ -1,4 +1,5 @@
-// localist generate: sample text from a checkpoint with temperature / top-k.
+// localist generate: sample text from a checkpoint with temperature / top-k, with the dial of the
+// checkpoint (or of the localist flags) biasing every step's attention.
 #include <iostream>
 
 #include "commands.h"
@@ -13,6 +14,7 @@ struct GenerateArgs {
   std::string checkpoint, prompt = "\n", device = "auto";
   SampleOptions opt;
   int64_t threads = 0;
+  LocalistConfig localist;  // overrides of the checkpoint's, when given
 };
 }  // namespace
 
@@ -30,11 +32,18 @@ void add_generate(CLI::App& app) {
   cmd->add_option("--seed", a->opt.seed, "sampling seed")->capture_default_str();
   cmd->add_option("--device", a->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_option("--threads", a->threads, "CPU threads (0 = measured default)");
-  cmd->callback([a] {
+  add_localist_options(*cmd, a->localist);
+  cmd->callback([a, cmd] {
     set_threads(a->threads);
     const auto device = resolve_device(a->device);
     auto lm = load_model(a->checkpoint, device);
-    auto ids = sample(lm.model, lm.tokenizer->encode(a->prompt), a->opt, device);
+    // The dial moves at inference: flags override the checkpoint's blocks and dial.
+    const LocalistConfig lc = localist_overrides(lm.meta.localist, *cmd, a->localist);
+    const auto blocks = BlockMap::from_config(lc, *lm.tokenizer);
+    SampleOptions opt = a->opt;
+    opt.blocks = &blocks;
+    opt.dial = Dial::from_config(lc);
+    auto ids = sample(lm.model, lm.tokenizer->encode(a->prompt), opt, device);
     std::cout << lm.tokenizer->decode(ids) << std::endl;
   });
 }

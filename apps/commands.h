@@ -11,6 +11,8 @@ void add_train(CLI::App& app);
 void add_eval(CLI::App& app);
 void add_generate(CLI::App& app);
 void add_demo(CLI::App& app);
+void add_explain(CLI::App& app);
+void add_threshold(CLI::App& app);
 
 // Shared option groups (options.cpp).
 void add_model_options(CLI::App& cmd, ModelConfig& m);

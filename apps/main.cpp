@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   localist::app::add_eval(app);
   localist::app::add_generate(app);
   localist::app::add_demo(app);
+  localist::app::add_explain(app);
+  localist::app::add_threshold(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

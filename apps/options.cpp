@@ -120,6 +120,11 @@ LocalistConfig localist_overrides(const LocalistConfig& stored, const CLI::App& 
   if (cmd.count("--lambda-layer-power")) c.lambda_layer_power = given.lambda_layer_power;
   if (cmd.count("--kappa")) c.kappa = given.kappa;
   if (cmd.count("--logit-bias")) c.logit_bias = given.logit_bias;
+  // the penalties do not act at inference, but eval reports the weight-group pattern and
+  // threshold asks what a given alpha would guarantee on these weights
+  if (cmd.count("--alpha-att")) c.alpha_att = given.alpha_att;
+  if (cmd.count("--alpha-w")) c.alpha_w = given.alpha_w;
+  if (cmd.count("--unit-groups")) c.unit_groups = given.unit_groups;
   c.validate();
   return c;
 }

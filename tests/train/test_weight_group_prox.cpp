@@ -33,14 +33,14 @@ TEST(WeightGroupProx, MatchesGroupSoftThresholding) {
   }
   auto v_before = w.narrow(0, 8, 4).clone();  // W_V rows are not in any group
   const double step = 0.5 / std::sqrt(2.0);    // threshold t = step * sqrt(|G|) = 0.5
-  weight_group_prox(model, 2, step);
+  weight_group_prox(model, 2, {step});
   // norm 3 > 0.5: scaled by 1 - 0.5/3; norm 1 > 0.5: scaled by 0.5
   EXPECT_NEAR(w[0][0].item<double>(), 1.5 * (1 - 0.5 / 3), 1e-6);
   EXPECT_NEAR(w[0][2].item<double>(), 0.25, 1e-6);
   EXPECT_NEAR(w[4][3].item<double>(), 0.25, 1e-6);  // W_K head 0 group 1
   EXPECT_TRUE(torch::equal(w.narrow(0, 8, 4), v_before));
   // a second step with threshold >= every remaining norm zeroes those groups exactly
-  weight_group_prox(model, 2, 0.5 / std::sqrt(2.0));  // norms now 2.5 and 0.5 -> 0.5 zeroes
+  weight_group_prox(model, 2, {0.5 / std::sqrt(2.0)});  // norms now 2.5 and 0.5 -> 0.5 zeroes
   auto norms = weight_group_norms(model, 2);
   EXPECT_NEAR(norms[0][0][0][0].item<double>(), 2.0, 1e-6);
   EXPECT_EQ(norms[0][1][1][1].item<double>(), 0.0);
@@ -54,7 +54,7 @@ TEST(WeightGroupProx, PenaltyValue) {
     model->layers[0]->as<Layer>()->attn->c_attn->weight.fill_(0.5);
   }
   // 2 heads x 2 parts x 2 groups, each norm 1, sqrt(|G|) = sqrt 2: 8 sqrt 2 * lambda * alpha
-  EXPECT_NEAR(weight_group_penalty(model, 2, 0.5, 2.0), 8 * std::sqrt(2.0), 1e-6);
+  EXPECT_NEAR(weight_group_penalty(model, 2, {0.5}, 2.0), 8 * std::sqrt(2.0), 1e-6);
 }
 
 }  // namespace

@@ -27,17 +27,17 @@ AttentionOutput attend_causal(const torch::Tensor& q, const torch::Tensor& k,
   auto p = torch::softmax(s, -1);
   // dropout acts on what is multiplied into v; the returned probabilities stay undropped
   auto pv = dropout > 0.0 ? torch::dropout(p, dropout, /*train=*/true) : p;
-  return {torch::matmul(pv, v), p};
+  return {torch::matmul(pv, v), p, s};
 }
 
 AttentionOutput CausalSelfAttentionImpl::forward(const torch::Tensor& x, bool need_probs,
-                                                 const torch::Tensor& bias) {
+                                                 const torch::Tensor& bias, AttentionTrace* trace) {
   const int64_t B = x.size(0), T = x.size(1), C = x.size(2);
   auto qkv = c_attn(x).view({B, T, 3, n_head, head_dim}).permute({2, 0, 3, 1, 4});
   auto q = qkv[0], k = qkv[1], v = qkv[2];  // (B, H, T, Dh)
   AttentionOutput out;
   torch::Tensor y;
-  const bool fused = !need_probs && compat::has_sdpa() && (dropout == 0.0 || !is_training());
+  const bool fused = !need_probs && !trace && compat::has_sdpa() && (dropout == 0.0 || !is_training());
   if (fused && !bias.defined()) {
     y = compat::causal_sdpa(q, k, v, scale);
   } else if (fused) {
@@ -47,6 +47,7 @@ AttentionOutput CausalSelfAttentionImpl::forward(const torch::Tensor& x, bool ne
     auto a = attend_causal(q, k, v, scale, is_training() ? dropout : 0.0, bias);
     out.probs = a.probs;
     y = a.y;
+    if (trace) *trace = {x, a.logits, a.probs, a.y};
   }
   y = y.transpose(1, 2).contiguous().view({B, T, C});  // (B, T, C)
   out.y = torch::dropout(c_proj(y), dropout, is_training());

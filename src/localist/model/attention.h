@@ -10,15 +10,27 @@
 namespace localist {
 
 struct AttentionOutput {
-  torch::Tensor y;      // (B, T, C)
-  torch::Tensor probs;  // (B, H, T, T) when requested, else undefined
+  torch::Tensor y;       // (B, T, C) from the module; (B, H, T, Dh) from attend_causal
+  torch::Tensor probs;   // (B, H, T, T) when requested, else undefined
+  torch::Tensor logits;  // (B, H, T, T) what entered the softmax (attend_causal only)
+};
+
+// What one attention layer saw and did, for the estimators that need more than the
+// probabilities (metrics/threshold.h). Filled only when a trace is requested; the tensors stay
+// in the autograd graph, so gradients with respect to `heads` can be taken afterwards.
+struct AttentionTrace {
+  torch::Tensor input;   // (B, T, C): the layer's attention input, ln_1(x)
+  torch::Tensor logits;  // (B, H, T, T): s_tj + b_tj, the softmax's input (future keys -inf)
+  torch::Tensor probs;   // (B, H, T, T): a_tj
+  torch::Tensor heads;   // (B, H, T, Dh): each head's output sum_j a_tj v_j, before c_proj
 };
 
 struct CausalSelfAttentionImpl : torch::nn::Module {
   explicit CausalSelfAttentionImpl(const ModelConfig& cfg);
-  // x: (B, T, C); bias: optional additive logit bias (B, 1, T, T), e.g. the dial's
+  // x: (B, T, C); bias: optional additive logit bias (B, 1, T, T), e.g. the dial's;
+  // trace: filled when given (forces the materialising path)
   AttentionOutput forward(const torch::Tensor& x, bool need_probs = false,
-                          const torch::Tensor& bias = {});
+                          const torch::Tensor& bias = {}, AttentionTrace* trace = nullptr);
 
   torch::nn::Linear c_attn{nullptr};  // (C) -> (3C): q, k, v for all heads
   torch::nn::Linear c_proj{nullptr};  // (C) -> (C)
@@ -30,7 +42,7 @@ TORCH_MODULE(CausalSelfAttention);
 
 // The plain (materialising) attention on already-split heads; exposed for tests and for
 // callers that add a bias. q, k, v: (B, H, T, Dh); bias: undefined or (B|1, 1, T, T);
-// returns y (B, H, T, Dh) and probs (B, H, T, T).
+// returns y (B, H, T, Dh), probs and logits (B, H, T, T).
 AttentionOutput attend_causal(const torch::Tensor& q, const torch::Tensor& k,
                               const torch::Tensor& v, double scale, double dropout = 0.0,
                               const torch::Tensor& bias = {});

@@ -24,8 +24,9 @@ LayerImpl::LayerImpl(const ModelConfig& cfg) {
 }
 
 torch::Tensor LayerImpl::forward(const torch::Tensor& x, bool need_probs,
-                                 torch::Tensor* attn_probs, const torch::Tensor& bias) {
-  auto a = attn(ln_1(x), need_probs, bias);
+                                 torch::Tensor* attn_probs, const torch::Tensor& bias,
+                                 AttentionTrace* trace) {
+  auto a = attn(ln_1(x), need_probs, bias, trace);
   if (attn_probs) *attn_probs = a.probs;
   auto h = x + a.y;
   return h + mlp(ln_2(h));
@@ -60,7 +61,8 @@ GptImpl::GptImpl(const ModelConfig& c) : cfg(c) {
 }
 
 GptOutput GptImpl::forward(const torch::Tensor& idx, bool need_attn,
-                           const std::vector<torch::Tensor>& attn_bias) {
+                           const std::vector<torch::Tensor>& attn_bias,
+                           std::vector<AttentionTrace>* trace) {
   const int64_t T = idx.size(1);
   if (attn_bias.size() > 1 && static_cast<int64_t>(attn_bias.size()) != cfg.n_layer)
     throw ConfigError("attention biases: " + std::to_string(attn_bias.size()) + " given for " +
@@ -71,11 +73,13 @@ GptOutput GptImpl::forward(const torch::Tensor& idx, bool need_attn,
   auto pos = torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(idx.device()));
   auto x = torch::dropout(wte(idx) + wpe(pos), cfg.dropout, is_training());  // (B, T, C)
   GptOutput out;
+  if (trace) trace->assign(layers->size(), {});
   for (size_t l = 0; l < layers->size(); ++l) {
     torch::Tensor probs;
     const torch::Tensor none;
     const auto& bias = attn_bias.empty() ? none : attn_bias[attn_bias.size() == 1 ? 0 : l];
-    x = layers[l]->as<Layer>()->forward(x, need_attn, need_attn ? &probs : nullptr, bias);
+    x = layers[l]->as<Layer>()->forward(x, need_attn, need_attn ? &probs : nullptr, bias,
+                                        trace ? &(*trace)[l] : nullptr);
     if (need_attn) out.attn.push_back(probs);
   }
   x = ln_f(x);

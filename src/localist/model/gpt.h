@@ -21,9 +21,10 @@ TORCH_MODULE(Mlp);
 
 struct LayerImpl : torch::nn::Module {
   LayerImpl(const ModelConfig& cfg);
-  // x: (B, T, C); attn_probs receives (B, H, T, T) when need_probs; bias: (B, 1, T, T) or {}
+  // x: (B, T, C); attn_probs receives (B, H, T, T) when need_probs; bias: (B, 1, T, T) or {};
+  // trace: the attention's input, logits, probabilities and head outputs, when given
   torch::Tensor forward(const torch::Tensor& x, bool need_probs, torch::Tensor* attn_probs,
-                        const torch::Tensor& bias = {});
+                        const torch::Tensor& bias = {}, AttentionTrace* trace = nullptr);
   torch::nn::LayerNorm ln_1{nullptr}, ln_2{nullptr};
   CausalSelfAttention attn{nullptr};
   Mlp mlp{nullptr};
@@ -38,9 +39,11 @@ struct GptOutput {
 struct GptImpl : torch::nn::Module {
   explicit GptImpl(const ModelConfig& cfg);
   // idx: (B, T) int64 token ids, T <= block_size; attn_bias: additive logit biases (the
-  // dial), each (B, 1, T, T) or undefined: none, one for every layer, or one per layer
+  // dial), each (B, 1, T, T) or undefined: none, one for every layer, or one per layer;
+  // trace: when given, receives one AttentionTrace per layer (materialising attention)
   GptOutput forward(const torch::Tensor& idx, bool need_attn = false,
-                    const std::vector<torch::Tensor>& attn_bias = {});
+                    const std::vector<torch::Tensor>& attn_bias = {},
+                    std::vector<AttentionTrace>* trace = nullptr);
   // Mean next-token cross-entropy in nats; targets equal to -1 are ignored.
   static torch::Tensor loss(const torch::Tensor& logits, const torch::Tensor& targets);
 

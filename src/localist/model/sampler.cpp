@@ -4,21 +4,32 @@
 
 namespace localist {
 
+torch::Tensor next_token_logits(Gpt& model, const std::vector<int32_t>& context,
+                                const SampleOptions& opt, const torch::Device& device) {
+  if (context.empty()) throw ConfigError("the prompt encodes to no tokens; give a non-empty prompt");
+  torch::NoGradGuard no_grad;
+  const int64_t T = model->cfg.block_size;
+  const int64_t start = std::max<int64_t>(0, static_cast<int64_t>(context.size()) - T);
+  std::vector<int64_t> ctx(context.begin() + start, context.end());
+  auto idx = torch::tensor(ctx, torch::kLong).unsqueeze(0).to(device);  // (1, t)
+  std::vector<torch::Tensor> biases;  // none: ordinary attention
+  if (opt.blocks && opt.dial.active())  // the layout of this step's (cropped) context
+    biases = dial_biases(opt.blocks->layout(idx), opt.dial, model->cfg.n_layer);
+  return model->forward(idx, false, biases).logits.index({0, -1}).to(torch::kFloat).cpu();  // (V)
+}
+
 std::vector<int32_t> sample(Gpt& model, std::vector<int32_t> prompt, const SampleOptions& opt,
                             const torch::Device& device) {
   if (opt.temperature < 0) throw ConfigError("temperature must be >= 0");
   if (opt.top_k < 0) throw ConfigError("top_k must be >= 0");
   if (prompt.empty()) throw ConfigError("the prompt encodes to no tokens; give a non-empty prompt");
+  opt.dial.validate();
   torch::NoGradGuard no_grad;
   model->eval();
   auto gen = at::detail::createCPUGenerator(opt.seed);
   std::vector<int32_t> out = prompt;
-  const int64_t T = model->cfg.block_size;
   for (int64_t i = 0; i < opt.max_new_tokens; ++i) {
-    const int64_t start = std::max<int64_t>(0, static_cast<int64_t>(out.size()) - T);
-    std::vector<int64_t> ctx(out.begin() + start, out.end());
-    auto idx = torch::tensor(ctx, torch::kLong).unsqueeze(0).to(device);  // (1, t)
-    auto logits = model->forward(idx).logits.index({0, -1}).to(torch::kFloat).cpu();  // (V)
+    auto logits = next_token_logits(model, out, opt, device);  // (V)
     int64_t next;
     if (opt.temperature == 0) {
       next = logits.argmax().item<int64_t>();

@@ -1,9 +1,13 @@
 #pragma once
 // Autoregressive sampling with temperature and top-k, cropping the context to block_size.
+// With a block map and an active dial, every step's forward carries the dial's logit bias for
+// the layout of the context it reads (the dial moves at inference, DESIGN.md §1.2).
 #include <vector>
 
 #include <torch/torch.h>
 
+#include "localist/model/block_map.h"
+#include "localist/model/dial.h"
 #include "localist/model/gpt.h"
 
 namespace localist {
@@ -13,7 +17,14 @@ struct SampleOptions {
   double temperature = 0.8;  // 0 = greedy
   int64_t top_k = 0;         // 0 = all tokens
   uint64_t seed = 1337;
+  const BlockMap* blocks = nullptr;  // null: ordinary attention (the dial needs blocks)
+  Dial dial;                         // applied when blocks is set and dial.active()
 };
+
+// The next-token logits (V) float on the CPU after `context` (its last block_size tokens),
+// with the options' dial applied: one step of sample().
+torch::Tensor next_token_logits(Gpt& model, const std::vector<int32_t>& context,
+                                const SampleOptions& opt, const torch::Device& device);
 
 std::vector<int32_t> sample(Gpt& model, std::vector<int32_t> prompt, const SampleOptions& opt,
                             const torch::Device& device);

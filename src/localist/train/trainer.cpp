@@ -238,8 +238,12 @@ TrainSummary train(const TrainRequest& req) {
     }
     if (tcfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, tcfg.grad_clip);
     opt.step();
-    // effect 3: group soft-thresholding with step lr * lambda * alpha_W (exact zeros)
-    if (weight_prox) weight_group_prox(model, lcfg.unit_groups, lr * lambda * lcfg.alpha_w);
+    // effect 3: group soft-thresholding with step lr * lambda_l * alpha_W (exact zeros)
+    if (weight_prox) {
+      std::vector<double> steps;
+      for (double l : layer_lambda) steps.push_back(lr * l * lcfg.alpha_w);
+      weight_group_prox(model, lcfg.unit_groups, steps);
+    }
     pending.push_back(step_loss);
     ++interval_steps;
 
@@ -261,7 +265,7 @@ TrainSummary train(const TrainRequest& req) {
       if (peak > 0) rec["mfu"] = mfu;
       if (att_penalty) rec["r_att"] = step_ratt.item<double>();
       if (weight_prox) {
-        rec["r_w"] = weight_group_penalty(model, lcfg.unit_groups, lambda, lcfg.alpha_w);
+        rec["r_w"] = weight_group_penalty(model, lcfg.unit_groups, layer_lambda, lcfg.alpha_w);
         rec["zero_weight_groups"] = (weight_group_norms(model, lcfg.unit_groups) == 0).sum().item<int64_t>();
       }
       // With log_interval 1 every step's loss is in the log; otherwise the interval's last.

@@ -51,18 +51,23 @@ torch::Tensor weight_group_norms(Gpt& model, int64_t k) {
   return norms;
 }
 
-double weight_group_penalty(Gpt& model, int64_t k, double lambda, double alpha_w) {
+double weight_group_penalty(Gpt& model, int64_t k, const std::vector<double>& layer_lambda,
+                            double alpha_w) {
   const auto groups = unit_groups(model->cfg.n_embd, k);
   auto sizes = torch::empty({k}, torch::kDouble);
   for (int64_t i = 0; i < k; ++i) sizes[i] = std::sqrt(static_cast<double>(groups[i].second));
-  return lambda * alpha_w * (weight_group_norms(model, k) * sizes).sum().item<double>();
+  const int64_t L = model->cfg.n_layer;
+  auto lambdas = torch::empty({L, 1, 1, 1}, torch::kDouble);
+  for (int64_t l = 0; l < L; ++l) lambdas[l] = layer_lambda.at(layer_lambda.size() == 1 ? 0 : l);
+  return alpha_w * (weight_group_norms(model, k) * sizes * lambdas).sum().item<double>();
 }
 
-void weight_group_prox(Gpt& model, int64_t k, double step) {
-  if (step <= 0) return;
+void weight_group_prox(Gpt& model, int64_t k, const std::vector<double>& layer_step) {
   torch::NoGradGuard no_grad;
   const auto groups = unit_groups(model->cfg.n_embd, k);
-  for_each_group(model, k, [&](int64_t, int64_t, int64_t, int64_t i, torch::Tensor v) {
+  for_each_group(model, k, [&](int64_t l, int64_t, int64_t, int64_t i, torch::Tensor v) {
+    const double step = layer_step.at(layer_step.size() == 1 ? 0 : l);
+    if (step <= 0) return;
     const double norm = v.norm().item<double>();
     const double t = step * std::sqrt(static_cast<double>(groups[i].second));
     if (norm <= t)

@@ -19,10 +19,13 @@ std::vector<std::pair<int64_t, int64_t>> unit_groups(int64_t n_embd, int64_t k);
 // ||.||_F of every group: (L, H, 2, K), [..., 0, i] for W_Q and [..., 1, i] for W_K.
 torch::Tensor weight_group_norms(Gpt& model, int64_t k);
 
-// R_W's value (for logging): lambda * alpha_W * sum sqrt(|G_i|) * norms.
-double weight_group_penalty(Gpt& model, int64_t k, double lambda, double alpha_w);
+// R_W's value (for logging): alpha_W * sum lambda_l sqrt(|G_i|) * norms; layer_lambda holds
+// lambda_l per layer (the progressive schedule) or one value for every layer.
+double weight_group_penalty(Gpt& model, int64_t k, const std::vector<double>& layer_lambda,
+                            double alpha_w);
 
-// W_g <- max(0, 1 - step * sqrt(|G_i|) / ||W_g||_F) W_g, with step = lr * lambda * alpha_W.
-void weight_group_prox(Gpt& model, int64_t k, double step);
+// W_g <- max(0, 1 - step_l * sqrt(|G_i|) / ||W_g||_F) W_g, with step_l = lr * lambda_l * alpha_W
+// (one value per layer, or one for every layer).
+void weight_group_prox(Gpt& model, int64_t k, const std::vector<double>& layer_step);
 
 }  // namespace localist

@@ -1,0 +1,313 @@
+// localist explain: the audit view of one text. Runs the checkpoint causally with the dial as
+// configured and shows, for every token and layer/head, which block and anchor its attention
+// read, how much of it fell on the block and anchors the rules name (block / pointer fidelity
+// of that query), its entropy, and what the model predicted next (docs/explain.md).
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "commands.h"
+#include "localist/core/device.h"
+#include "localist/core/errors.h"
+#include "localist/metrics/attention_explain.h"
+#include "localist/model/dial.h"
+#include "localist/train/checkpoint.h"
+
+namespace localist::app {
+
+namespace {
+struct ExplainArgs {
+  std::string checkpoint, text, file, device = "auto";
+  int64_t layer = -1, head = -1;  // -1: every layer / head
+  bool summary = false, json = false;
+  int64_t threads = 0;
+  LocalistConfig localist;  // overrides of the checkpoint's, when given
+};
+
+// One token's prediction of the next one: the model's top-1, and the actual next token.
+struct Prediction {
+  int32_t predicted = 0;
+  double predicted_p = 0;
+  int32_t next = -1;  // -1: the text ends here
+  double next_p = 0;
+};
+
+// One query of the text, with positions made global (window offset added).
+struct Row {
+  int64_t window = 0, offset = 0;  // window index and its first position in the text
+  int32_t token = 0;
+  TokenExplanation e;
+  Prediction p;
+};
+
+std::string read_text(const ExplainArgs& a, bool from_file) {
+  if (from_file) {
+    std::ifstream in(a.file, std::ios::binary);
+    if (!in) throw PathError("explain: cannot read --file '" + a.file + "'");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (ss.str().find_first_not_of(" \t\r\n") == std::string::npos)
+      throw DataError("explain: --file '" + a.file + "' is empty; nothing to explain");
+    return ss.str();
+  }
+  if (a.text.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw DataError("explain: the text is empty; give --text \"...\" or --file PATH");
+  return a.text;
+}
+
+void check_index(const char* flag, int64_t value, int64_t n, const char* what) {
+  if (value < 0 || value >= n)
+    throw ConfigError(std::string("explain: ") + flag + " " + std::to_string(value) + " is outside 0.." +
+                      std::to_string(n - 1) + ": the checkpoint has " + std::to_string(n) + " " + what);
+}
+
+nlohmann::json number(double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); }
+
+// Newlines and tabs made visible, long tokens cut: one table cell.
+std::string cell(const std::string& text, size_t width = 10) {
+  std::string out;
+  for (char c : text) out += c == '\n' ? "\\n" : c == '\t' ? "\\t" : std::string(1, c);
+  return out.size() > width ? out.substr(0, width - 1) + "~" : out;
+}
+
+std::string fixed(double x, int digits = 3) {
+  if (std::isnan(x)) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, x);
+  return buf;
+}
+}  // namespace
+
+void add_explain(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "explain", "audit view of a text: per token and head, the block and anchor attention read, "
+                 "block/pointer fidelity, entropy, prediction");
+  auto a = std::make_shared<ExplainArgs>();
+  cmd->add_option("checkpoint", a->checkpoint, "run or checkpoint directory")->required();
+  auto* text = cmd->add_option("--text", a->text, "the text to explain");
+  auto* file = cmd->add_option("--file", a->file, "read the text to explain from a file");
+  text->excludes(file);
+  auto* layer = cmd->add_option("--layer", a->layer, "show this layer only (default: every layer)");
+  auto* head = cmd->add_option("--head", a->head, "show this head only (default: every head)");
+  cmd->add_flag("--summary", a->summary, "one row per token: the mean over all layers and heads")
+      ->excludes(layer)
+      ->excludes(head);
+  cmd->add_flag("--json", a->json, "print one JSON object with every token, layer and head");
+  cmd->add_option("--device", a->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "CPU threads (0 = measured default)");
+  add_localist_options(*cmd, a->localist);
+  cmd->callback([a, cmd] {
+    if (!cmd->count("--text") && !cmd->count("--file"))
+      throw ConfigError("explain: give the text to explain with --text \"...\" or --file PATH");
+    const std::string text = read_text(*a, cmd->count("--file") > 0);
+    set_threads(a->threads);
+    const auto device = resolve_device(a->device);
+    auto lm = load_model(a->checkpoint, device);
+    const auto& mc = lm.meta.model;
+    if (cmd->count("--layer")) check_index("--layer", a->layer, mc.n_layer, "layers");
+    if (cmd->count("--head")) check_index("--head", a->head, mc.n_head, "heads per layer");
+    // The dial and blocks as configured: the checkpoint's, overridden by the flags given.
+    const LocalistConfig lc = localist_overrides(lm.meta.localist, *cmd, a->localist);
+    const auto blocks = BlockMap::from_config(lc, *lm.tokenizer);
+    const Dial dial = Dial::from_config(lc);
+    const auto& tok = *lm.tokenizer;
+    const auto ids = tok.encode(text);
+    if (ids.empty()) throw DataError("explain: the text encodes to no tokens; nothing to explain");
+
+    // Consecutive windows of block_size tokens, each read causally from its own start (as eval).
+    torch::NoGradGuard no_grad;
+    const int64_t n = ids.size(), T = mc.block_size, windows = (n + T - 1) / T;
+    std::vector<Row> rows;
+    rows.reserve(n);
+    double max_entropy_sum = 0;
+    for (int64_t w = 0; w < windows; ++w) {
+      const int64_t start = w * T, len = std::min(T, n - start);
+      std::vector<int64_t> window(ids.begin() + start, ids.begin() + start + len);
+      auto idx = torch::tensor(window, torch::kLong).unsqueeze(0).to(device);  // (1, t)
+      const auto layout = blocks.layout(idx);
+      std::vector<torch::Tensor> biases;
+      if (dial.active()) biases = dial_biases(layout, dial, mc.n_layer);
+      auto out = lm.model->forward(idx, /*need_attn=*/true, biases);
+      auto probs = torch::softmax(out.logits[0].to(torch::kDouble), -1).cpu();  // (t, V)
+      auto top = probs.max(-1);
+      auto top_p = std::get<0>(top), top_id = std::get<1>(top);
+      auto explained = explain_attention(out.attn, layout);
+      for (int64_t t = 0; t < len; ++t) {
+        Row r{w, start, ids[start + t], std::move(explained[t]), {}};
+        r.p.predicted = static_cast<int32_t>(top_id[t].item<int64_t>());
+        r.p.predicted_p = top_p[t].item<double>();
+        if (start + t + 1 < n) {
+          r.p.next = ids[start + t + 1];
+          r.p.next_p = probs[t][r.p.next].item<double>();
+        }
+        rows.push_back(std::move(r));
+        max_entropy_sum += std::log2(static_cast<double>(t + 1));
+      }
+    }
+
+    // The heads shown (and summarised): every one, or the --layer / --head selection.
+    std::vector<std::pair<int64_t, int64_t>> shown;
+    for (int64_t l = 0; l < mc.n_layer; ++l)
+      for (int64_t h = 0; h < mc.n_head; ++h)
+        if ((a->layer < 0 || l == a->layer) && (a->head < 0 || h == a->head)) shown.push_back({l, h});
+    double block_sum = 0, pointer_sum = 0, entropy_sum = 0;
+    int64_t block_n = 0, pointer_n = 0, measured = 0;
+    for (const auto& r : rows)
+      for (auto [l, h] : shown) {
+        const auto& e = r.e.heads[l][h];
+        if (!std::isnan(e.target_mass)) block_sum += e.target_mass, ++block_n;
+        if (!std::isnan(e.target_anchor_mass)) pointer_sum += e.target_anchor_mass, ++pointer_n;
+        entropy_sum += e.entropy_bits;
+        ++measured;
+      }
+    const double block_fidelity = block_n ? block_sum / block_n : NAN;
+    const double pointer_fidelity = pointer_n ? pointer_sum / pointer_n : NAN;
+    const double entropy = entropy_sum / measured;
+    const std::string kappa = nlohmann::json(lc)["kappa"].dump();
+    const std::string note =
+        windows > 1 ? "the text is " + std::to_string(n) + " tokens, longer than the context (block_size " +
+                          std::to_string(T) + "): explained in " + std::to_string(windows) +
+                          " consecutive windows, each read causally from its own start as in eval "
+                          "(no context carries over; block ids are per window)"
+                    : "";
+
+    if (a->json) {
+      auto head_json = [&](const HeadExplanation& e, int64_t offset) {
+        nlohmann::json anchor = nullptr;
+        if (e.top_anchor >= 0)
+          anchor = {{"position", offset + e.top_anchor},
+                    {"token", ids[offset + e.top_anchor]},
+                    {"text", tok.token_text(ids[offset + e.top_anchor])},
+                    {"block", e.top_anchor_block},
+                    {"block_name", blocks.block_name(e.top_anchor_block)},
+                    {"mass", e.top_anchor_mass}};
+        return nlohmann::json{{"top_block", e.top_block},
+                              {"top_block_name", blocks.block_name(e.top_block)},
+                              {"top_block_mass", e.top_block_mass},
+                              {"target_mass", number(e.target_mass)},
+                              {"top_anchor", anchor},
+                              {"target_anchor_mass", number(e.target_anchor_mass)},
+                              {"entropy_bits", e.entropy_bits}};
+      };
+      nlohmann::json tokens = nlohmann::json::array();
+      for (const auto& r : rows) {
+        nlohmann::json heads = nlohmann::json::array();
+        for (auto [l, h] : shown) {
+          auto j = head_json(r.e.heads[l][h], r.offset);
+          j["layer"] = l;
+          j["head"] = h;
+          heads.push_back(j);
+        }
+        nlohmann::json next = nullptr;
+        if (r.p.next >= 0)
+          next = {{"token", r.p.next}, {"text", tok.token_text(r.p.next)}, {"probability", r.p.next_p}};
+        tokens.push_back({{"position", r.offset + r.e.position},
+                          {"window", r.window},
+                          {"window_position", r.e.position},
+                          {"token", r.token},
+                          {"text", tok.token_text(r.token)},
+                          {"block", r.e.block},
+                          {"block_name", blocks.block_name(r.e.block)},
+                          {"target", r.e.target},
+                          {"target_name", r.e.target < 0 ? nlohmann::json(nullptr)
+                                                          : nlohmann::json(blocks.block_name(r.e.target))},
+                          {"predicted",
+                           {{"token", r.p.predicted},
+                            {"text", tok.token_text(r.p.predicted)},
+                            {"probability", r.p.predicted_p}}},
+                          {"next", next},
+                          {"mean", head_json(r.e.mean, r.offset)},
+                          {"heads", heads}});
+      }
+      nlohmann::json j = {
+          {"checkpoint", a->checkpoint},
+          {"step", lm.meta.step},
+          {"causal", true},
+          {"blocks", lc.blocks},
+          {"blocks_description", blocks.describe()},
+          {"lambda", dial.lambda},
+          {"kappa", nlohmann::json(lc)["kappa"]},
+          {"lambda_layer_power", lc.lambda_layer_power},
+          {"n_layer", mc.n_layer},
+          {"n_head", mc.n_head},
+          {"block_size", T},
+          {"tokens", n},
+          {"windows", windows},
+          {"note", note.empty() ? nlohmann::json(nullptr) : nlohmann::json(note)},
+          {"layer", cmd->count("--layer") ? nlohmann::json(a->layer) : nlohmann::json(nullptr)},
+          {"head", cmd->count("--head") ? nlohmann::json(a->head) : nlohmann::json(nullptr)},
+          {"summary",
+           {{"block_fidelity", number(block_fidelity)},
+            {"pointer_fidelity", number(pointer_fidelity)},
+            {"attention_entropy_bits", entropy},
+            {"max_entropy_bits", max_entropy_sum / n},
+            {"heads", shown.size()},
+            {"queries", n},
+            {"block_excluded", static_cast<int64_t>(rows.size() * shown.size()) - block_n},
+            {"pointer_excluded", static_cast<int64_t>(rows.size() * shown.size()) - pointer_n}}},
+          {"per_token", tokens}};
+      std::cout << j.dump() << "\n";
+      return;
+    }
+
+    std::printf("explain %s (step %lld) | blocks %s | lambda %.2f | kappa %s | %lld tokens | causal\n",
+                a->checkpoint.c_str(), static_cast<long long>(lm.meta.step), blocks.describe().c_str(),
+                dial.lambda, kappa.c_str(), static_cast<long long>(n));
+    if (!note.empty()) std::printf("note: %s\n", note.c_str());
+    std::printf("over %zu head(s) and %lld queries: block fidelity %s | pointer fidelity %s | entropy "
+                "%.3f bits (max-entropy reference %.3f)\n",
+                shown.size(), static_cast<long long>(n), fixed(block_fidelity, 4).c_str(),
+                fixed(pointer_fidelity, 4).c_str(), entropy, max_entropy_sum / n);
+    std::printf("columns (docs/explain.md): blk>tgt = block beta(t) > target b(t); top block (mass); "
+                "target = mass on the target block;\n  top anchor = most-attended anchor @position "
+                "(its block, mass); anchors = mass on the target's anchors; H = entropy, bits;\n  "
+                "predicted (p) and the actual next token (p), once per token; 'all' = mean of %lld "
+                "layers x %lld heads, LxHy = layer x head y\n\n",
+                static_cast<long long>(mc.n_layer), static_cast<long long>(mc.n_head));
+    std::printf("%5s %-10s %-7s %-5s %-13s %-6s %-26s %-7s %-5s | %-18s %s\n", "pos", "token", "blk>tgt",
+                "head", "top block", "target", "top anchor", "anchors", "H", "predicted (p)",
+                "actual next (p)");
+    auto line = [&](const Row& r, const HeadExplanation& e, const std::string& head_name, bool first) {
+      const int64_t pos = r.offset + r.e.position;
+      std::string blk = blocks.block_name(r.e.block) + ">" +
+                        (r.e.target < 0 ? std::string("-") : blocks.block_name(r.e.target));
+      std::string top_block = blocks.block_name(e.top_block) + " (" + fixed(e.top_block_mass) + ")";
+      std::string anchor = "-";
+      if (e.top_anchor >= 0)
+        anchor = cell(tok.token_text(ids[r.offset + e.top_anchor]), 8) + " @" +
+                 std::to_string(r.offset + e.top_anchor) + " (" + blocks.block_name(e.top_anchor_block) +
+                 ", " + fixed(e.top_anchor_mass) + ")";
+      std::string predicted, actual;
+      if (first) {
+        predicted = cell(tok.token_text(r.p.predicted)) + " (" + fixed(r.p.predicted_p) + ")";
+        actual = r.p.next < 0 ? "(end)" : cell(tok.token_text(r.p.next)) + " (" + fixed(r.p.next_p) + ")";
+      }
+      std::printf("%5s %-10s %-7s %-5s %-13s %-6s %-26s %-7s %-5s | %-18s %s\n",
+                  first ? std::to_string(pos).c_str() : "", first ? cell(tok.token_text(r.token)).c_str() : "",
+                  first ? blk.c_str() : "", head_name.c_str(), top_block.c_str(),
+                  fixed(e.target_mass).c_str(), anchor.c_str(), fixed(e.target_anchor_mass).c_str(),
+                  fixed(e.entropy_bits, 2).c_str(), predicted.c_str(), actual.c_str());
+    };
+    const bool all_heads = shown.size() == static_cast<size_t>(mc.n_layer * mc.n_head);
+    for (const auto& r : rows) {
+      if (r.e.position == 0 && windows > 1)
+        std::printf("-- window %lld: positions %lld..%lld\n", static_cast<long long>(r.window),
+                    static_cast<long long>(r.offset),
+                    static_cast<long long>(std::min(r.offset + T, n) - 1));
+      bool first = true;
+      if (all_heads) {  // the mean first; per-head rows unless --summary
+        line(r, r.e.mean, "all", true);
+        first = false;
+      }
+      if (a->summary) continue;
+      for (auto [l, h] : shown) {
+        line(r, r.e.heads[l][h], "L" + std::to_string(l) + "H" + std::to_string(h), first);
+        first = false;
+      }
+    }
+  });
+}
+
+}  // namespace localist::app

@@ -1,0 +1,288 @@
+// localist threshold: the constants of the concentration threshold (DESIGN.md §1.4) estimated
+// from a checkpoint and held-out data, each printed with how it was estimated; the threshold
+// per layer/head (and per block where blocks are named) against the penalties in force; the
+// KKT check on the weight groups; the softmax concentration and entropy bounds per query.
+// The estimators are in src/localist/metrics/threshold.h; docs/threshold.md has a run.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "commands.h"
+#include "localist/core/device.h"
+#include "localist/core/errors.h"
+#include "localist/metrics/threshold.h"
+#include "localist/train/checkpoint.h"
+#include "localist/train/run_data.h"
+
+namespace localist::app {
+
+namespace {
+struct ThresholdArgs {
+  std::string checkpoint;
+  std::string split = "test";
+  std::string device = "auto";
+  int64_t batch_size = 8;
+  int64_t max_tokens = 2000;
+  int64_t threads = 0;
+  bool json = false;
+  LocalistConfig localist;  // overrides of the checkpoint's, when given
+};
+
+// A number for JSON: null where it is infinite or undefined (JSON has no inf / NaN).
+nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+// (L, H) or (L, H, K) float64 tensor -> nested arrays
+nlohmann::json nested(const torch::Tensor& t) {
+  if (t.dim() == 0) return num(t.item<double>());
+  nlohmann::json a = nlohmann::json::array();
+  for (int64_t i = 0; i < t.size(0); ++i) a.push_back(nested(t[i]));
+  return a;
+}
+
+nlohmann::json per_layer(const std::vector<double>& v) {
+  nlohmann::json a = nlohmann::json::array();
+  for (double x : v) a.push_back(num(x));
+  return a;
+}
+
+nlohmann::json bound_json(const BoundCheck& c) {
+  return {{"queries", c.queries},        {"violations", c.violations},
+          {"max_excess", num(c.max_excess)}, {"mean_bound", num(c.mean_bound)},
+          {"mean_measured", num(c.mean_measured)}};
+}
+
+// "1.23e-04"-style for values that span orders of magnitude; "inf" / "n/a" spelled out.
+std::string fmt(double v, const char* f = "%.4g") {
+  if (std::isnan(v)) return "n/a";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+const char* verdict(double penalty, double threshold) {
+  if (!(penalty > 0)) return "-";
+  if (std::isnan(threshold)) return "n/a";
+  return penalty > threshold ? "yes" : "no";
+}
+
+nlohmann::json to_json(const ThresholdEstimate& e, const ThresholdArgs& a, const LocalistConfig& lc,
+                       const BlockMap& blocks, int64_t step) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (int64_t l = 0; l < e.n_layer; ++l)
+    layers.push_back({{"R_x", num(e.input_radius[l])},
+                      {"sigma_X", num(e.block_scale[l])},
+                      {"rho_max", num(e.rho_max[l])},
+                      {"rho_below_one", e.rho_max[l] < 1.0},
+                      {"rho_pair", {e.rho_pair[l].first, e.rho_pair[l].second}},
+                      {"blocks_compared", e.blocks_compared[l]},
+                      {"attention_penalty_nominal", num(e.attention_penalty_nominal[l])},
+                      {"attention_penalty_effective", num(e.attention_penalty_effective[l])}});
+  nlohmann::json sizes = nlohmann::json::array();
+  for (const auto& b : e.block_sizes)
+    sizes.push_back({{"block", b.block}, {"name", blocks.block_name(b.block)},
+                     {"queries", b.queries}, {"mean_size", b.mean_size}});
+  nlohmann::json concentrates_att = nlohmann::json::array(), concentrates_w = nlohmann::json::array();
+  const double w_min = e.weight_penalty.empty() ? 0 : *std::min_element(e.weight_penalty.begin(), e.weight_penalty.end());
+  for (int64_t l = 0; l < e.n_layer; ++l) {
+    nlohmann::json ra = nlohmann::json::array(), rw = nlohmann::json::array();
+    for (int64_t h = 0; h < e.n_head; ++h) {
+      const double thr = e.threshold_own[l][h].item<double>();
+      ra.push_back(e.attention_penalty_effective[l] > thr);
+      rw.push_back(w_min > thr);
+    }
+    concentrates_att.push_back(ra), concentrates_w.push_back(rw);
+  }
+  return {
+      {"checkpoint", a.checkpoint}, {"step", step}, {"split", a.split},
+      {"blocks", lc.blocks}, {"block_kind", blocks.kind()},
+      {"lambda", lc.lambda}, {"kappa", nlohmann::json(lc)["kappa"]}, {"logit_bias", lc.logit_bias},
+      {"queries_per_head", e.queries}, {"target_queries_per_head", e.target_queries},
+      {"margin_queries_per_head", e.margin_queries},
+      {"tau", e.tau},
+      {"formula", "2 L_l R_x sigma_X sqrt|X_i| / (tau (1 - rho_max)) exp(-delta / tau)"},
+      {"layers", layers},
+      {"lipschitz_max", nested(e.lipschitz_max)}, {"lipschitz_p95", nested(e.lipschitz_p95)},
+      {"delta_median", nested(e.margin_median)}, {"delta_positive_fraction", nested(e.margin_positive)},
+      {"own_block_size", num(e.own_block_size)}, {"block_sizes", sizes},
+      {"threshold_own_block", nested(e.threshold_own)},
+      {"threshold_per_block", nested(e.threshold_block)},
+      {"penalty", {{"lambda", e.penalty.lambda}, {"layer_lambda", e.penalty.layer_lambda},
+                   {"alpha_att", e.penalty.alpha_att}, {"alpha_w", e.penalty.alpha_w},
+                   {"unit_groups", e.penalty.unit_groups},
+                   {"weight_penalty_per_group", per_layer(e.weight_penalty)}}},
+      {"concentrates_attention_penalty", concentrates_att},
+      {"concentrates_weight_penalty", concentrates_w},
+      {"kkt", {{"groups", e.kkt_grad_norm.numel()}, {"inactive", e.kkt_inactive},
+               {"pass", e.kkt_pass}, {"fail", e.kkt_fail}, {"max_ratio", num(e.kkt_max_ratio)},
+               {"active_ratio_min", num(e.kkt_active_ratio_min)},
+               {"active_ratio_max", num(e.kkt_active_ratio_max)},
+               {"includes_attention_penalty", e.kkt_includes_attention_penalty},
+               {"grad_norm", nested(e.kkt_grad_norm)}, {"weight_norm", nested(e.kkt_weight_norm)}}},
+      {"off_target_mass", nested(e.off_target_mass)},
+      {"off_target_mass_where_bounded", nested(e.mass_measured_mean)},
+      {"off_target_bound_mean", nested(e.mass_bound_mean)},
+      {"concentration_bound", bound_json(e.concentration)},
+      {"entropy_bound_nats", bound_json(e.entropy)},
+      {"tolerance", e.tolerance}};
+}
+
+void print_report(const ThresholdEstimate& e, const ThresholdArgs& a, const LocalistConfig& lc,
+                  const BlockMap& blocks, int64_t step) {
+  const auto kappa = nlohmann::json(lc)["kappa"].dump();
+  std::printf("localist threshold: %s (step %lld), %s split, %lld queries per head (%lld with a "
+              "target block, %lld of them with visible off-target keys)\n",
+              a.checkpoint.c_str(), static_cast<long long>(step), a.split.c_str(),
+              static_cast<long long>(e.queries), static_cast<long long>(e.target_queries),
+              static_cast<long long>(e.margin_queries));
+  std::printf("blocks %s | dial lambda %g, kappa %s, logit bias %s | penalties: alpha_att %g, "
+              "alpha_W %g (%lld unit groups)\n\n",
+              blocks.describe().c_str(), lc.lambda, kappa.c_str(), lc.logit_bias ? "on" : "off",
+              lc.alpha_att, lc.alpha_w, static_cast<long long>(lc.unit_groups));
+
+  std::printf("lambda_i^(h) = 2 L_l R_x sigma_X sqrt|X_i| / (tau (1 - rho_max)) exp(-delta / tau), "
+              "constants estimated as:\n");
+  std::printf("  tau      %-9s the model's attention temperature (attn_temperature)\n",
+              fmt(e.tau).c_str());
+  std::printf("  |X_i|    %-9s mean |X_b(t)(t)| over %lld queries: the query's own target block, "
+              "visible keys only\n",
+              fmt(e.own_block_size).c_str(), static_cast<long long>(e.target_queries));
+  std::printf("  R_x      per layer: max over held-out positions of ||ln_1(x_t)||_2 (the attention input)\n");
+  std::printf("  sigma_X  per layer: sqrt(mean_j ||x_j - xbar_block(j)||^2), block means pooled over "
+              "the evaluated windows\n");
+  std::printf("  rho_max  per layer: max |cos(xbar_i - xbar, xbar_k - xbar)| over blocks i != k with "
+              ">= %lld positions; must be < 1\n",
+              static_cast<long long>(e.min_block_members));
+  std::printf("  L_l      per head: ||d(sum of the batch's token losses) / d o_t||_2 over positions t, "
+              "o the head's output before c_proj; the max is used, the 95th percentile shown\n");
+  std::printf("  delta    per head: median over queries of min target - max visible off-target "
+              "logit, in q.k/sqrt(d) + tau*bias units (the dial's bias included)\n\n");
+  std::printf("  layer   R_x       sigma_X   rho_max   (blocks; compared)\n");
+  for (int64_t l = 0; l < e.n_layer; ++l) {
+    std::printf("  %-7lld %-9s %-9s %-9s (%lld, %lld; %lld)%s\n", static_cast<long long>(l),
+                fmt(e.input_radius[l]).c_str(), fmt(e.block_scale[l]).c_str(),
+                fmt(e.rho_max[l]).c_str(), static_cast<long long>(e.rho_pair[l].first),
+                static_cast<long long>(e.rho_pair[l].second),
+                static_cast<long long>(e.blocks_compared[l]),
+                e.rho_max[l] < 1.0 ? ""
+                                   : "  rho_max >= 1: blocks are not incoherent, threshold infinite");
+  }
+
+  const double w_min = e.weight_penalty.empty() ? 0 : *std::min_element(e.weight_penalty.begin(), e.weight_penalty.end());
+  std::printf("\nper layer/head, threshold for the own block (|X| = %s); penalties as one token's "
+              "coefficients: att = lambda_l alpha_att sqrt|X| / (L H), W = lambda alpha_W "
+              "sqrt|G_i| (smallest group)\n",
+              fmt(e.own_block_size).c_str());
+  std::printf("  layer head  L_l max    L_l p95    delta med  delta>0  threshold  att pen    conc?  "
+              "W pen      conc?  eps       eps bound\n");
+  for (int64_t l = 0; l < e.n_layer; ++l)
+    for (int64_t h = 0; h < e.n_head; ++h) {
+      const double thr = e.threshold_own[l][h].item<double>();
+      std::printf("  %-5lld %-5lld %-10s %-10s %-10s %-8s %-10s %-10s %-6s %-10s %-6s %-9s %s\n",
+                  static_cast<long long>(l), static_cast<long long>(h),
+                  fmt(e.lipschitz_max[l][h].item<double>()).c_str(),
+                  fmt(e.lipschitz_p95[l][h].item<double>()).c_str(),
+                  fmt(e.margin_median[l][h].item<double>()).c_str(),
+                  fmt(e.margin_positive[l][h].item<double>(), "%.3f").c_str(), fmt(thr).c_str(),
+                  fmt(e.attention_penalty_effective[l]).c_str(),
+                  verdict(e.attention_penalty_effective[l], thr), fmt(w_min).c_str(),
+                  verdict(w_min, thr), fmt(e.mass_measured_mean[l][h].item<double>(), "%.3g").c_str(),
+                  fmt(e.mass_bound_mean[l][h].item<double>(), "%.3g").c_str());
+    }
+  std::printf("  (conc? = the penalty exceeds the threshold, where concentration is provable; "
+              "- = no such penalty in force; eps = mean off-target mass and its bound over queries "
+              "with off-target keys; attention penalty nominal lambda_l alpha_att:");
+  for (double v : e.attention_penalty_nominal) std::printf(" %s", fmt(v).c_str());
+  std::printf(")\n");
+
+  if (blocks.kind() != "segment" && !e.block_sizes.empty()) {  // named, finite blocks
+    std::printf("\nper target block (threshold over layers/heads):\n  block        queries  |X_i|     "
+                "threshold min  max\n");
+    for (size_t i = 0; i < e.block_sizes.size(); ++i) {
+      auto t = e.threshold_block.select(2, static_cast<int64_t>(i));
+      std::printf("  %-12s %-8lld %-9s %-14s %s\n", blocks.block_name(e.block_sizes[i].block).c_str(),
+                  static_cast<long long>(e.block_sizes[i].queries),
+                  fmt(e.block_sizes[i].mean_size).c_str(), fmt(t.min().item<double>()).c_str(),
+                  fmt(t.max().item<double>()).c_str());
+    }
+  }
+
+  std::printf("\nKKT check (W_Q / W_K unit groups, %lld per head; gradient of the mean held-out "
+              "cross-entropy%s):\n",
+              static_cast<long long>(e.penalty.unit_groups),
+              e.kkt_includes_attention_penalty ? " + R_att" : "");
+  const auto gn = e.kkt_grad_norm;
+  if (e.kkt_inactive == 0) {
+    std::printf("  %lld groups, none exactly zero: nothing to check (||grad||_F from %s to %s)\n",
+                static_cast<long long>(gn.numel()), fmt(gn.min().item<double>()).c_str(),
+                fmt(gn.max().item<double>()).c_str());
+  } else {
+    std::printf("  %lld groups, %lld exactly zero: %lld pass, %lld fail (||grad||_F <= lambda "
+                "alpha_W sqrt|G_i| = %s); largest ||grad||_F / limit %s\n",
+                static_cast<long long>(gn.numel()), static_cast<long long>(e.kkt_inactive),
+                static_cast<long long>(e.kkt_pass), static_cast<long long>(e.kkt_fail),
+                fmt(w_min).c_str(), fmt(e.kkt_max_ratio).c_str());
+  }
+  if (!std::isnan(e.kkt_active_ratio_min))
+    std::printf("  active groups: ||grad||_F / limit from %s to %s (1 at a stationary point of "
+                "proximal gradient descent)\n",
+                fmt(e.kkt_active_ratio_min).c_str(), fmt(e.kkt_active_ratio_max).c_str());
+
+  const auto& c = e.concentration;
+  const auto& h = e.entropy;
+  std::printf("\nbounds over %lld (layer, head, query) triples with target and off-target keys "
+              "(tolerance %g):\n",
+              static_cast<long long>(c.queries), e.tolerance);
+  std::printf("  off-target mass eps_t <= (N-m)e^-margin / (m + (N-m)e^-margin): %lld violations "
+              "(max measured - bound %s); mean bound %.4g vs measured %.4g\n",
+              static_cast<long long>(c.violations), fmt(c.max_excess, "%.3g").c_str(), c.mean_bound,
+              c.mean_measured);
+  std::printf("  entropy H_t <= h(eps_t) + (1-eps_t) ln m + eps_t ln(N-m): %lld violations (max "
+              "excess %s nats); mean bound %.4f nats (%.4f bits) vs measured %.4f nats (%.4f bits)\n",
+              static_cast<long long>(h.violations), fmt(h.max_excess, "%.3g").c_str(), h.mean_bound,
+              h.mean_bound / std::log(2.0), h.mean_measured, h.mean_measured / std::log(2.0));
+}
+}  // namespace
+
+void add_threshold(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "threshold", "estimate the concentration threshold's constants, the KKT check and the bounds");
+  auto a = std::make_shared<ThresholdArgs>();
+  cmd->add_option("checkpoint", a->checkpoint, "run or checkpoint directory")->required();
+  cmd->add_option("--split", a->split, "valid | test")->capture_default_str()
+      ->check(CLI::IsMember({"valid", "test"}));
+  cmd->add_option("--max-tokens", a->max_tokens, "held-out predictions to use (0 = the whole split)")
+      ->capture_default_str();
+  cmd->add_option("--batch-size", a->batch_size, "windows per batch")->capture_default_str();
+  cmd->add_option("--device", a->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  cmd->add_option("--threads", a->threads, "CPU threads (0 = measured default)");
+  cmd->add_flag("--json", a->json, "print one JSON object");
+  add_localist_options(*cmd, a->localist);
+  cmd->callback([a, cmd] {
+    if (a->max_tokens < 0)
+      throw ConfigError("max_tokens = " + std::to_string(a->max_tokens) + " is impossible; expected >= 0");
+    if (a->batch_size < 1)
+      throw ConfigError("batch_size = " + std::to_string(a->batch_size) + " is impossible; expected >= 1");
+    set_threads(a->threads);
+    const auto device = resolve_device(a->device);
+    auto lm = load_model(a->checkpoint, device);
+    const auto cache = (std::filesystem::path(find_checkpoint_dir(a->checkpoint)).parent_path() /
+                        "tokens").string();
+    auto rd = prepare_run_data(lm.meta.data, cache, &lm.meta.tokenizer);
+    const auto& tokens = a->split == "test" ? rd.test : rd.valid;
+    // The dial and blocks move at inference; the penalties in force may be overridden too, to
+    // ask what a given alpha would guarantee on these weights.
+    const LocalistConfig lc = localist_overrides(lm.meta.localist, *cmd, a->localist);
+    const auto blocks = BlockMap::from_config(lc, *lm.tokenizer);
+    const auto e = estimate_threshold(lm.model, tokens, a->batch_size, device, a->max_tokens, blocks,
+                                      Dial::from_config(lc),
+                                      PenaltyInForce::from_config(lc, lm.meta.model.n_layer));
+    if (a->json)
+      std::cout << to_json(e, *a, lc, blocks, lm.meta.step).dump() << "\n";
+    else
+      print_report(e, *a, lc, blocks, lm.meta.step);
+  });
+}
+
+}  // namespace localist::app
