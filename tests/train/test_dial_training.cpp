@@ -1,6 +1,7 @@
 // Across checkpoints: models trained at a higher lambda (the logit bias on in training) attend
 // more locally at their own lambda: lower entropy, higher pointer and block fidelity; at
-// lambda = 1 with a hard mask nothing reaches an off-target key.
+// lambda = 1 with a hard mask nothing reaches an off-target key. The same on one checkpoint with
+// the dial moved at inference.
 #include <gtest/gtest.h>
 
 #include <limits>
@@ -15,19 +16,24 @@
 namespace localist {
 namespace {
 
+// The checkpoint in `dir` evaluated on 1,000 validation tokens with `dial` (its own if null).
+AttentionMetrics measured(const std::string& dir, const Dial* dial = nullptr) {
+  auto lm = load_model(dir, torch::kCPU);
+  auto rd = prepare_run_data(lm.meta.data, dir + "/tokens", &lm.meta.tokenizer);
+  auto blocks = BlockMap::from_config(lm.meta.localist, *lm.tokenizer);
+  AttentionMetricsAccumulator acc(16);
+  evaluate(lm.model, rd.valid, 8, torch::kCPU, 1000, nullptr,
+           {&blocks, dial ? *dial : Dial::from_config(lm.meta.localist), &acc});
+  return acc.result();
+}
+
 AttentionMetrics trained_at(double lambda, double kappa, const std::string& dir) {
   auto r = testing::tiny_localist_run(dir);
   r.localist.lambda = lambda;
   r.localist.kappa = kappa;
   r.localist.logit_bias = true;
   train(r);
-  auto lm = load_model(dir, torch::kCPU);
-  auto rd = prepare_run_data(lm.meta.data, dir + "/tokens", &lm.meta.tokenizer);
-  auto blocks = BlockMap::from_config(lm.meta.localist, *lm.tokenizer);
-  AttentionMetricsAccumulator acc(16);
-  evaluate(lm.model, rd.valid, 8, torch::kCPU, 1000, nullptr,
-           {&blocks, Dial::from_config(lm.meta.localist), &acc});
-  return acc.result();
+  return measured(dir);
 }
 
 TEST(DialTraining, HigherLambdaCheckpointsAreMoreLocalist) {
@@ -46,6 +52,19 @@ TEST(DialTraining, HigherLambdaCheckpointsAreMoreLocalist) {
   }
   const auto hard = trained_at(1.0, std::numeric_limits<double>::infinity(), tmp.file("hard"));
   EXPECT_NEAR(hard.block_fidelity, 1.0, 1e-6);  // off-target mass zero to float32 rounding
+
+  // one checkpoint (trained at lambda = 0), the dial moved at inference only
+  double entropy = 1e9, block = -1, pointer = -1;
+  for (double lambda : {0.0, 0.25, 0.5, 1.0}) {
+    const Dial dial{lambda, 10.0};
+    const auto m = measured(tmp.file("l" + std::to_string(0.0)), &dial);
+    EXPECT_LT(m.entropy_bits, entropy) << lambda;
+    EXPECT_GT(m.block_fidelity, block) << lambda;
+    EXPECT_GT(m.pointer_fidelity, pointer) << lambda;
+    entropy = m.entropy_bits, block = m.block_fidelity, pointer = m.pointer_fidelity;
+  }
+  const Dial hard_mask{1.0, std::numeric_limits<double>::infinity()};
+  EXPECT_NEAR(measured(tmp.file("l" + std::to_string(0.0)), &hard_mask).block_fidelity, 1.0, 1e-6);
 }
 
 }  // namespace
