@@ -131,8 +131,8 @@ void add_explain(CLI::App& app) {
       if (dial.active()) biases = dial_biases(layout, dial, mc.n_layer);
       auto out = lm.model->forward(idx, /*need_attn=*/true, biases);
       auto probs = torch::softmax(out.logits[0].to(torch::kDouble), -1).cpu();  // (t, V)
-      auto top = probs.max(-1);
-      auto top_p = std::get<0>(top), top_id = std::get<1>(top);
+      auto top_id = probs.argmax(-1);                                           // as eval's accuracy
+      auto top_p = probs.gather(-1, top_id.unsqueeze(-1)).squeeze(-1);
       auto explained = explain_attention(out.attn, layout);
       for (int64_t t = 0; t < len; ++t) {
         Row r{w, start, ids[start + t], std::move(explained[t]), {}};
@@ -284,11 +284,15 @@ void add_explain(CLI::App& app) {
         predicted = cell(tok.token_text(r.p.predicted)) + " (" + fixed(r.p.predicted_p) + ")";
         actual = r.p.next < 0 ? "(end)" : cell(tok.token_text(r.p.next)) + " (" + fixed(r.p.next_p) + ")";
       }
-      std::printf("%5s %-10s %-7s %-5s %-13s %-6s %-26s %-7s %-5s | %-18s %s\n",
-                  first ? std::to_string(pos).c_str() : "", first ? cell(tok.token_text(r.token)).c_str() : "",
-                  first ? blk.c_str() : "", head_name.c_str(), top_block.c_str(),
-                  fixed(e.target_mass).c_str(), anchor.c_str(), fixed(e.target_anchor_mass).c_str(),
-                  fixed(e.entropy_bits, 2).c_str(), predicted.c_str(), actual.c_str());
+      char buf[512];
+      std::snprintf(buf, sizeof buf, "%5s %-10s %-7s %-5s %-13s %-6s %-26s %-7s %-5s | %-18s %s",
+                    first ? std::to_string(pos).c_str() : "", first ? cell(tok.token_text(r.token)).c_str() : "",
+                    first ? blk.c_str() : "", head_name.c_str(), top_block.c_str(),
+                    fixed(e.target_mass).c_str(), anchor.c_str(), fixed(e.target_anchor_mass).c_str(),
+                    fixed(e.entropy_bits, 2).c_str(), predicted.c_str(), actual.c_str());
+      std::string text_line = buf;
+      text_line.erase(text_line.find_last_not_of(' ') + 1);  // per-head rows end in blank columns
+      std::printf("%s\n", text_line.c_str());
     };
     const bool all_heads = shown.size() == static_cast<size_t>(mc.n_layer * mc.n_head);
     for (const auto& r : rows) {

@@ -22,7 +22,7 @@ struct SampleOptions {
 };
 
 // The next-token logits (V) float on the CPU after `context` (its last block_size tokens),
-// with the options' dial applied: one step of sample().
+// with the options' dial applied: one step of sample() (dropout as the model is set: eval()).
 torch::Tensor next_token_logits(Gpt& model, const std::vector<int32_t>& context,
                                 const SampleOptions& opt, const torch::Device& device);
 
