@@ -16,7 +16,7 @@ namespace {
 BlockLayout layout3() {
   auto block = torch::tensor({0, 0, 1}, torch::kLong).view({1, 3});
   auto anchor = torch::tensor({1, 0, 1}, torch::kBool).view({1, 3});
-  return {block, block.clone(), anchor};
+  return {block, block.clone(), anchor, {}};
 }
 
 torch::Tensor probs3() {

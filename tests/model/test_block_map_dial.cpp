@@ -43,6 +43,21 @@ TEST(BlockMap, BadSpecsAreClearErrors) {
                ConfigError);
 }
 
+// An untrained model in eval mode, a random batch and its window:4 layout.
+struct RandomCase {
+  Gpt model{nullptr};
+  torch::Tensor idx;
+  BlockLayout l;
+};
+RandomCase random_case(uint64_t seed, int64_t n_layer, int64_t batch, int64_t T) {
+  torch::manual_seed(seed);
+  RandomCase c{Gpt(testing::tiny_model(31, n_layer, 2, 16, T)), {}, {}};
+  c.model->eval();
+  c.idx = torch::randint(0, 31, {batch, T}, torch::kLong);
+  c.l = BlockMap::window(4).layout(c.idx);
+  return c;
+}
+
 AttentionMetrics measure(Gpt& model, const torch::Tensor& idx, const BlockLayout& l, const Dial& d) {
   AttentionMetricsAccumulator acc(8);
   auto out = model->forward(idx, /*need_attn=*/true, dial_biases(l, d, model->cfg.n_layer));
@@ -51,22 +66,14 @@ AttentionMetrics measure(Gpt& model, const torch::Tensor& idx, const BlockLayout
 }
 
 TEST(Dial, HardMaskLeavesNoOffTargetMass) {
-  torch::manual_seed(0);
-  Gpt model(testing::tiny_model(31, 2, 2, 16, 32));
-  model->eval();
-  auto idx = torch::randint(0, 31, {3, 32}, torch::kLong);
-  auto l = BlockMap::window(4).layout(idx);
+  auto [model, idx, l] = random_case(0, 2, 3, 32);
   auto m = measure(model, idx, l, {1.0, std::numeric_limits<double>::infinity()});
   EXPECT_NEAR(m.block_fidelity, 1.0, 1e-6);
   EXPECT_EQ(m.block_excluded, 0);
 }
 
 TEST(Dial, RaisingLambdaLowersEntropyAndRaisesFidelity) {
-  torch::manual_seed(1);
-  Gpt model(testing::tiny_model(31, 2, 2, 16, 32));
-  model->eval();
-  auto idx = torch::randint(0, 31, {4, 32}, torch::kLong);
-  auto l = BlockMap::window(4).layout(idx);
+  auto [model, idx, l] = random_case(1, 2, 4, 32);
   double last_entropy = 1e9, last_block = -1, last_pointer = -1;
   for (double lambda : {0.0, 0.25, 0.5, 0.75, 1.0}) {
     auto m = measure(model, idx, l, {lambda, 10.0});
@@ -81,11 +88,7 @@ TEST(Dial, RaisingLambdaLowersEntropyAndRaisesFidelity) {
 }
 
 TEST(Dial, ZeroLambdaIsOrdinaryAttention) {
-  torch::manual_seed(2);
-  Gpt model(testing::tiny_model(31, 1, 2, 16, 16));
-  model->eval();
-  auto idx = torch::randint(0, 31, {2, 16}, torch::kLong);
-  auto l = BlockMap::window(4).layout(idx);
+  auto [model, idx, l] = random_case(2, 1, 2, 16);
   auto plain = model->forward(idx).logits;
   auto dialled = model->forward(idx, false, {dial_bias(l, {0.0, 10.0})}).logits;
   EXPECT_TRUE(torch::allclose(plain, dialled, 1e-6, 1e-6));
@@ -116,11 +119,7 @@ TEST(Dial, ProgressiveScheduleGivesEachLayerItsLambda) {
 }
 
 TEST(Dial, PerLayerBiasActsOnlyWhereItIsGiven) {
-  torch::manual_seed(3);
-  Gpt model(testing::tiny_model(31, 2, 2, 16, 16));
-  model->eval();
-  auto idx = torch::randint(0, 31, {2, 16}, torch::kLong);
-  auto l = BlockMap::window(4).layout(idx);
+  auto [model, idx, l] = random_case(3, 2, 2, 16);
   auto hard = dial_bias(l, {1.0, std::numeric_limits<double>::infinity()});
   auto out = model->forward(idx, true, {torch::Tensor(), hard});  // layer 1 only
   AttentionMetricsAccumulator first(4), second(4);

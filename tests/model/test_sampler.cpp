@@ -11,6 +11,7 @@
 #include "localist/train/checkpoint.h"
 #include "localist/train/run_data.h"
 #include "localist/train/trainer.h"
+#include "tiny_model.h"
 #include "tiny_run.h"
 
 namespace localist {
@@ -34,13 +35,7 @@ struct DialRun {
 
 TEST(Sampler, LambdaZeroIsPlainSampling) {
   torch::manual_seed(3);
-  ModelConfig c;
-  c.vocab_size = 11;
-  c.n_layer = 1;
-  c.n_head = 2;
-  c.n_embd = 16;
-  c.block_size = 8;
-  Gpt model(c);
+  Gpt model(testing::tiny_model(11, 1, 2, 16, 8));
   model->eval();
   auto blocks = BlockMap::window(2);
   SampleOptions plain;
@@ -86,13 +81,7 @@ TEST(Sampler, TheDialBiasesEveryStepsForward) {
 }
 
 TEST(Sampler, ABadDialIsAConfigError) {
-  ModelConfig c;
-  c.vocab_size = 5;
-  c.n_layer = 1;
-  c.n_head = 1;
-  c.n_embd = 8;
-  c.block_size = 4;
-  Gpt model(c);
+  Gpt model(testing::tiny_model(5, 1, 1, 8, 4));
   SampleOptions opt;
   opt.dial = Dial{1.5, 10.0};
   EXPECT_THROW(sample(model, {1}, opt, torch::kCPU), ConfigError);

@@ -11,7 +11,7 @@ namespace {
 
 BlockLayout layout3() {  // blocks [0, 0, 1], own-block targets
   auto block = torch::tensor({0, 0, 1}, torch::kLong).view({1, 3});
-  return {block, block.clone(), torch::tensor({1, 0, 1}, torch::kBool).view({1, 3})};
+  return {block, block.clone(), torch::tensor({1, 0, 1}, torch::kBool).view({1, 3}), {}};
 }
 
 TEST(AttentionPenalty, MatchesTheFormulaByHand) {

@@ -152,7 +152,9 @@ int64_t BlockMap::blocks_per_context(int64_t T, int64_t unbounded) const {
 
 std::string BlockMap::describe() const {
   if (kind_ == "window") return "window:" + std::to_string(width_);
-  if (kind_ == "segment") return "segment (" + std::to_string(boundaries_.size()) + " boundary tokens)";
+  if (kind_ == "segment")
+    return "segment (" + std::to_string(boundaries_.size()) + " boundary token" +
+           (boundaries_.size() == 1 ? ")" : "s)");
   return "vocab (" + std::to_string(token_block_.size()) + " tokens in " + std::to_string(n_blocks_) +
          " blocks)";
 }
