@@ -1,16 +1,12 @@
 // localist eval: perplexity and top-1 accuracy over a full held-out split (always causal).
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <regex>
 
 #include "commands.h"
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
-#include "localist/metrics/perplexity.h"
-#include "localist/train/checkpoint.h"
-#include "localist/train/run_data.h"
-#include "localist/train/weight_group_prox.h"
+#include "localist/metrics/checkpoint_eval.h"
 
 namespace localist::app {
 
@@ -54,8 +50,7 @@ nlohmann::json block_mass_json(const torch::Tensor& t) {
   return layers;
 }
 // The sparsity pattern of the weight-group penalty: which head reads which unit group.
-nlohmann::json weight_groups_json(Gpt& model, int64_t k) {
-  auto norms = weight_group_norms(model, std::min(k, model->cfg.n_embd));  // (L, H, 2, K)
+nlohmann::json weight_groups_json(const torch::Tensor& norms) {  // (L, H, 2, K)
   nlohmann::json active = nlohmann::json::array();  // [layer][head]: "QK" strings per group
   for (int64_t l = 0; l < norms.size(0); ++l) {
     nlohmann::json heads = nlohmann::json::array();
@@ -105,18 +100,13 @@ void add_eval(CLI::App& app) {
     if (!a->train_file.empty()) dcfg.train_file = a->train_file;
     if (!a->valid_file.empty()) dcfg.valid_file = a->valid_file;
     if (!a->test_file.empty()) dcfg.test_file = a->test_file;
-    const auto cache = (std::filesystem::path(find_checkpoint_dir(a->checkpoint)).parent_path() /
-                        "tokens").string();
-    auto rd = prepare_run_data(dcfg, cache, &lm.meta.tokenizer);
-    const auto& tokens = a->split == "test" ? rd.test : rd.valid;
+    auto rd = checkpoint_run_data(a->checkpoint, lm, dcfg);
+    const auto& tokens = split_tokens(rd, a->split);
     // The dial and blocks move at inference without retraining: flags override the checkpoint.
     const LocalistConfig lc = localist_overrides(lm.meta.localist, *cmd, a->localist);
-    const auto blocks = BlockMap::from_config(lc, *lm.tokenizer);
-    // block-mass matrix size: every window of the context, or the first 16 segments
-    AttentionMetricsAccumulator attention(blocks.blocks_per_context(lm.meta.model.block_size, 16));
-    auto r = evaluate(lm.model, tokens, a->batch_size, device, a->max_tokens, nullptr,
-                      {&blocks, Dial::from_config(lc), &attention});
-    const auto am = attention.result();
+    const auto ev = evaluate_checkpoint(lm, tokens, lc, a->batch_size, a->max_tokens, device);
+    const auto& r = ev.lm;
+    const auto& am = ev.attention;
     if (a->json) {
       nlohmann::json j = {{"perplexity", r.perplexity}, {"accuracy", r.accuracy},
                           {"tokens", r.tokens},         {"nll_nats", r.nll},
@@ -136,7 +126,7 @@ void add_eval(CLI::App& app) {
                           {"pointer_fidelity_per_head", per_head(am.pointer_per_head)},
                           {"block_fidelity_per_head", per_head(am.block_per_head)},
                           {"block_mass", block_mass_json(am.block_mass)},
-                          {"weight_groups", weight_groups_json(lm.model, lc.unit_groups)}};
+                          {"weight_groups", weight_groups_json(ev.weight_group_norms)}};
       std::cout << j.dump() << "\n";
     } else {
       std::printf("data:\n  %s\n%s split: %lld tokens scored | perplexity %.4f | accuracy %.2f%% | "

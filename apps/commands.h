@@ -13,6 +13,7 @@ void add_generate(CLI::App& app);
 void add_demo(CLI::App& app);
 void add_explain(CLI::App& app);
 void add_threshold(CLI::App& app);
+void add_sweep(CLI::App& app);
 
 // Shared option groups (options.cpp).
 void add_model_options(CLI::App& cmd, ModelConfig& m);

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   localist::app::add_demo(app);
   localist::app::add_explain(app);
   localist::app::add_threshold(app);
+  localist::app::add_sweep(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

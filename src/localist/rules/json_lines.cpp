@@ -76,7 +76,7 @@ struct Walker {
 }  // namespace
 
 JsonLines json_lines(const std::string& text) {
-  Walker w{text};
+  Walker w{text, 0, 1, {}};
   w.value("");
   return std::move(w.out);
 }

@@ -1,0 +1,46 @@
+#include "localist/metrics/checkpoint_eval.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "localist/core/errors.h"
+#include "localist/model/block_map.h"
+#include "localist/model/dial.h"
+#include "localist/train/weight_group_prox.h"
+
+namespace localist {
+
+RunData checkpoint_run_data(const std::string& checkpoint, const LoadedModel& lm,
+                            const DataConfig& data) {
+  const auto cache =
+      (std::filesystem::path(find_checkpoint_dir(checkpoint)).parent_path() / "tokens").string();
+  return prepare_run_data(data, cache, &lm.meta.tokenizer);
+}
+
+const data::TokenFile& split_tokens(const RunData& rd, const std::string& split) {
+  if (split == "test") return rd.test;
+  if (split == "valid") return rd.valid;
+  throw ConfigError("split = '" + split + "': expected valid or test");
+}
+
+double CheckpointEval::weight_group_sparsity() const {
+  if (!weight_group_norms.defined() || weight_group_norms.numel() == 0) return 0;
+  return (weight_group_norms == 0).sum().item<double>() / weight_group_norms.numel();
+}
+
+CheckpointEval evaluate_checkpoint(LoadedModel& lm, const data::TokenFile& tokens,
+                                   const LocalistConfig& lc, int64_t batch_size,
+                                   int64_t max_tokens, const torch::Device& device) {
+  const auto blocks = BlockMap::from_config(lc, *lm.tokenizer);
+  // block-mass matrix size: every window of the context, or the first 16 segments
+  AttentionMetricsAccumulator attention(blocks.blocks_per_context(lm.meta.model.block_size, 16));
+  CheckpointEval r;
+  r.lm = evaluate(lm.model, tokens, batch_size, device, max_tokens, nullptr,
+                  {&blocks, Dial::from_config(lc), &attention});
+  r.attention = attention.result();
+  r.weight_group_norms =
+      weight_group_norms(lm.model, std::min(lc.unit_groups, lm.meta.model.n_embd));
+  return r;
+}
+
+}  // namespace localist

@@ -1,0 +1,37 @@
+#pragma once
+// A checkpoint evaluated with a LocalistConfig on a held-out split: perplexity, top-1 accuracy,
+// the attention measurements (DESIGN.md §1.3) and the weight-group norms, always causal. The
+// one implementation behind `localist eval` and `localist sweep`.
+#include <string>
+
+#include <torch/torch.h>
+
+#include "localist/core/config.h"
+#include "localist/metrics/attention_metrics.h"
+#include "localist/metrics/perplexity.h"
+#include "localist/train/checkpoint.h"
+#include "localist/train/run_data.h"
+
+namespace localist {
+
+// The token files of `data` for the checkpoint at `checkpoint` (a run or checkpoint
+// directory), tokenized with the checkpoint's tokenizer and cached in the run's tokens/.
+RunData checkpoint_run_data(const std::string& checkpoint, const LoadedModel& lm,
+                            const DataConfig& data);
+
+// "valid" or "test" (anything else: ConfigError naming the value).
+const data::TokenFile& split_tokens(const RunData& rd, const std::string& split);
+
+struct CheckpointEval {
+  EvalResult lm;                       // perplexity, accuracy, tokens scored
+  AttentionMetrics attention;          // entropy, fidelities, per head, block mass
+  torch::Tensor weight_group_norms;    // (L, H, 2, K): ||W_Q|| and ||W_K|| per unit group
+  double weight_group_sparsity() const;  // fraction of those groups exactly zero
+};
+
+// max_tokens > 0 scores only the first max_tokens predictions.
+CheckpointEval evaluate_checkpoint(LoadedModel& lm, const data::TokenFile& tokens,
+                                   const LocalistConfig& lc, int64_t batch_size,
+                                   int64_t max_tokens, const torch::Device& device);
+
+}  // namespace localist
