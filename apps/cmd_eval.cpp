@@ -1,4 +1,5 @@
-// localist eval: perplexity and top-1 accuracy over a full held-out split (always causal).
+// localist eval: perplexity and top-1 accuracy over a full held-out split, causal (unless the
+// model is a leaking one or --no-causal-mask asks for the leaking protocol, loudly labelled).
 #include <cstdio>
 #include <iostream>
 #include <regex>
@@ -20,6 +21,7 @@ struct EvalArgs {
   int64_t max_tokens = 0;
   int64_t threads = 0;
   bool json = false;
+  bool leak = false;  // --no-causal-mask
   LocalistConfig localist;  // overrides of the checkpoint's, when given
 };
 
@@ -85,11 +87,17 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--max-tokens", a->max_tokens, "score only the first N predictions (0 = all)");
   cmd->add_option("--threads", a->threads, "CPU threads (0 = measured default)");
   cmd->add_flag("--json", a->json, "print one JSON object");
+  cmd->add_flag("--no-causal-mask", a->leak,
+                "LEAKING protocol: let every position see the tokens after it (position t reads "
+                "the token it predicts); only to show what such numbers mean");
   add_localist_options(*cmd, a->localist);
   cmd->callback([a, cmd] {
     set_threads(a->threads);
     const auto device = resolve_device(a->device);
     auto lm = load_model(a->checkpoint, device);
+    if (a->leak) lm.model->set_causal(false);
+    const bool causal = lm.model->cfg.causal;
+    const char* kLeak = "NOT CAUSAL: each position sees the token it predicts; these numbers leak";
     DataConfig dcfg = lm.meta.data;
     if (!a->data.empty()) {  // other data: only the tokenizer kind carries over
       DataConfig other;
@@ -112,7 +120,7 @@ void add_eval(CLI::App& app) {
                           {"tokens", r.tokens},         {"nll_nats", r.nll},
                           {"split", a->split},          {"data", rd.description},
                           {"checkpoint", a->checkpoint}, {"step", lm.meta.step},
-                          {"causal", true},
+                          {"causal", causal},
                           {"blocks", lc.blocks},        {"lambda", lc.lambda},
                           {"kappa", nlohmann::json(lc)["kappa"]},
                           {"attention_entropy_bits", am.entropy_bits},
@@ -127,13 +135,14 @@ void add_eval(CLI::App& app) {
                           {"block_fidelity_per_head", per_head(am.block_per_head)},
                           {"block_mass", block_mass_json(am.block_mass)},
                           {"weight_groups", weight_groups_json(ev.weight_group_norms)}};
+      if (!causal) j["warning"] = kLeak;
       std::cout << j.dump() << "\n";
     } else {
       std::printf("data:\n  %s\n%s split: %lld tokens scored | perplexity %.4f | accuracy %.2f%% | "
-                  "nll %.4f nats/token | causal\n",
+                  "nll %.4f nats/token | %s\n",
                   std::regex_replace(rd.description, std::regex("\n"), "\n  ").c_str(),
                   a->split.c_str(), static_cast<long long>(r.tokens), r.perplexity,
-                  100 * r.accuracy, r.nll);
+                  100 * r.accuracy, r.nll, causal ? "causal" : kLeak);
       std::printf("attention (blocks %s, lambda %.2f, kappa %s): entropy %.3f bits (max-entropy "
                   "reference %.3f) | pointer fidelity %.4f | block fidelity %.4f\n",
                   lc.blocks.c_str(), lc.lambda, nlohmann::json(lc)["kappa"].dump().c_str(),

@@ -105,6 +105,7 @@ void add_explain(CLI::App& app) {
     set_threads(a->threads);
     const auto device = resolve_device(a->device);
     auto lm = load_model(a->checkpoint, device);
+    require_causal(lm.meta.model, "explain");
     const auto& mc = lm.meta.model;
     if (cmd->count("--layer")) check_index("--layer", a->layer, mc.n_layer, "layers");
     if (cmd->count("--head")) check_index("--head", a->head, mc.n_head, "heads per layer");

@@ -267,6 +267,7 @@ void add_threshold(CLI::App& app) {
     set_threads(a->threads);
     const auto device = resolve_device(a->device);
     auto lm = load_model(a->checkpoint, device);
+    require_causal(lm.meta.model, "threshold");
     const auto cache = (std::filesystem::path(find_checkpoint_dir(a->checkpoint)).parent_path() /
                         "tokens").string();
     auto rd = prepare_run_data(lm.meta.data, cache, &lm.meta.tokenizer);

@@ -14,6 +14,7 @@ void add_demo(CLI::App& app);
 void add_explain(CLI::App& app);
 void add_threshold(CLI::App& app);
 void add_sweep(CLI::App& app);
+void add_report(CLI::App& app);
 
 // Shared option groups (options.cpp).
 void add_model_options(CLI::App& cmd, ModelConfig& m);
@@ -22,6 +23,9 @@ void add_train_options(CLI::App& cmd, TrainConfig& t);
 void add_localist_options(CLI::App& cmd, LocalistConfig& l);
 // At inference the flags given on `cmd` override the checkpoint's localist settings (the dial
 // and the blocks move without retraining); validated.
+// explain and threshold measure causal attention only: a leaking (bidirectional) checkpoint
+// is refused with a ConfigError naming the command.
+void require_causal(const ModelConfig& model, const std::string& command);
 LocalistConfig localist_overrides(const LocalistConfig& stored, const CLI::App& cmd,
                                   const LocalistConfig& given);
 

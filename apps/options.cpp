@@ -1,5 +1,6 @@
 // The command-line names of the config fields, shared by train, eval and demo.
 #include "commands.h"
+#include "localist/core/errors.h"
 
 namespace localist::app {
 
@@ -14,6 +15,9 @@ void add_model_options(CLI::App& cmd, ModelConfig& m) {
       ->capture_default_str();
   g->add_option("--attn-temperature", m.attn_temperature, "attention temperature tau")
       ->capture_default_str();
+  g->add_flag("--no-causal-mask{false}", m.causal,
+              "LEAKING: bidirectional attention, each position sees the token it predicts "
+              "(to reproduce leaking protocols only; the run and its numbers are labelled)");
 }
 
 void add_data_options(CLI::App& cmd, DataConfig& d) {
@@ -104,6 +108,13 @@ void add_localist_options(CLI::App& cmd, LocalistConfig& l) {
 }  // namespace localist::app
 
 namespace localist::app {
+
+void require_causal(const ModelConfig& model, const std::string& command) {
+  if (!model.causal)
+    throw ConfigError(command + ": the checkpoint was trained with --no-causal-mask (bidirectional, "
+                      "leaking); its attention has no causal reading to " +
+                      (command == "explain" ? "explain" : "bound"));
+}
 
 LocalistConfig localist_overrides(const LocalistConfig& stored, const CLI::App& cmd,
                                   const LocalistConfig& given) {

@@ -93,6 +93,34 @@ TEST(CliLocalist, ScheduleIsLoggedAndProgressiveLambdaIsStored) {
   EXPECT_EQ(nlohmann::json::parse(meta)["localist"]["lambda_layer_power"], 1.0);
 }
 
+TEST(CliLocalist, LeakingProtocolIsLabelledEverywhereAndRefusedWhereItMeansNothing) {
+  const auto run = cli_tmp("leak");
+  auto t = run_cli("train " + kSmall + "--no-causal-mask --out " + run);
+  ASSERT_EQ(t.code, 0) << t.output;
+  EXPECT_NE(t.output.find("LEAKING"), std::string::npos) << t.output;
+  std::ifstream meta(run + "/checkpoint/checkpoint.json");
+  EXPECT_EQ(nlohmann::json::parse(meta)["model"]["causal"], false);
+  auto leaky = eval_json(run);
+  EXPECT_EQ(leaky["causal"], false);
+  EXPECT_NE(leaky["warning"].get<std::string>().find("leak"), std::string::npos);
+  auto human = run_cli("eval " + run + " --device cpu");
+  EXPECT_NE(human.output.find("NOT CAUSAL"), std::string::npos) << human.output;
+  for (const std::string cmd : {"explain " + run + " --text 'A1 a2'", "threshold " + run}) {
+    auto r = run_cli(cmd);
+    EXPECT_NE(r.code, 0) << cmd;
+    EXPECT_NE(r.output.find("--no-causal-mask"), std::string::npos) << r.output;
+  }
+  // a causal checkpoint evaluated the leaking way: labelled, and different numbers
+  const auto honest = cli_tmp("honest");
+  ASSERT_EQ(run_cli("train " + kSmall + "--out " + honest).code, 0);
+  auto causal = eval_json(honest);
+  auto leaked = eval_json(honest + " --no-causal-mask");
+  EXPECT_EQ(causal["causal"], true);
+  EXPECT_FALSE(causal.contains("warning"));
+  EXPECT_EQ(leaked["causal"], false);
+  EXPECT_NE(leaked["perplexity"], causal["perplexity"]);
+}
+
 void expect_error(const std::string& args, const std::string& needle) {
   auto r = run_cli(args);
   EXPECT_NE(r.code, 0) << args;

@@ -82,12 +82,12 @@ void TrainConfig::validate() const {
 void to_json(nlohmann::json& j, const ModelConfig& c) {
   LOCALIST_FIELD(vocab_size) LOCALIST_FIELD(n_layer) LOCALIST_FIELD(n_head)
   LOCALIST_FIELD(n_embd) LOCALIST_FIELD(block_size) LOCALIST_FIELD(dropout)
-  LOCALIST_FIELD(tie_weights) LOCALIST_FIELD(attn_temperature)
+  LOCALIST_FIELD(tie_weights) LOCALIST_FIELD(attn_temperature) LOCALIST_FIELD(causal)
 }
 void from_json(const nlohmann::json& j, ModelConfig& c) {
   LOCALIST_READ(vocab_size) LOCALIST_READ(n_layer) LOCALIST_READ(n_head)
   LOCALIST_READ(n_embd) LOCALIST_READ(block_size) LOCALIST_READ(dropout)
-  LOCALIST_READ(tie_weights) LOCALIST_READ(attn_temperature)
+  LOCALIST_READ(tie_weights) LOCALIST_READ(attn_temperature) LOCALIST_READ(causal)
 }
 void to_json(nlohmann::json& j, const DataConfig& c) {
   LOCALIST_FIELD(source) LOCALIST_FIELD(train_file) LOCALIST_FIELD(valid_file)

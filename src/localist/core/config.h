@@ -18,6 +18,10 @@ struct ModelConfig {
   double dropout = 0.0;
   bool tie_weights = true;   // lm_head shares the token embedding
   double attn_temperature = 1.0;  // tau in s_tj = q.k / (tau sqrt(d_head))
+  // false: every query also sees the keys after it (bidirectional). For next-token prediction
+  // that LEAKS the answer (position t reads token t+1): it exists only to show, by measurement,
+  // which protocol produces figures like the published ones; never for honest numbers.
+  bool causal = true;
 
   void validate() const;  // throws ConfigError naming the field
   int64_t head_dim() const { return n_embd / n_head; }

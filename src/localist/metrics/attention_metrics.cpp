@@ -19,7 +19,7 @@ void AttentionMetricsAccumulator::add(const std::vector<torch::Tensor>& probs,
   auto blk = layout.block.to(torch::kCPU);        // (B, T)
   auto tgt = layout.target.to(torch::kCPU);       // (B, T)
   auto anc = layout.is_anchor.to(torch::kCPU);    // (B, T)
-  auto in_target = target_keys({blk, tgt, anc, {}});                           // (B, T, T)
+  auto in_target = target_keys({blk, tgt, anc, {}}, causal_);                           // (B, T, T)
   auto on_anchor = in_target & anc.unsqueeze(1);                              // (B, T, T)
   auto measured = queries.defined() ? queries.to(torch::kCPU, torch::kBool)
                                     : torch::ones({B, T}, torch::kBool);      // (B, T)
@@ -50,7 +50,7 @@ void AttentionMetricsAccumulator::add(const std::vector<torch::Tensor>& probs,
   pointer_n_ += has_anchor.sum().item<int64_t>();
   auto per_position = measured.sum(0).to(torch::kDouble);  // (T): queries measured at t
   for (int64_t t = 0; t < T; ++t)
-    max_entropy_sum_ += per_position[t].item<double>() * std::log2(static_cast<double>(t + 1));
+    max_entropy_sum_ += per_position[t].item<double>() * std::log2(static_cast<double>(causal_ ? t + 1 : T));
 }
 
 AttentionMetrics AttentionMetricsAccumulator::result() const {

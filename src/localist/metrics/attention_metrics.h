@@ -31,7 +31,10 @@ struct AttentionMetrics {
 class AttentionMetricsAccumulator {
  public:
   // n_blocks: size K of the block-mass matrix; block ids >= K are left out of the matrix only.
-  explicit AttentionMetricsAccumulator(int64_t n_blocks) : k_(n_blocks) {}
+  // causal = false measures a leaking (bidirectional) model: every key is visible, the target
+  // sets include later keys and the max-entropy reference is log2 T.
+  explicit AttentionMetricsAccumulator(int64_t n_blocks, bool causal = true)
+      : k_(n_blocks), causal_(causal) {}
   // probs: one (B, H, T, T) tensor per layer; layout for the same (B, T) tokens;
   // queries: optional (B, T) bool, the positions to measure (padding excluded).
   void add(const std::vector<torch::Tensor>& probs, const BlockLayout& layout,
@@ -40,6 +43,7 @@ class AttentionMetricsAccumulator {
 
  private:
   int64_t k_;
+  bool causal_;
   torch::Tensor entropy_, pointer_, block_, mass_, mass_count_;  // sums, float64 on CPU
   double max_entropy_sum_ = 0;
   int64_t queries_ = 0, pointer_n_ = 0, block_n_ = 0;

@@ -1,7 +1,8 @@
 #pragma once
 // A checkpoint evaluated with a LocalistConfig on a held-out split: perplexity, top-1 accuracy,
-// the attention measurements (DESIGN.md §1.3) and the weight-group norms, always causal. The
-// one implementation behind `localist eval` and `localist sweep`.
+// the attention measurements (DESIGN.md §1.3) and the weight-group norms; causal unless the
+// model was switched to its leaking, bidirectional mode (GptImpl::set_causal). The one
+// implementation behind `localist eval` and `localist sweep`.
 #include <string>
 
 #include <torch/torch.h>

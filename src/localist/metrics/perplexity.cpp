@@ -28,7 +28,7 @@ EvalResult evaluate(Gpt& model, const data::TokenFile& tokens, int64_t batch_siz
     BlockLayout layout;
     std::vector<torch::Tensor> biases;
     if (need_attn || dialled) layout = localist.blocks->layout(x);
-    if (dialled) biases = dial_biases(layout, localist.dial, model->cfg.n_layer);
+    if (dialled) biases = dial_biases(layout, localist.dial, model->cfg.n_layer, model->cfg.causal);
     auto out = model->forward(x, need_attn, biases);
     if (need_attn) localist.attention->add(out.attn, layout, y.ne(-1));
     auto logits = out.logits.to(torch::kFloat);  // (B, T, V)

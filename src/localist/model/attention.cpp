@@ -10,20 +10,21 @@ CausalSelfAttentionImpl::CausalSelfAttentionImpl(const ModelConfig& cfg)
     : n_head(cfg.n_head),
       head_dim(cfg.head_dim()),
       scale(1.0 / (cfg.attn_temperature * std::sqrt(static_cast<double>(cfg.head_dim())))),
-      dropout(cfg.dropout) {
+      dropout(cfg.dropout),
+      causal(cfg.causal) {
   c_attn = register_module("c_attn", torch::nn::Linear(cfg.n_embd, 3 * cfg.n_embd));
   c_proj = register_module("c_proj", torch::nn::Linear(cfg.n_embd, cfg.n_embd));
 }
 
 AttentionOutput attend_causal(const torch::Tensor& q, const torch::Tensor& k,
                               const torch::Tensor& v, double scale, double dropout,
-                              const torch::Tensor& bias) {
+                              const torch::Tensor& bias, bool causal) {
   const int64_t T = q.size(2);
   auto s = torch::matmul(q, k.transpose(-2, -1)) * scale;  // (B, H, T, T)
   auto future = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(q.device()))
                     .triu(1);
   if (bias.defined()) s = s + bias;
-  s = s.masked_fill(future, -std::numeric_limits<float>::infinity());
+  if (causal) s = s.masked_fill(future, -std::numeric_limits<float>::infinity());
   auto p = torch::softmax(s, -1);
   // dropout acts on what is multiplied into v; the returned probabilities stay undropped
   auto pv = dropout > 0.0 ? torch::dropout(p, dropout, /*train=*/true) : p;
@@ -38,13 +39,14 @@ AttentionOutput CausalSelfAttentionImpl::forward(const torch::Tensor& x, bool ne
   AttentionOutput out;
   torch::Tensor y;
   const bool fused = !need_probs && !trace && compat::has_sdpa() && (dropout == 0.0 || !is_training());
-  if (fused && !bias.defined()) {
+  if (fused && causal && !bias.defined()) {
     y = compat::causal_sdpa(q, k, v, scale);
   } else if (fused) {
-    auto future = torch::ones({T, T}, x.options().dtype(torch::kBool)).triu(1);
-    y = compat::masked_sdpa(q, k, v, bias.masked_fill(future, -INFINITY), scale);
+    auto future = torch::ones({T, T}, x.options().dtype(torch::kBool)).triu(causal ? 1 : T);
+    auto b = bias.defined() ? bias : torch::zeros({1, 1, T, T}, x.options());
+    y = compat::masked_sdpa(q, k, v, b.masked_fill(future, -INFINITY), scale);
   } else {
-    auto a = attend_causal(q, k, v, scale, is_training() ? dropout : 0.0, bias);
+    auto a = attend_causal(q, k, v, scale, is_training() ? dropout : 0.0, bias, causal);
     out.probs = a.probs;
     y = a.y;
     if (trace) *trace = {x, a.logits, a.probs, a.y};

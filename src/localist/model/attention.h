@@ -36,15 +36,16 @@ struct CausalSelfAttentionImpl : torch::nn::Module {
   torch::nn::Linear c_proj{nullptr};  // (C) -> (C)
   int64_t n_head, head_dim;
   double scale;  // 1 / (tau sqrt(d_head))
+  bool causal;   // false: bidirectional, leaks the next token (ModelConfig::causal)
   double dropout;
 };
 TORCH_MODULE(CausalSelfAttention);
 
 // The plain (materialising) attention on already-split heads; exposed for tests and for
 // callers that add a bias. q, k, v: (B, H, T, Dh); bias: undefined or (B|1, 1, T, T);
-// returns y (B, H, T, Dh), probs and logits (B, H, T, T).
+// returns y (B, H, T, Dh), probs and logits (B, H, T, T). causal = false keeps future keys.
 AttentionOutput attend_causal(const torch::Tensor& q, const torch::Tensor& k,
                               const torch::Tensor& v, double scale, double dropout = 0.0,
-                              const torch::Tensor& bias = {});
+                              const torch::Tensor& bias = {}, bool causal = true);
 
 }  // namespace localist

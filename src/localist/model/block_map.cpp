@@ -118,10 +118,11 @@ BlockLayout BlockMap::layout(const torch::Tensor& idx) const {
   return out;
 }
 
-torch::Tensor target_keys(const BlockLayout& layout) {
+torch::Tensor target_keys(const BlockLayout& layout, bool causal) {
   const int64_t T = layout.block.size(1);
-  auto causal = torch::ones({T, T}, layout.block.options().dtype(torch::kBool)).tril();
-  return layout.target.unsqueeze(2).eq(layout.block.unsqueeze(1)) & causal;
+  auto visible = torch::ones({T, T}, layout.block.options().dtype(torch::kBool));
+  if (causal) visible = visible.tril();
+  return layout.target.unsqueeze(2).eq(layout.block.unsqueeze(1)) & visible;
 }
 
 BlockMap BlockMap::from_config(const LocalistConfig& config, const data::Tokenizer& tokenizer) {

@@ -28,8 +28,9 @@ struct BlockLayout {
   torch::Tensor lambda_scale;  // (B, T) float: the rules' dial scale of b(t), or undefined (1)
 };
 
-// (B, T, T) bool: key j is visible to query t (j <= t) and in its target block X_b(t)(t).
-torch::Tensor target_keys(const BlockLayout& layout);
+// (B, T, T) bool: key j is visible to query t (j <= t; any j when not causal) and in its
+// target block X_b(t)(t).
+torch::Tensor target_keys(const BlockLayout& layout, bool causal = true);
 
 class BlockMap {
  public:

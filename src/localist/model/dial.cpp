@@ -9,8 +9,8 @@ namespace {
 
 // The layout's off-target keys for each query: (B, T, T) bool; future keys are masked by
 // attention itself, so only visible ones matter.
-torch::Tensor visible_off_target(const BlockLayout& layout) {
-  auto in_target = target_keys(layout);                                 // (B, T, T)
+torch::Tensor visible_off_target(const BlockLayout& layout, bool causal) {
+  auto in_target = target_keys(layout, causal);                         // (B, T, T)
   return ~in_target & in_target.any(-1, /*keepdim=*/true);
 }
 
@@ -53,17 +53,18 @@ std::vector<double> Dial::layer_lambdas(int64_t n_layer) const {
   return out;
 }
 
-torch::Tensor dial_bias(const BlockLayout& layout, const Dial& dial) {
+torch::Tensor dial_bias(const BlockLayout& layout, const Dial& dial, bool causal) {
   dial.validate();
-  return bias_at(visible_off_target(layout), layout, dial.lambda, dial.kappa);
+  return bias_at(visible_off_target(layout, causal), layout, dial.lambda, dial.kappa);
 }
 
-std::vector<torch::Tensor> dial_biases(const BlockLayout& layout, const Dial& dial, int64_t n_layer) {
+std::vector<torch::Tensor> dial_biases(const BlockLayout& layout, const Dial& dial, int64_t n_layer,
+                                       bool causal) {
   dial.validate();
   const auto lambdas = dial.layer_lambdas(n_layer);
   std::vector<torch::Tensor> out(n_layer);
   if (!dial.active()) return out;
-  const auto off_target = visible_off_target(layout);
+  const auto off_target = visible_off_target(layout, causal);
   for (int64_t l = 0; l < n_layer; ++l) {
     if (lambdas[l] <= 0) continue;
     out[l] = l > 0 && lambdas[l] == lambdas[l - 1] ? out[l - 1]  // the same lambda: share it

@@ -29,9 +29,11 @@ struct Dial {
 };
 
 // (B, 1, T, T) additive bias for the attention logits (float32) at the dial's lambda, on the
-// layout's device.
-torch::Tensor dial_bias(const BlockLayout& layout, const Dial& dial);
+// layout's device. causal = false: future keys are visible too (a leaking model), so they are
+// biased as well.
+torch::Tensor dial_bias(const BlockLayout& layout, const Dial& dial, bool causal = true);
 // One bias per layer (undefined where lambda_l = 0), for GptImpl::forward.
-std::vector<torch::Tensor> dial_biases(const BlockLayout& layout, const Dial& dial, int64_t n_layer);
+std::vector<torch::Tensor> dial_biases(const BlockLayout& layout, const Dial& dial, int64_t n_layer,
+                                       bool causal = true);
 
 }  // namespace localist

@@ -93,6 +93,11 @@ torch::Tensor GptImpl::loss(const torch::Tensor& logits, const torch::Tensor& ta
       torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-1));
 }
 
+void GptImpl::set_causal(bool causal) {
+  cfg.causal = causal;
+  for (const auto& m : *layers) m->as<Layer>()->attn->causal = causal;
+}
+
 int64_t GptImpl::num_params() const {
   int64_t n = 0;
   for (const auto& p : parameters()) n += p.numel();

@@ -47,6 +47,10 @@ struct GptImpl : torch::nn::Module {
   // Mean next-token cross-entropy in nats; targets equal to -1 are ignored.
   static torch::Tensor loss(const torch::Tensor& logits, const torch::Tensor& targets);
 
+  // Switches every layer between causal and bidirectional (leaking) attention, e.g. to evaluate
+  // a causal checkpoint the way a leaking protocol would.
+  void set_causal(bool causal);
+
   int64_t num_params() const;
   // Training FLOPs per token (forward + backward): 6N + 12 L T C (PaLM appendix B).
   double flops_per_token() const;

@@ -14,7 +14,7 @@ torch::Tensor next_token_logits(Gpt& model, const std::vector<int32_t>& context,
   auto idx = torch::tensor(ctx, torch::kLong).unsqueeze(0).to(device);  // (1, t)
   std::vector<torch::Tensor> biases;  // none: ordinary attention
   if (opt.blocks && opt.dial.active())  // the layout of this step's (cropped) context
-    biases = dial_biases(opt.blocks->layout(idx), opt.dial, model->cfg.n_layer);
+    biases = dial_biases(opt.blocks->layout(idx), opt.dial, model->cfg.n_layer, model->cfg.causal);
   return model->forward(idx, false, biases).logits.index({0, -1}).to(torch::kFloat).cpu();  // (V)
 }
 

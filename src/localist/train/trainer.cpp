@@ -178,7 +178,9 @@ TrainSummary train(const TrainRequest& req) {
          << rd.tokenizer->kind() << ") on " << summary.device << "\n"
          << "data: " << rd.description << " | train " << format_count(rd.train.size())
          << " tokens, valid " << format_count(rd.valid.size()) << "\n"
-         << (start_step ? "resuming at step " + std::to_string(start_step) + "\n" : "");
+         << (start_step ? "resuming at step " + std::to_string(start_step) + "\n" : "")
+         << (mcfg.causal ? "" : "LEAKING: --no-causal-mask, every position sees the token it "
+                                "predicts; validation numbers are not next-token prediction\n");
 
   CheckpointMeta meta{mcfg, dcfg, tcfg, lcfg, rd.tokenizer->to_json(), start_step, resumed.metrics};
   const int64_t end_step = req.stop_at > 0 ? std::min(req.stop_at, tcfg.max_steps) : tcfg.max_steps;
@@ -224,7 +226,7 @@ TrainSummary train(const TrainRequest& req) {
       const bool localist = dial.active() || att_penalty;
       BlockLayout layout;
       if (localist) layout = blocks.layout(x);
-      auto out = model->forward(x, att_penalty, dial_biases(layout, dial, mcfg.n_layer));
+      auto out = model->forward(x, att_penalty, dial_biases(layout, dial, mcfg.n_layer, mcfg.causal));
       auto ce = GptImpl::loss(out.logits, y) / static_cast<double>(tcfg.grad_accum);
       auto loss = ce;
       if (att_penalty) {
