@@ -1,0 +1,84 @@
+// The SVG primitives of the report: points land on the expected pixels (linear and log axes),
+// text is escaped, the heatmap has one rect per cell coloured from white to dark blue.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+#include "localist/report/svg.h"
+
+namespace localist {
+namespace {
+
+int64_t count(const std::string& s, const std::string& what) {
+  int64_t n = 0;
+  for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + what.size())) ++n;
+  return n;
+}
+
+TEST(Svg, LineChartPutsKnownPointsAtTheirPixels) {
+  svg::LineChart c;
+  c.title = "t";
+  c.width = 440;
+  c.height = 280;
+  c.x_min = 0, c.x_max = 1, c.y_min = 0, c.y_max = 10;
+  c.series.push_back({"s", {0.0, 0.5, 1.0}, {0.0, 5.0, 10.0}});
+  const auto s = svg::line_chart(c);
+  // plot area: x 64 .. 424 (width - 16), y 236 (height - 44) .. 28
+  EXPECT_NE(s.find("<circle cx=\"64\" cy=\"236\""), std::string::npos) << s;
+  EXPECT_NE(s.find("<circle cx=\"244\" cy=\"132\""), std::string::npos) << s;
+  EXPECT_NE(s.find("<circle cx=\"424\" cy=\"28\""), std::string::npos) << s;
+  EXPECT_NE(s.find("M64 236 L244 132 L424 28"), std::string::npos) << s;
+  EXPECT_EQ(count(s, "<svg"), 1);
+  EXPECT_EQ(count(s, "</svg>"), 1);
+  EXPECT_NE(s.find(">0.4</text>"), std::string::npos);  // an x tick label (step 0.2)
+}
+
+TEST(Svg, LogAxisAndAutomaticRanges) {
+  svg::LineChart c;
+  c.log_y = true;
+  c.x_min = 0, c.x_max = 1;
+  c.series.push_back({"ppl", {0.0, 1.0}, {10.0, 0.0}});  // y <= 0 is skipped on a log axis
+  svg::Frame f{0, 1, 1, 100, c.width, c.height, true};
+  EXPECT_DOUBLE_EQ(f.py(10), 132);  // halfway up the plot: one of two decades
+  const auto s = svg::line_chart(c);
+  EXPECT_EQ(count(s, "<circle"), 1);
+  EXPECT_NE(s.find(">10</text>"), std::string::npos) << s;
+}
+
+TEST(Svg, TextIsEscaped) {
+  EXPECT_EQ(svg::escape("a<b & \"c\" 'd' >"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39; &gt;");
+  svg::LineChart c;
+  c.title = "loss <train> & valid";
+  c.series.push_back({"x<y&z", {0.0}, {1.0}});
+  const auto s = svg::line_chart(c);
+  EXPECT_NE(s.find("loss &lt;train&gt; &amp; valid"), std::string::npos);
+  EXPECT_NE(s.find("x&lt;y&amp;z"), std::string::npos);
+  EXPECT_EQ(s.find("<train>"), std::string::npos);
+  EXPECT_EQ(s.find("x<y"), std::string::npos);
+}
+
+TEST(Svg, HeatmapHasOneRectPerCellWithTheScaleColours) {
+  svg::Heatmap m;
+  m.title = "h<1>";
+  m.rows = 2;
+  m.cols = 3;
+  m.values = {0, 1, 2, 3, 4, NAN};
+  m.vmin = 0;
+  m.vmax = 4;
+  m.col_boundaries = {1};
+  m.row_labels = {"a&", "b"};
+  const auto s = svg::heatmap(m);
+  EXPECT_EQ(count(s, "<rect class=\"cell\""), 6);
+  EXPECT_NE(s.find("fill=\"#ffffff\"><title>0,0: 0</title>"), std::string::npos) << s;
+  EXPECT_NE(s.find("fill=\"#08306b\"><title>1,1: 4</title>"), std::string::npos) << s;
+  EXPECT_NE(s.find("fill=\"#dddddd\"><title>1,2: none</title>"), std::string::npos) << s;
+  EXPECT_EQ(count(s, "class=\"boundary\""), 1);
+  EXPECT_NE(s.find("h&lt;1&gt;"), std::string::npos);
+  EXPECT_NE(s.find(">a&amp;</text>"), std::string::npos);
+  EXPECT_EQ(svg::heat_colour(2, 0, 4), "#8498b5");  // halfway, rounded per channel
+  EXPECT_EQ(svg::heat_colour(9, 0, 4), "#08306b");  // clamped
+}
+
+}  // namespace
+}  // namespace localist
