@@ -105,6 +105,13 @@ TEST(CliLocalist, LeakingProtocolIsLabelledEverywhereAndRefusedWhereItMeansNothi
   EXPECT_NE(leaky["warning"].get<std::string>().find("leak"), std::string::npos);
   auto human = run_cli("eval " + run + " --device cpu");
   EXPECT_NE(human.output.find("NOT CAUSAL"), std::string::npos) << human.output;
+  auto sweep = run_cli("sweep --protocol inference --checkpoint " + run + " --lambdas 0,1 --out " +
+                       cli_tmp("leak_sweep") + " --device cpu");
+  ASSERT_EQ(sweep.code, 0) << sweep.output;
+  std::ifstream table(cli_tmp("leak_sweep") + "/sweep.md");
+  std::string first;
+  std::getline(table, first);
+  EXPECT_EQ(first.rfind("LEAKING", 0), 0u) << first;
   for (const std::string cmd : {"explain " + run + " --text 'A1 a2'", "threshold " + run}) {
     auto r = run_cli(cmd);
     EXPECT_NE(r.code, 0) << cmd;

@@ -228,6 +228,13 @@ SweepOutcome run_sweep(const SweepConfig& cfg, const std::string& dir, std::ostr
         ", seed " + std::to_string(t.seed) + ", " + describe_localist(cfg.localist) + "; " +
         split + "; data: " + describe_data(cfg.data) + ".";
   }
+  const bool causal =
+      cfg.protocol == "inference"
+          ? read_checkpoint_meta(find_checkpoint_dir(cfg.checkpoint)).model.causal
+          : cfg.model.causal;
+  if (!causal)  // say it first, where nobody can miss it
+    result.header = "LEAKING (--no-causal-mask: every position sees the token it predicts; not "
+                    "next-token prediction). " + result.header;
   check_settings(dir, settings);
   result.settings = settings;
   const auto rows_path = (fs::path(dir) / "rows.jsonl").string();
