@@ -5,12 +5,12 @@
 // The estimators are in src/localist/metrics/threshold.h; docs/threshold.md has a run.
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 
 #include "commands.h"
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
+#include "localist/metrics/checkpoint_eval.h"
 #include "localist/metrics/threshold.h"
 #include "localist/train/checkpoint.h"
 #include "localist/train/run_data.h"
@@ -268,10 +268,8 @@ void add_threshold(CLI::App& app) {
     const auto device = resolve_device(a->device);
     auto lm = load_model(a->checkpoint, device);
     require_causal(lm.meta.model, "threshold");
-    const auto cache = (std::filesystem::path(find_checkpoint_dir(a->checkpoint)).parent_path() /
-                        "tokens").string();
-    auto rd = prepare_run_data(lm.meta.data, cache, &lm.meta.tokenizer);
-    const auto& tokens = a->split == "test" ? rd.test : rd.valid;
+    auto rd = checkpoint_run_data(a->checkpoint, lm, lm.meta.data);
+    const auto& tokens = split_tokens(rd, a->split);
     // The dial and blocks move at inference; the penalties in force may be overridden too, to
     // ask what a given alpha would guarantee on these weights.
     const LocalistConfig lc = localist_overrides(lm.meta.localist, *cmd, a->localist);

@@ -4,6 +4,7 @@
 // logit bias off, so each penalty can be tested on its own.
 #include <string>
 
+#include "localist/metrics/checkpoint_eval.h"
 #include "localist/train/trainer.h"
 
 namespace localist::testing {
@@ -26,6 +27,14 @@ inline TrainRequest tiny_localist_run(const std::string& dir) {
   r.run_dir = dir;
   r.out = nullptr;
   return r;
+}
+
+// The run in `dir` measured on its first 1,000 validation predictions with the localist
+// settings `lc` (the run's own when null), through the library's one checkpoint evaluation.
+inline AttentionMetrics tiny_run_attention(const std::string& dir, const LocalistConfig* lc = nullptr) {
+  auto lm = load_model(dir, torch::kCPU);
+  auto rd = checkpoint_run_data(dir, lm, lm.meta.data);
+  return evaluate_checkpoint(lm, rd.valid, lc ? *lc : lm.meta.localist, 8, 1000, torch::kCPU).attention;
 }
 
 }  // namespace localist::testing

@@ -46,7 +46,6 @@ TEST(AttentionPenalty, GradientPushesMassOntoTheTargetBlockAndHasNoNaN) {
 // target blocks; measured with the dial off at inference.
 #include "localist/core/temp_dir.h"
 #include "localist/train/checkpoint.h"
-#include "localist/train/run_data.h"
 #include "localist/train/trainer.h"
 #include "tiny_run.h"
 
@@ -57,12 +56,7 @@ double learned_block_fidelity(double alpha_att, const std::string& dir) {
   auto r = testing::tiny_localist_run(dir);
   r.localist.alpha_att = alpha_att;
   train(r);
-  auto lm = load_model(dir, torch::kCPU);
-  auto rd = prepare_run_data(lm.meta.data, dir + "/tokens", &lm.meta.tokenizer);
-  auto blocks = BlockMap::from_spec("segment", *lm.tokenizer);
-  AttentionMetricsAccumulator acc(16);
-  evaluate(lm.model, rd.valid, 8, torch::kCPU, 1000, nullptr, {&blocks, Dial{0.0, 10.0}, &acc});
-  return acc.result().block_fidelity;
+  return testing::tiny_run_attention(dir).block_fidelity;  // its logit bias is off: the dial too
 }
 
 TEST(AttentionPenalty, TrainingWithItConcentratesAttentionOnTheTargetBlock) {

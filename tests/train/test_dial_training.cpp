@@ -7,25 +7,12 @@
 #include <limits>
 
 #include "localist/core/temp_dir.h"
-#include "localist/metrics/perplexity.h"
 #include "localist/train/checkpoint.h"
-#include "localist/train/run_data.h"
 #include "localist/train/trainer.h"
 #include "tiny_run.h"
 
 namespace localist {
 namespace {
-
-// The checkpoint in `dir` evaluated on 1,000 validation tokens with `dial` (its own if null).
-AttentionMetrics measured(const std::string& dir, const Dial* dial = nullptr) {
-  auto lm = load_model(dir, torch::kCPU);
-  auto rd = prepare_run_data(lm.meta.data, dir + "/tokens", &lm.meta.tokenizer);
-  auto blocks = BlockMap::from_config(lm.meta.localist, *lm.tokenizer);
-  AttentionMetricsAccumulator acc(16);
-  evaluate(lm.model, rd.valid, 8, torch::kCPU, 1000, nullptr,
-           {&blocks, dial ? *dial : Dial::from_config(lm.meta.localist), &acc});
-  return acc.result();
-}
 
 AttentionMetrics trained_at(double lambda, double kappa, const std::string& dir) {
   auto r = testing::tiny_localist_run(dir);
@@ -33,7 +20,7 @@ AttentionMetrics trained_at(double lambda, double kappa, const std::string& dir)
   r.localist.kappa = kappa;
   r.localist.logit_bias = true;
   train(r);
-  return measured(dir);
+  return testing::tiny_run_attention(dir);
 }
 
 TEST(DialTraining, HigherLambdaCheckpointsAreMoreLocalist) {
@@ -54,17 +41,20 @@ TEST(DialTraining, HigherLambdaCheckpointsAreMoreLocalist) {
   EXPECT_NEAR(hard.block_fidelity, 1.0, 1e-6);  // off-target mass zero to float32 rounding
 
   // one checkpoint (trained at lambda = 0), the dial moved at inference only
+  const auto dir = tmp.file("l" + std::to_string(0.0));
+  LocalistConfig lc = read_checkpoint_meta(find_checkpoint_dir(dir)).localist;  // kappa 10
   double entropy = 1e9, block = -1, pointer = -1;
   for (double lambda : {0.0, 0.25, 0.5, 1.0}) {
-    const Dial dial{lambda, 10.0};
-    const auto m = measured(tmp.file("l" + std::to_string(0.0)), &dial);
+    lc.lambda = lambda;
+    const auto m = testing::tiny_run_attention(dir, &lc);
     EXPECT_LT(m.entropy_bits, entropy) << lambda;
     EXPECT_GT(m.block_fidelity, block) << lambda;
     EXPECT_GT(m.pointer_fidelity, pointer) << lambda;
     entropy = m.entropy_bits, block = m.block_fidelity, pointer = m.pointer_fidelity;
   }
-  const Dial hard_mask{1.0, std::numeric_limits<double>::infinity()};
-  EXPECT_NEAR(measured(tmp.file("l" + std::to_string(0.0)), &hard_mask).block_fidelity, 1.0, 1e-6);
+  lc.lambda = 1.0;
+  lc.kappa = std::numeric_limits<double>::infinity();
+  EXPECT_NEAR(testing::tiny_run_attention(dir, &lc).block_fidelity, 1.0, 1e-6);
 }
 
 }  // namespace

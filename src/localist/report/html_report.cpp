@@ -14,6 +14,7 @@
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
 #include "localist/metrics/attention_metrics.h"
+#include "localist/metrics/checkpoint_eval.h"
 #include "localist/model/block_map.h"
 #include "localist/model/dial.h"
 #include "localist/report/svg.h"
@@ -221,8 +222,7 @@ std::string attention_section(const std::string& dir, const ReportOptions& opt) 
     }
     sample = "the text given (--text)";
   } else {
-    const auto cache = (fs::path(find_checkpoint_dir(dir)).parent_path() / "tokens").string();
-    const auto rd = prepare_run_data(lm.meta.data, cache, &lm.meta.tokenizer);
+    const auto rd = checkpoint_run_data(dir, lm, lm.meta.data);
     for (int64_t i = 0; i < std::min<int64_t>(want, rd.valid.size()); ++i) ids.push_back(rd.valid[i]);
     sample = "the validation split";
   }
