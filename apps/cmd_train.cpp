@@ -17,6 +17,7 @@ void add_train(CLI::App& app) {
   add_data_options(*cmd, req->data);
   add_train_options(*cmd, req->train);
   add_localist_options(*cmd, req->localist);
+  add_recruit_options(*cmd, req->recruit);
   cmd->callback([req, cmd] {
     // On resume only --max-steps may change the stored run; it extends or shortens it.
     if (req->resume && cmd->count("--max-steps")) req->max_steps_override = req->train.max_steps;

@@ -15,12 +15,14 @@ void add_explain(CLI::App& app);
 void add_threshold(CLI::App& app);
 void add_sweep(CLI::App& app);
 void add_report(CLI::App& app);
+void add_blocks(CLI::App& app);
 
 // Shared option groups (options.cpp).
 void add_model_options(CLI::App& cmd, ModelConfig& m);
 void add_data_options(CLI::App& cmd, DataConfig& d);
 void add_train_options(CLI::App& cmd, TrainConfig& t);
 void add_localist_options(CLI::App& cmd, LocalistConfig& l);
+void add_recruit_options(CLI::App& cmd, RecruitConfig& r);
 // At inference the flags given on `cmd` override the checkpoint's localist settings (the dial
 // and the blocks move without retraining); validated.
 // explain and threshold measure causal attention only: a leaking (bidirectional) checkpoint

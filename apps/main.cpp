@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   localist::app::add_threshold(app);
   localist::app::add_sweep(app);
   localist::app::add_report(app);
+  localist::app::add_blocks(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

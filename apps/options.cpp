@@ -40,6 +40,11 @@ void add_data_options(CLI::App& cmd, DataConfig& d) {
   g->add_option("--synth-tokens", d.synth_tokens, "synthetic corpus: train tokens")
       ->capture_default_str();
   g->add_option("--synth-seed", d.synth_seed, "synthetic corpus: seed")->capture_default_str();
+  g->add_flag("--synth-interleave", d.synth_interleave,
+              "synthetic corpus: the blocks as concurrent streams, interleaved token by token");
+  g->add_option("--synth-stay", d.synth_stay,
+                "synthetic interleaved: probability that the next token continues the same stream")
+      ->capture_default_str();
 }
 
 void add_train_options(CLI::App& cmd, TrainConfig& t) {
@@ -102,6 +107,34 @@ void add_localist_options(CLI::App& cmd, LocalistConfig& l) {
                 "weight-group penalty weight (effect 3, training): proximal step on W_Q/W_K groups")
       ->capture_default_str();
   g->add_option("--unit-groups", l.unit_groups, "unit groups of d_model for the weight-group penalty")
+      ->capture_default_str();
+}
+
+void add_recruit_options(CLI::App& cmd, RecruitConfig& r) {
+  auto* g = cmd.add_option_group("recruitment");
+  g->add_flag("--recruit", r.enabled,
+              "grow vocab blocks while training when the criterion says the data needs them "
+              "(docs/recruitment.md; needs --blocks vocab and --lambda > 0; starts from one block "
+              "without --rules)");
+  g->add_option("--recruit-theta", r.theta, "recruit iff Delta L_total < -theta (nats per token)")
+      ->capture_default_str();
+  g->add_option("--recruit-start", r.start, "first decision after this many steps")->capture_default_str();
+  g->add_option("--recruit-interval", r.interval, "steps between decisions")->capture_default_str();
+  g->add_option("--recruit-epsilon", r.epsilon, "confused iff H_t > ln|A_i*| + epsilon (nats)")
+      ->capture_default_str();
+  g->add_option("--recruit-probe-batches", r.probe_batches, "training batches read for confused queries")
+      ->capture_default_str();
+  g->add_option("--recruit-min-confused", r.min_confused, "confused queries a block needs to be split")
+      ->capture_default_str();
+  g->add_option("--recruit-min-count", r.min_count, "occurrences a token type needs to be clustered")
+      ->capture_default_str();
+  g->add_option("--recruit-finetune", r.finetune_steps, "fine-tune steps scoring a candidate and its control")
+      ->capture_default_str();
+  g->add_option("--recruit-eval-tokens", r.eval_tokens, "held-out predictions scoring them")
+      ->capture_default_str();
+  g->add_option("--recruit-heads", r.heads, "new heads per layer for each recruited block")
+      ->capture_default_str();
+  g->add_option("--recruit-hmin", r.h_min, "lower bound on the held-out NLL in p_max (nats per token)")
       ->capture_default_str();
 }
 

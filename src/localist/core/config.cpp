@@ -24,7 +24,8 @@ void ModelConfig::validate() const {
   require(n_layer > 0, "n_layer", n_layer, "> 0");
   require(n_head > 0, "n_head", n_head, "> 0");
   require(n_embd > 0, "n_embd", n_embd, "> 0");
-  require(n_embd % n_head == 0, "n_embd", n_embd, "a multiple of n_head");
+  require(head_size >= 0, "head_size", head_size, ">= 0 (0 = n_embd / n_head)");
+  require(head_size > 0 || n_embd % n_head == 0, "n_embd", n_embd, "a multiple of n_head");
   require(block_size > 0, "block_size", block_size, "> 0");
   require(dropout >= 0 && dropout < 1, "dropout", dropout, "in [0, 1)");
   require(attn_temperature > 0, "attn_temperature", attn_temperature, "> 0");
@@ -38,6 +39,7 @@ void DataConfig::validate() const {
   require(valid_fraction > 0 && valid_fraction < 1, "valid_fraction", valid_fraction,
           "in (0, 1)");
   require(synth_blocks >= 1 && synth_blocks <= 26, "synth_blocks", synth_blocks, "in [1, 26]");
+  require(synth_stay > 0 && synth_stay < 1, "synth_stay", synth_stay, "in (0, 1)");
   require(synth_tokens >= 1000, "synth_tokens", synth_tokens, ">= 1000");
 }
 
@@ -75,6 +77,21 @@ void TrainConfig::validate() const {
           "auto, cpu, cuda or cuda:N");
 }
 
+void RecruitConfig::validate() const {
+  if (!enabled) return;
+  require(start >= 0, "recruit.start", start, ">= 0");
+  require(interval > 0, "recruit.interval", interval, "> 0");
+  require(theta > 0 && std::isfinite(theta), "recruit.theta", theta, "> 0 (nats per token)");
+  require(epsilon >= 0, "recruit.epsilon", epsilon, ">= 0 (nats)");
+  require(probe_batches > 0, "recruit.probe_batches", probe_batches, "> 0");
+  require(min_confused > 0, "recruit.min_confused", min_confused, "> 0");
+  require(min_count > 0, "recruit.min_count", min_count, "> 0");
+  require(finetune_steps > 0, "recruit.finetune_steps", finetune_steps, "> 0");
+  require(eval_tokens > 0, "recruit.eval_tokens", eval_tokens, "> 0");
+  require(heads >= 0, "recruit.heads", heads, ">= 0");
+  require(h_min >= 0, "recruit.h_min", h_min, ">= 0 (nats per token)");
+}
+
 #define LOCALIST_FIELD(name) j[#name] = c.name;
 #define LOCALIST_READ(name) \
   if (j.contains(#name)) j.at(#name).get_to(c.name);
@@ -83,23 +100,25 @@ void to_json(nlohmann::json& j, const ModelConfig& c) {
   LOCALIST_FIELD(vocab_size) LOCALIST_FIELD(n_layer) LOCALIST_FIELD(n_head)
   LOCALIST_FIELD(n_embd) LOCALIST_FIELD(block_size) LOCALIST_FIELD(dropout)
   LOCALIST_FIELD(tie_weights) LOCALIST_FIELD(attn_temperature) LOCALIST_FIELD(causal)
+  LOCALIST_FIELD(head_size)
 }
 void from_json(const nlohmann::json& j, ModelConfig& c) {
   LOCALIST_READ(vocab_size) LOCALIST_READ(n_layer) LOCALIST_READ(n_head)
   LOCALIST_READ(n_embd) LOCALIST_READ(block_size) LOCALIST_READ(dropout)
   LOCALIST_READ(tie_weights) LOCALIST_READ(attn_temperature) LOCALIST_READ(causal)
+  LOCALIST_READ(head_size)
 }
 void to_json(nlohmann::json& j, const DataConfig& c) {
   LOCALIST_FIELD(source) LOCALIST_FIELD(train_file) LOCALIST_FIELD(valid_file)
   LOCALIST_FIELD(test_file) LOCALIST_FIELD(tokenizer) LOCALIST_FIELD(tokenizer_vocab)
   LOCALIST_FIELD(valid_fraction) LOCALIST_FIELD(synth_blocks) LOCALIST_FIELD(synth_tokens)
-  LOCALIST_FIELD(synth_seed)
+  LOCALIST_FIELD(synth_seed) LOCALIST_FIELD(synth_interleave) LOCALIST_FIELD(synth_stay)
 }
 void from_json(const nlohmann::json& j, DataConfig& c) {
   LOCALIST_READ(source) LOCALIST_READ(train_file) LOCALIST_READ(valid_file)
   LOCALIST_READ(test_file) LOCALIST_READ(tokenizer) LOCALIST_READ(tokenizer_vocab)
   LOCALIST_READ(valid_fraction) LOCALIST_READ(synth_blocks) LOCALIST_READ(synth_tokens)
-  LOCALIST_READ(synth_seed)
+  LOCALIST_READ(synth_seed) LOCALIST_READ(synth_interleave) LOCALIST_READ(synth_stay)
 }
 void to_json(nlohmann::json& j, const LocalistConfig& c) {
   LOCALIST_FIELD(blocks) LOCALIST_FIELD(lambda) LOCALIST_FIELD(logit_bias) LOCALIST_FIELD(alpha_att)
@@ -130,6 +149,19 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   LOCALIST_READ(grad_clip) LOCALIST_READ(eval_interval) LOCALIST_READ(eval_tokens)
   LOCALIST_READ(log_interval) LOCALIST_READ(ckpt_interval) LOCALIST_READ(seed)
   LOCALIST_READ(device) LOCALIST_READ(threads) LOCALIST_READ(peak_flops)
+}
+
+void to_json(nlohmann::json& j, const RecruitConfig& c) {
+  LOCALIST_FIELD(enabled) LOCALIST_FIELD(start) LOCALIST_FIELD(interval) LOCALIST_FIELD(theta)
+  LOCALIST_FIELD(epsilon) LOCALIST_FIELD(probe_batches) LOCALIST_FIELD(min_confused)
+  LOCALIST_FIELD(min_count) LOCALIST_FIELD(finetune_steps) LOCALIST_FIELD(eval_tokens)
+  LOCALIST_FIELD(heads) LOCALIST_FIELD(h_min)
+}
+void from_json(const nlohmann::json& j, RecruitConfig& c) {
+  LOCALIST_READ(enabled) LOCALIST_READ(start) LOCALIST_READ(interval) LOCALIST_READ(theta)
+  LOCALIST_READ(epsilon) LOCALIST_READ(probe_batches) LOCALIST_READ(min_confused)
+  LOCALIST_READ(min_count) LOCALIST_READ(finetune_steps) LOCALIST_READ(eval_tokens)
+  LOCALIST_READ(heads) LOCALIST_READ(h_min)
 }
 
 }  // namespace localist

@@ -22,9 +22,13 @@ struct ModelConfig {
   // that LEAKS the answer (position t reads token t+1): it exists only to show, by measurement,
   // which protocol produces figures like the published ones; never for honest numbers.
   bool causal = true;
+  // d_head; 0 = n_embd / n_head. Set when block recruitment has added heads (model/grow_heads.h):
+  // the heads then span n_head * head_size units, which c_proj maps back to n_embd.
+  int64_t head_size = 0;
 
   void validate() const;  // throws ConfigError naming the field
-  int64_t head_dim() const { return n_embd / n_head; }
+  int64_t head_dim() const { return head_size > 0 ? head_size : n_embd / n_head; }
+  int64_t attn_width() const { return n_head * head_dim(); }  // q, k and v each
 };
 
 struct DataConfig {
@@ -39,6 +43,8 @@ struct DataConfig {
   int64_t synth_blocks = 4;
   int64_t synth_tokens = 200000;
   uint64_t synth_seed = 1234;
+  bool synth_interleave = false;     // the blocks as concurrent interleaved streams (data/synthetic.h)
+  double synth_stay = 0.8;           // interleaved: P(the next token continues the same stream)
 
   void validate() const;
 };
@@ -58,6 +64,25 @@ struct LocalistConfig {
   double alpha_att = 0.0;          // effect 2: attention-group penalty weight (training only)
   double alpha_w = 0.0;            // effect 3: weight-group penalty weight (proximal step)
   int64_t unit_groups = 4;         // K unit groups of d_model for effect 3
+
+  void validate() const;
+};
+
+// Block recruitment during training (DESIGN.md §1.5, recruit/recruiter.h); off unless enabled.
+// Units: nats per token for theta and h_min, nats for epsilon.
+struct RecruitConfig {
+  bool enabled = false;
+  int64_t start = 100;           // first decision after this many steps
+  int64_t interval = 100;        // steps between decisions
+  double theta = 0.01;           // recruit iff Delta L_total < -theta (nats/token)
+  double epsilon = 0.1;          // query t is confused iff H_t > ln|A_i*(t)| + epsilon (nats)
+  int64_t probe_batches = 4;     // training batches read to find confused queries
+  int64_t min_confused = 200;    // confused queries a block needs before it is split
+  int64_t min_count = 5;         // occurrences a token type needs to be clustered
+  int64_t finetune_steps = 50;   // the short fine-tune of a candidate and of its control
+  int64_t eval_tokens = 20000;   // held-out predictions that score them
+  int64_t heads = 1;             // new heads per layer for each recruited block (0 = none)
+  double h_min = 0;              // lower bound on the held-out NLL, for p_max (nats/token)
 
   void validate() const;
 };
@@ -96,5 +121,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c);
 void to_json(nlohmann::json& j, const LocalistConfig& c);
 void from_json(const nlohmann::json& j, LocalistConfig& c);
 void from_json(const nlohmann::json& j, TrainConfig& c);
+void to_json(nlohmann::json& j, const RecruitConfig& c);
+void from_json(const nlohmann::json& j, RecruitConfig& c);
 
 }  // namespace localist

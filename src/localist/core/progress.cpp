@@ -32,6 +32,24 @@ std::string format_count(double n) {
   return out;
 }
 
+std::vector<nlohmann::json> MetricsLog::read_until(int64_t step) const {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path_);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_discarded() && j.is_object() && j.value("step", int64_t{0}) <= step) out.push_back(j);
+  }
+  return out;
+}
+
+void MetricsLog::truncate_after(int64_t step) const {
+  if (!std::ifstream(path_)) return;
+  std::string kept;
+  for (const auto& j : read_until(step)) kept += j.dump() + "\n";
+  std::ofstream(path_, std::ios::trunc) << kept;
+}
+
 void MetricsLog::append(const nlohmann::json& record) const {
   std::ofstream out(path_, std::ios::app);
   if (!out) throw PathError("cannot append to metrics log '" + path_ + "'");

@@ -2,6 +2,7 @@
 // The pieces of a training progress line and the JSON-lines metrics log.
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +29,10 @@ class MetricsLog {
   explicit MetricsLog(std::string path) : path_(std::move(path)) {}
   void append(const nlohmann::json& record) const;
   const std::string& path() const { return path_; }
+  // Drops the records with "step" > step: an interrupted run's, which a resume redoes.
+  void truncate_after(int64_t step) const;
+  // The records with "step" <= step (unparsable lines skipped).
+  std::vector<nlohmann::json> read_until(int64_t step) const;
 
  private:
   std::string path_;

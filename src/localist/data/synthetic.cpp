@@ -28,6 +28,8 @@ void SyntheticSpec::validate() const {
   require(min_segment >= 1, "min_segment", min_segment, ">= 1");
   require(max_segment >= min_segment, "max_segment", max_segment, ">= min_segment");
   require(n_tokens >= 1, "n_tokens", n_tokens, ">= 1");
+  if (interleave && !(stay > 0 && stay < 1) && n_blocks > 1)
+    throw ConfigError("synthetic: stay = " + std::to_string(stay) + " is impossible; expected in (0, 1)");
 }
 
 std::string synthetic_word(int64_t block, int64_t index) {
@@ -62,6 +64,38 @@ SyntheticCorpus generate_synthetic(const SyntheticSpec& spec) {
     c.is_anchor.push_back(role == SyntheticRole::Anchor);
     c.role.push_back(role);
   };
+  if (spec.interleave) {
+    struct Stream { int64_t anchor = -1, value = 0, length = 0, pos = 0; };
+    std::vector<Stream> streams(K);
+    std::uniform_real_distribution<double> coin(0.0, 1.0);
+    int64_t i = static_cast<int64_t>(uniform_below(rng, K));
+    while (c.size() < spec.n_tokens) {
+      if (c.size() > 0 && K > 1 && coin(rng) >= spec.stay) {  // switch to another stream
+        const auto j = static_cast<int64_t>(uniform_below(rng, K - 1));
+        i = j < i ? j : j + 1;
+      }
+      auto& st = streams[i];
+      if (c.size() > 0) c.text += ' ';
+      if (st.anchor < 0 || st.pos == st.length) {  // a new segment of block i
+        st.value = static_cast<int64_t>(uniform_below(rng, V));
+        st.length = spec.min_segment + static_cast<int64_t>(uniform_below(rng, n_lengths));
+        st.anchor = c.size();
+        st.pos = 1;
+        c.text += synthetic_anchor(i, st.value);
+        emit(i, st.anchor, -1, SyntheticRole::Anchor);
+        continue;
+      }
+      if (st.pos % 2 == 1) {
+        c.text += synthetic_word(i, static_cast<int64_t>(uniform_below(rng, V)));
+        emit(i, st.anchor, -1, SyntheticRole::Filler);
+      } else {
+        c.text += synthetic_word(i, synthetic_echo_index(spec, i, st.value, st.pos / 2));
+        emit(i, st.anchor, st.anchor, SyntheticRole::Echo);
+      }
+      ++st.pos;
+    }
+    return c;
+  }
   while (c.size() < spec.n_tokens) {
     const auto i = static_cast<int64_t>(uniform_below(rng, K));
     const auto v = static_cast<int64_t>(uniform_below(rng, V));
@@ -94,6 +128,11 @@ double synthetic_optimal_nll(const SyntheticSpec& spec) {
     mean_fillers += static_cast<double>(L / 2) / n_lengths;  // odd positions in 1..L-1
     mean_length += static_cast<double>(L) / n_lengths;
   }
+  const double choice = K > 1 ? -spec.stay * std::log(spec.stay) -
+                                     (1 - spec.stay) * std::log((1 - spec.stay) / (K - 1))
+                               : 0.0;
+  if (spec.interleave)
+    return choice + (std::log(V) + std::log(n_lengths) + mean_fillers * std::log(V)) / mean_length;
   const double segment_nll = std::log(K * V) + std::log(n_lengths) + mean_fillers * std::log(V);
   return segment_nll / (mean_length + 1);
 }
@@ -102,6 +141,28 @@ std::vector<double> synthetic_oracle_nll(const SyntheticCorpus& corpus, const Sy
   spec.validate();
   const double K = static_cast<double>(spec.n_blocks), V = static_cast<double>(spec.vocab_per_block);
   std::vector<double> nll(corpus.role.size());
+  if (spec.interleave) {
+    std::vector<int64_t> pos(spec.n_blocks, -1);  // per stream: position in its segment
+    for (size_t t = 0; t < nll.size(); ++t) {
+      auto& p = pos[corpus.block[t]];
+      double own = 0;
+      if (corpus.role[t] == SyntheticRole::Anchor) {
+        own = std::log(V) + (p < 0 ? 0.0 : std::log(static_cast<double>(lengths_at_least(spec, p))));
+        p = 1;
+      } else {
+        const double at_least = static_cast<double>(lengths_at_least(spec, p));
+        own = std::log(at_least / static_cast<double>(lengths_at_least(spec, p + 1))) +
+              (corpus.role[t] == SyntheticRole::Filler ? std::log(V) : 0.0);
+        ++p;
+      }
+      const double choice = t == 0 ? std::log(K)
+                            : K == 1 ? 0.0
+                            : corpus.block[t] == corpus.block[t - 1] ? -std::log(spec.stay)
+                                                                     : -std::log((1 - spec.stay) / (K - 1));
+      nll[t] = choice + own;
+    }
+    return nll;
+  }
   for (size_t t = 0; t < nll.size(); ++t) {
     const int64_t p = static_cast<int64_t>(t) - corpus.anchor[t];  // position in the segment
     const double at_least = static_cast<double>(lengths_at_least(spec, p));

@@ -23,6 +23,15 @@
 //              independent of everything, so <eos> is free: its uncertainty is the length's);
 //   is_anchor  1 for anchors.
 // The stream holds whole segments: at least n_tokens tokens, at most max_segment more.
+//
+// Interleaved (interleave = true): the K blocks are K concurrent streams. Each stream runs the
+// process above without the <eos> (a segment ends when the stream's next token is an anchor).
+// The first token's stream is uniform; after that the next token continues the previous
+// token's stream with probability `stay`, else comes from one of the other K - 1 uniformly. The
+// text is one line of n_tokens words. A word's block is still its letter, but the anchor it
+// depends on is the latest anchor *of its own block*, often behind bursts of other blocks (with
+// their own anchors): the case where reading one's own block (the dial over token classes) is
+// what prediction needs, and ordinary attention must learn to skip the other blocks.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -36,6 +45,8 @@ struct SyntheticSpec {
   int64_t max_segment = 14;
   int64_t n_tokens = 200000;
   uint64_t seed = 1234;
+  bool interleave = false;
+  double stay = 0.8;  // interleaved: P(next token from the same stream)
 
   void validate() const;  // ConfigError naming the field
 };
@@ -64,6 +75,9 @@ int64_t synthetic_echo_index(const SyntheticSpec& spec, int64_t block, int64_t v
 //   per segment E[NLL] = ln K + ln V (anchor) + ln(max - min + 1) (the length, paid through the
 //   <eos>/continue decisions) + E[floor(L / 2)] ln V (fillers); echoes cost 0.
 //   rate = E[NLL per segment] / (E[L] + 1)   (renewal-reward over independent segments).
+// Interleaved: the stream choice, -stay ln stay - (1 - stay) ln((1 - stay) / (K - 1)) per token
+//   (0 for K = 1), + per segment ln V (anchor) + ln(max - min + 1)
+//   (the length, paid at each continue/new-anchor decision) + E[floor(L / 2)] ln V, over E[L].
 // A model with a finite context window cannot reach it at positions whose anchor lies before
 // the window start (the first tokens of each window), so its achievable value is slightly above.
 double synthetic_optimal_nll(const SyntheticSpec& spec);
@@ -72,6 +86,9 @@ double synthetic_optimal_nll(const SyntheticSpec& spec);
 // full history. Its mean over the corpus fluctuates around synthetic_optimal_nll(spec).
 //   anchor: ln(K V); word at segment position p: -ln P(L > p | L >= p) (+ ln V for a filler);
 //   <eos> at position p: -ln P(L = p | L >= p).
+// Interleaved: the stream choice (ln K for the first token, then -ln stay or
+//   -ln((1 - stay) / (K - 1))) plus the stream's own term: a stream's first anchor ln V, a later anchor
+//   after a segment of length p: -ln P(L = p | L >= p) + ln V; fillers and echoes as above.
 std::vector<double> synthetic_oracle_nll(const SyntheticCorpus& corpus, const SyntheticSpec& spec);
 
 }  // namespace localist::data

@@ -153,8 +153,8 @@ ThresholdEstimator::ThresholdEstimator(Gpt& model, const BlockMap& blocks, const
     block_n_.push_back(torch::zeros({0}, torch::kDouble));
     block_sum_.push_back(torch::zeros({0, C}, torch::kDouble));
     block_sq_.push_back(torch::zeros({0}, torch::kDouble));
-    ce_grad_sum_.push_back(torch::zeros({3 * C, C}, torch::kDouble));
-    att_grad_sum_.push_back(torch::zeros({3 * C, C}, torch::kDouble));
+    ce_grad_sum_.push_back(torch::zeros({3 * model->cfg.attn_width(), C}, torch::kDouble));
+    att_grad_sum_.push_back(torch::zeros({3 * model->cfg.attn_width(), C}, torch::kDouble));
   }
   grad_norms_.assign(L_, std::vector<std::vector<float>>(H_));
   margins_.assign(L_, std::vector<std::vector<float>>(H_));
@@ -347,8 +347,8 @@ ThresholdEstimate ThresholdEstimator::result() const {
   for (const auto& g : groups)
     e.weight_penalty.push_back(penalty_.lambda * penalty_.alpha_w * std::sqrt(static_cast<double>(g.second)));
 
-  // KKT on the W_Q / W_K unit groups (weight_group_prox.h): rows part*C + h*Dh.., columns G_i
-  const int64_t Kw = groups.size(), C = cfg.n_embd, Dh = cfg.head_dim();
+  // KKT on the W_Q / W_K unit groups (weight_group_prox.h): rows part*H*Dh + h*Dh.., columns G_i
+  const int64_t Kw = groups.size(), C = cfg.attn_width(), Dh = cfg.head_dim();
   e.kkt_includes_attention_penalty = att_positions_ > 0;
   e.kkt_grad_norm = torch::zeros({L_, H_, 2, Kw}, torch::kDouble);
   Gpt model = model_;

@@ -12,8 +12,8 @@ CausalSelfAttentionImpl::CausalSelfAttentionImpl(const ModelConfig& cfg)
       scale(1.0 / (cfg.attn_temperature * std::sqrt(static_cast<double>(cfg.head_dim())))),
       dropout(cfg.dropout),
       causal(cfg.causal) {
-  c_attn = register_module("c_attn", torch::nn::Linear(cfg.n_embd, 3 * cfg.n_embd));
-  c_proj = register_module("c_proj", torch::nn::Linear(cfg.n_embd, cfg.n_embd));
+  c_attn = register_module("c_attn", torch::nn::Linear(cfg.n_embd, 3 * cfg.attn_width()));
+  c_proj = register_module("c_proj", torch::nn::Linear(cfg.attn_width(), cfg.n_embd));
 }
 
 AttentionOutput attend_causal(const torch::Tensor& q, const torch::Tensor& k,
@@ -33,7 +33,7 @@ AttentionOutput attend_causal(const torch::Tensor& q, const torch::Tensor& k,
 
 AttentionOutput CausalSelfAttentionImpl::forward(const torch::Tensor& x, bool need_probs,
                                                  const torch::Tensor& bias, AttentionTrace* trace) {
-  const int64_t B = x.size(0), T = x.size(1), C = x.size(2);
+  const int64_t B = x.size(0), T = x.size(1), W = n_head * head_dim;
   auto qkv = c_attn(x).view({B, T, 3, n_head, head_dim}).permute({2, 0, 3, 1, 4});
   auto q = qkv[0], k = qkv[1], v = qkv[2];  // (B, H, T, Dh)
   AttentionOutput out;
@@ -51,7 +51,7 @@ AttentionOutput CausalSelfAttentionImpl::forward(const torch::Tensor& x, bool ne
     y = a.y;
     if (trace) *trace = {x, a.logits, a.probs, a.y};
   }
-  y = y.transpose(1, 2).contiguous().view({B, T, C});  // (B, T, C)
+  y = y.transpose(1, 2).contiguous().view({B, T, W});  // (B, T, H Dh)
   out.y = torch::dropout(c_proj(y), dropout, is_training());
   return out;
 }

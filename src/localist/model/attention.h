@@ -32,8 +32,8 @@ struct CausalSelfAttentionImpl : torch::nn::Module {
   AttentionOutput forward(const torch::Tensor& x, bool need_probs = false,
                           const torch::Tensor& bias = {}, AttentionTrace* trace = nullptr);
 
-  torch::nn::Linear c_attn{nullptr};  // (C) -> (3C): q, k, v for all heads
-  torch::nn::Linear c_proj{nullptr};  // (C) -> (C)
+  torch::nn::Linear c_attn{nullptr};  // (C) -> (3 H Dh): q, k, v for all heads
+  torch::nn::Linear c_proj{nullptr};  // (H Dh) -> (C); H Dh = C unless heads were recruited
   int64_t n_head, head_dim;
   double scale;  // 1 / (tau sqrt(d_head))
   bool causal;   // false: bidirectional, leaks the next token (ModelConfig::causal)

@@ -12,7 +12,9 @@ std::vector<AnchorScore> info_anchors(const data::TokenFile& train, const BlockM
   const int64_t windows = std::min(train.size(), opt.max_tokens) / block_size;
   std::unordered_map<uint64_t, double> joint;  // v * V + w -> follower count
   std::vector<double> followers_of(V, 0.0), marginal(V, 0.0);
-  std::vector<int64_t> occurrences(V, 0);
+  std::vector<int64_t> occurrences(V, 0), block_of(V, 0);
+  std::unordered_map<uint64_t, double> block_marginal;  // block * V + w (within_block)
+  std::unordered_map<int64_t, double> block_total;
   double total = 0;
   const int64_t per_batch = 64;
   for (int64_t w0 = 0; w0 < windows; w0 += per_batch) {
@@ -34,9 +36,14 @@ std::vector<AnchorScore> info_anchors(const data::TokenFile& train, const BlockM
           followers_of[v] += 1;
           marginal[w] += 1;
           total += 1;
+          if (opt.within_block) {
+            block_marginal[static_cast<uint64_t>(b[i]) * V + w] += 1;
+            block_total[b[i]] += 1;
+          }
           any = true;
         }
         occurrences[v] += any;
+        block_of[v] = b[i];
       }
   }
   if (total == 0) return {};
@@ -45,7 +52,9 @@ std::vector<AnchorScore> info_anchors(const data::TokenFile& train, const BlockM
   std::vector<double> seen_sum(V, 0.0), seen_marginal(V, 0.0);
   for (const auto& [key, c] : joint) {
     const int64_t v = static_cast<int64_t>(key / V), w = static_cast<int64_t>(key % V);
-    const double pw = marginal[w] / total;
+    const double pw = opt.within_block
+                          ? block_marginal[static_cast<uint64_t>(block_of[v]) * V + w] / block_total[block_of[v]]
+                          : marginal[w] / total;
     const double pwv = (c + opt.prior * pw) / (followers_of[v] + opt.prior);
     seen_sum[v] += pwv * std::log(pwv / pw);
     seen_marginal[v] += pw;

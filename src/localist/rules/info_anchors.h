@@ -29,6 +29,11 @@ struct InfoAnchorOptions {
   int64_t min_count = 5;    // occurrences to be a candidate
   double prior = 10;        // pseudo-counts of the marginal in P(w | v)
   int64_t max_tokens = 2000000;  // training tokens to read (the first ones)
+  // false: P(w) is the followers' marginal over all blocks (what a type says about its block
+  // and within it); true: the marginal of the followers in v's own block, so the score is what
+  // v says beyond the block (recruit/: anchors within a token class, whose every member
+  // already tells the block)
+  bool within_block = false;
 };
 
 // The n best types, best first.

@@ -113,7 +113,7 @@ Rules parse_rules(const json& doc, const data::Tokenizer& tokenizer, const std::
     if (block_kind != "vocab")
       c.fail("/blocks", "token classes need --blocks vocab (the block map is " + block_kind + ")");
     const auto& blocks = c.array(doc.at("blocks"), "/blocks");
-    if (blocks.empty()) c.fail("/blocks", "the list is empty; name at least one block");
+    // an empty list is one block, "other": where block recruitment (recruit/) starts
     for (size_t b = 0; b < blocks.size(); ++b) {
       const std::string p = "/blocks/" + std::to_string(b);
       c.object(blocks[b], p);

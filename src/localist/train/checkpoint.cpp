@@ -35,6 +35,7 @@ void save_checkpoint(const std::string& dir, const CheckpointMeta& meta, Gpt& mo
   j["data"] = meta.data;
   j["train"] = meta.train;
   j["localist"] = meta.localist;
+  j["recruit"] = meta.recruit;
   j["tokenizer"] = meta.tokenizer;
   j["step"] = meta.step;
   j["metrics"] = meta.metrics;
@@ -76,6 +77,7 @@ CheckpointMeta read_checkpoint_meta(const std::string& dir) {
     m.data = j.at("data").get<DataConfig>();
     m.train = j.at("train").get<TrainConfig>();
     m.localist = j.value("localist", nlohmann::json::object()).get<LocalistConfig>();
+    m.recruit = j.value("recruit", nlohmann::json::object()).get<RecruitConfig>();
     m.tokenizer = j.at("tokenizer");
     m.step = j.at("step").get<int64_t>();
     m.metrics = j.value("metrics", nlohmann::json());

@@ -25,6 +25,7 @@ struct CheckpointMeta {
   nlohmann::json tokenizer;
   int64_t step = 0;            // optimizer steps completed
   nlohmann::json metrics;      // last evaluation, if any
+  RecruitConfig recruit;       // block recruitment settings (training only)
 };
 
 void save_checkpoint(const std::string& dir, const CheckpointMeta& meta, Gpt& model,

@@ -13,8 +13,9 @@
 #include "localist/model/block_map.h"
 #include "localist/model/dial.h"
 #include "localist/model/gpt.h"
+#include "localist/recruit/recruiter.h"
 #include "localist/train/adamw.h"
-#include "localist/train/attention_penalty.h"
+#include "localist/train/localist_loss.h"
 #include "localist/train/checkpoint.h"
 #include "localist/train/lambda_schedule.h"
 #include "localist/train/lr_schedule.h"
@@ -27,19 +28,6 @@ namespace fs = std::filesystem;
 
 namespace localist {
 namespace {
-
-// Records after the checkpoint's step were made by an interrupted run and will be redone.
-void truncate_metrics_after(const std::string& path, int64_t step) {
-  std::ifstream in(path);
-  if (!in) return;
-  std::string line, kept;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || j.value("step", int64_t{0}) <= step) kept += line + "\n";
-  }
-  in.close();
-  std::ofstream(path, std::ios::trunc) << kept;
-}
 
 nlohmann::json eval_record(int64_t step, const char* split, const EvalResult& r) {
   return {{"type", "eval"},       {"step", step},     {"split", split},
@@ -103,6 +91,7 @@ TrainSummary train(const TrainRequest& req) {
   DataConfig dcfg = req.data;
   TrainConfig tcfg = req.train;
   LocalistConfig lcfg = req.localist;
+  RecruitConfig rcfg = req.recruit;
   int64_t start_step = 0;
   std::string ckpt_dir = (fs::path(req.run_dir) / "checkpoint").string();
   CheckpointMeta resumed;
@@ -112,12 +101,23 @@ TrainSummary train(const TrainRequest& req) {
     dcfg = resumed.data;
     tcfg = resumed.train;
     lcfg = resumed.localist;
+    rcfg = resumed.recruit;
     start_step = resumed.step;
     if (req.max_steps_override > 0) tcfg.max_steps = req.max_steps_override;
   }
   dcfg.validate();
   tcfg.validate();
   lcfg.validate();
+  rcfg.validate();
+  if (rcfg.enabled) {
+    if (lcfg.blocks != "vocab")
+      throw ConfigError("--recruit grows token classes: it needs --blocks vocab (now " + lcfg.blocks + ")");
+    if (lcfg.lambda <= 0 || !lcfg.logit_bias)
+      throw ConfigError("--recruit needs the dial's logit bias on (--lambda > 0): without it a "
+                        "block changes nothing the model computes, so no candidate could pay");
+    if (lcfg.rules.is_null() && lcfg.rules_file.empty())
+      lcfg.rules = nlohmann::json{{"blocks", nlohmann::json::array()}};  // one block, "other"
+  }
   {  // fail on an impossible model before spending time on data; vocab comes later
     ModelConfig probe = mcfg;
     probe.vocab_size = 1;
@@ -144,7 +144,7 @@ TrainSummary train(const TrainRequest& req) {
   rules_of(lcfg, *rd.tokenizer, &lcfg.rules);
   if (!req.resume && lcfg.anchors.rfind("info:", 0) == 0)
     choose_info_anchors(lcfg, rd, mcfg.block_size, req.out, metrics_path);
-  const auto blocks = BlockMap::from_config(lcfg, *rd.tokenizer);
+  auto blocks = BlockMap::from_config(lcfg, *rd.tokenizer);  // replaced when a block is recruited
   const Dial full_dial = Dial::from_config(lcfg);  // lambda once any ramp is over
   const LocalistEval localist_eval{&blocks, full_dial, nullptr};
   const bool att_penalty = lcfg.lambda * lcfg.alpha_att > 0;
@@ -161,7 +161,7 @@ TrainSummary train(const TrainRequest& req) {
     const auto dir = find_checkpoint_dir(req.run_dir);
     load_weights(dir, model);
     opt.load_state(load_optimizer_state(dir));
-    truncate_metrics_after(metrics_path, start_step);
+    MetricsLog(metrics_path).truncate_after(start_step);
   }
   MetricsLog metrics(metrics_path);
 
@@ -182,7 +182,15 @@ TrainSummary train(const TrainRequest& req) {
          << (mcfg.causal ? "" : "LEAKING: --no-causal-mask, every position sees the token it "
                                 "predicts; validation numbers are not next-token prediction\n");
 
-  CheckpointMeta meta{mcfg, dcfg, tcfg, lcfg, rd.tokenizer->to_json(), start_step, resumed.metrics};
+  CheckpointMeta meta{mcfg, dcfg, tcfg, lcfg, rd.tokenizer->to_json(), start_step, resumed.metrics, rcfg};
+  const std::string audit_path = (fs::path(req.run_dir) / "recruit.jsonl").string();
+  Recruiter recruiter(rcfg, audit_path, mcfg.vocab_size,
+                      rd.train.size(), start_step);
+  if (rcfg.enabled && out)
+    *out << "recruit: from " << blocks.describe() << ", a decision every " << rcfg.interval
+         << " steps from step " << rcfg.start << ", theta " << rcfg.theta << " nats/token, p_max "
+         << recruiter.p_max() << " (" << recruiter.accepted() << " recruited so far); audit log "
+         << audit_path << "\n";
   const int64_t end_step = req.stop_at > 0 ? std::min(req.stop_at, tcfg.max_steps) : tcfg.max_steps;
   auto params = model->parameters();
   std::vector<torch::Tensor> pending;  // per-step losses kept on device until a log line
@@ -218,25 +226,16 @@ TrainSummary train(const TrainRequest& req) {
     Dial dial = full_dial;
     dial.lambda = lcfg.logit_bias ? lambda : 0.0;
     const auto layer_lambda = Dial{lambda, lcfg.kappa, lcfg.lambda_layer_power}.layer_lambdas(mcfg.n_layer);
+    const LocalistObjective objective{&blocks, dial, layer_lambda, att_penalty ? lcfg.alpha_att : 0.0};
     for (int64_t micro = 0; micro < tcfg.grad_accum; ++micro) {
       auto b = data::random_batch(rd.train, tcfg.batch_size, mcfg.block_size, tcfg.seed, step, micro);
       auto x = b.x.to(device, /*non_blocking=*/true), y = b.y.to(device, true);
-      // The dial acts in training too (DESIGN.md §1.2): the logit bias, and the
-      // attention-group penalty, which needs the probabilities materialised.
-      const bool localist = dial.active() || att_penalty;
-      BlockLayout layout;
-      if (localist) layout = blocks.layout(x);
-      auto out = model->forward(x, att_penalty, dial_biases(layout, dial, mcfg.n_layer, mcfg.causal));
-      auto ce = GptImpl::loss(out.logits, y) / static_cast<double>(tcfg.grad_accum);
-      auto loss = ce;
-      if (att_penalty) {
-        auto ratt = attention_group_penalty(out.attn, layout, layer_lambda, lcfg.alpha_att) /
-                    static_cast<double>(tcfg.grad_accum);
-        loss = loss + ratt;
-        step_ratt += ratt.detach();
-      }
-      loss.backward();
-      step_loss += ce.detach();
+      // The dial acts in training too (DESIGN.md §1.2): the logit bias and the penalty.
+      auto l = localist_loss(model, x, y, objective);
+      const double scale = 1.0 / static_cast<double>(tcfg.grad_accum);
+      (l.total() * scale).backward();
+      step_loss += l.ce.detach() * scale;
+      if (l.r_att.defined()) step_ratt += l.r_att.detach() * scale;
     }
     if (tcfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, tcfg.grad_clip);
     opt.step();
@@ -289,6 +288,23 @@ TrainSummary train(const TrainRequest& req) {
       interval.reset();
       interval_steps = 0;
     }
+    if (recruiter.due(done)) {
+      auto grown = recruiter.decide(done, model, opt, lcfg.rules, objective, lr, rd, tcfg, out);
+      if (grown) {  // continue with the new block and the grown model, optimizer extended
+        model = grown->model;
+        mcfg = model->cfg;
+        named.clear();
+        for (const auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
+        opt = AdamW(named, {tcfg.lr, tcfg.beta1, tcfg.beta2, 1e-8, tcfg.weight_decay});
+        opt.load_state(grown->optimizer);
+        params = model->parameters();
+        lcfg.rules = grown->rules;
+        blocks = BlockMap::from_config(lcfg, *rd.tokenizer);
+        meta.model = mcfg;
+        meta.localist = lcfg;
+      }
+      interval.reset();  // decision time is not training time
+    }
     const bool ckpt_due = tcfg.ckpt_interval > 0 && done % tcfg.ckpt_interval == 0;
     if (done % tcfg.eval_interval == 0 || last) {
       evaluate_and_save(done);
@@ -300,6 +316,8 @@ TrainSummary train(const TrainRequest& req) {
     }
   }
   summary.steps = std::max(start_step, end_step);
+  summary.recruited = recruiter.accepted();
+  summary.params = model->num_params();
   summary.seconds = total.seconds();
   const int64_t run_steps = end_step - start_step;
   summary.tokens_per_second = run_steps > 0 ? run_steps * tokens_per_step / summary.seconds : 0;

@@ -18,6 +18,7 @@ struct TrainRequest {
   DataConfig data;
   TrainConfig train;
   LocalistConfig localist;  // blocks and dial; lambda > 0 biases attention during training
+  RecruitConfig recruit;    // block recruitment (recruit/recruiter.h), off by default
   std::string run_dir;   // checkpoint/, metrics.jsonl, tokens/
   bool resume = false;   // continue the run in run_dir (its configs win, except max_steps)
   int64_t max_steps_override = 0;  // with resume: extend or shorten the run
@@ -33,6 +34,7 @@ struct TrainSummary {
   double seconds = 0;
   double tokens_per_second = 0;
   std::string device;
+  int64_t recruited = 0;        // blocks recruited in total (recruit.jsonl has each decision)
 };
 
 TrainSummary train(const TrainRequest& req);

@@ -15,11 +15,11 @@ void for_each_group(Gpt& model, int64_t k, F f) {
   const int64_t Dh = c.head_dim();
   int64_t l = 0;
   for (const auto& m : *model->layers) {
-    auto w = m->as<Layer>()->attn->c_attn->weight;  // (3C, C): q rows, k rows, v rows
+    auto w = m->as<Layer>()->attn->c_attn->weight;  // (3 H Dh, C): q rows, k rows, v rows
     for (int64_t h = 0; h < c.n_head; ++h)
       for (int64_t part = 0; part < 2; ++part)  // 0: W_Q, 1: W_K
         for (int64_t i = 0; i < k; ++i) {
-          const int64_t row = part * c.n_embd + h * Dh;
+          const int64_t row = part * c.attn_width() + h * Dh;
           f(l, h, part, i, w.narrow(0, row, Dh).narrow(1, groups[i].first, groups[i].second));
         }
     ++l;

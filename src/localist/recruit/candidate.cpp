@@ -1,0 +1,151 @@
+#include "localist/recruit/candidate.h"
+
+#include <algorithm>
+#include <map>
+
+#include "localist/recruit/type_clusters.h"
+#include "localist/rules/info_anchors.h"
+#include "localist/rules/rules.h"
+
+namespace localist {
+namespace {
+
+using json = nlohmann::json;
+
+json block_list(const json& rules) {
+  return rules.is_object() && rules.contains("blocks") ? rules.at("blocks") : json::array();
+}
+
+// Per block: the types with at least half the block's best within-block score (at most 16).
+std::map<int64_t, std::vector<int64_t>> choose_anchors(const json& rules,
+                                                       const data::Tokenizer& tokenizer,
+                                                       const data::TokenFile& train,
+                                                       int64_t block_size, int64_t min_count) {
+  LocalistConfig lc;
+  lc.blocks = "vocab";
+  lc.anchors = "first";
+  lc.rules = rules;
+  const auto blocks = BlockMap::from_config(lc, tokenizer);
+  const Rules parsed = rules_of(lc, tokenizer);
+  InfoAnchorOptions opt;
+  opt.n = train.vocab_size();
+  opt.min_count = min_count;
+  opt.within_block = true;
+  std::map<int64_t, std::vector<AnchorScore>> by_block;
+  for (const auto& s : info_anchors(train, blocks, block_size, opt)) {
+    auto it = parsed.token_block.find(s.token);
+    by_block[it == parsed.token_block.end() ? 0 : it->second].push_back(s);  // best first
+  }
+  std::map<int64_t, std::vector<int64_t>> out;
+  for (const auto& [block, scores] : by_block) {
+    const double best = scores.front().score_nats;
+    if (best <= 0) continue;
+    for (const auto& s : scores)
+      if (s.score_nats >= 0.5 * best && out[block].size() < 16) out[block].push_back(s.token);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Candidate::key() const {
+  std::string k = parent_name + ":";
+  for (auto t : tokens) k += std::to_string(t) + ",";
+  return k;
+}
+
+std::vector<std::pair<std::string, std::vector<std::string>>> rules_blocks(const json& rules) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> out{{"other", {}}};
+  for (const auto& b : block_list(rules)) {
+    std::vector<std::string> toks;
+    for (const auto& t : b.value("tokens", json::array())) toks.push_back(t.get<std::string>());
+    out.emplace_back(b.at("name").get<std::string>(), toks);
+  }
+  return out;
+}
+
+std::optional<Candidate> propose_candidate(const Confusion& confusion, const json& rules,
+                                           const data::Tokenizer& tokenizer,
+                                           const data::TokenFile& train, int64_t block_size,
+                                           const RecruitConfig& rc, const std::set<std::string>& tried) {
+  const json blocks = block_list(rules);
+  const auto names = rules_blocks(rules);
+  std::vector<int64_t> order;  // blocks by confused queries, most first
+  for (size_t b = 0; b < confusion.confused_in_block.size() && b < names.size(); ++b)
+    if (confusion.confused_in_block[b] >= rc.min_confused) order.push_back(static_cast<int64_t>(b));
+  std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
+    return confusion.confused_in_block[x] > confusion.confused_in_block[y];
+  });
+  for (const int64_t parent : order) {
+    if (parent > 0 && blocks[parent - 1].contains("patterns")) continue;  // a pattern cannot be split by listing
+    std::vector<int64_t> types;
+    for (const auto& [tok, n] : confusion.confused_type)
+      if (n >= rc.min_count && confusion.type_block.at(tok) == parent) types.push_back(tok);
+    if (types.size() < 2) continue;
+    const auto split = split_types(train, types);
+    if (split.a.empty() || split.b.empty()) continue;
+    Candidate c;
+    c.parent = parent;
+    c.parent_name = names[parent].first;
+    c.confused = confusion.confused_in_block[parent];
+    c.split_quality = split.total > 0 ? 1.0 - split.within / split.total : 0;
+    const bool a_smaller = split.a.size() < split.b.size() ||
+                           (split.a.size() == split.b.size() && split.a.front() > split.b.front());
+    c.tokens = a_smaller ? split.a : split.b;
+    c.stay = a_smaller ? split.b : split.a;
+    if (tried.count(c.key())) continue;
+
+    // the new rules: the parent loses the moved types, the new block lists them
+    for (int64_t n = static_cast<int64_t>(names.size());; ++n) {
+      c.name = "r" + std::to_string(n);
+      if (std::none_of(names.begin(), names.end(), [&](const auto& x) { return x.first == c.name; })) break;
+    }
+    json doc = rules.is_object() ? rules : json::object();
+    json list = blocks;
+    std::set<std::string> moved;
+    for (auto t : c.tokens) moved.insert(tokenizer.token_text(static_cast<int32_t>(t)));
+    if (parent > 0) {
+      json& p = list[parent - 1];
+      json kept = json::array();
+      for (const auto& t : p.value("tokens", json::array()))
+        if (!moved.count(t.get<std::string>())) kept.push_back(t);
+      p["tokens"] = kept;
+      p.erase("anchors");
+    }
+    list.push_back({{"name", c.name}, {"tokens", json(std::vector<std::string>(moved.begin(), moved.end()))}});
+    doc["blocks"] = list;
+    // anchors: re-chosen for the new block and the parent (block 0's live in the global list)
+    const auto anchors = choose_anchors(doc, tokenizer, train, block_size, rc.min_count);
+    auto texts = [&](int64_t block) {
+      json a = json::array();
+      auto it = anchors.find(block);
+      if (it != anchors.end())
+        for (auto t : it->second) a.push_back(tokenizer.token_text(static_cast<int32_t>(t)));
+      return a;
+    };
+    const int64_t id = static_cast<int64_t>(list.size());
+    doc["blocks"][id - 1]["anchors"] = texts(id);
+    for (const auto& a : doc["blocks"][id - 1]["anchors"]) c.anchors.push_back(a.get<std::string>());
+    if (parent > 0) {
+      doc["blocks"][parent - 1]["anchors"] = texts(parent);
+    } else {
+      // keep listed anchors that fall in listed blocks; block 0's are chosen anew
+      std::set<std::string> listed;
+      for (const auto& [name, toks] : rules_blocks(doc)) listed.insert(toks.begin(), toks.end());
+      json global = json::array();
+      for (const auto& t : doc.value("anchors", json::array()))
+        if (listed.count(t.get<std::string>())) global.push_back(t);
+      for (const auto& a : texts(0))
+        if (std::find(global.begin(), global.end(), a) == global.end()) global.push_back(a);
+      doc["anchors"] = global;
+    }
+    for (auto& b : doc["blocks"])
+      if (b.contains("anchors") && b["anchors"].empty()) b.erase("anchors");
+    if (doc.contains("anchors") && doc["anchors"].empty()) doc.erase("anchors");
+    c.rules = doc;
+    return c;
+  }
+  return std::nullopt;
+}
+
+}  // namespace localist

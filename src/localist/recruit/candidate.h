@@ -1,0 +1,47 @@
+#pragma once
+// A candidate block (DESIGN.md §1.5): which block to split, which of its token types move to the
+// new block, and the new rules document. The parent is the block with the most confused queries
+// (at least min_confused) whose split has not been tried yet; the confused queries' token types
+// (each seen at least min_count times) are split in two by the company they keep
+// (type_clusters.h) and the smaller side becomes the new block. Anchors of the new block and of
+// what remains of its parent are re-chosen information-theoretically: the types whose
+// continuation they predict best beyond what the block alone says (info_anchors, within_block),
+// those scoring at least half the block's best, at most 16 per block.
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "localist/core/config.h"
+#include "localist/data/token_file.h"
+#include "localist/data/tokenizer.h"
+#include "localist/model/block_map.h"
+#include "localist/recruit/confusion.h"
+
+namespace localist {
+
+struct Candidate {
+  int64_t parent = 0;               // the block split (0 = "other")
+  std::string parent_name, name;    // ... and the new block's name
+  std::vector<int64_t> tokens;      // the types that move to the new block
+  std::vector<int64_t> stay;        // the parent's clustered types that stay
+  int64_t confused = 0;             // confused queries in the parent
+  double split_quality = 0;         // 1 - within / total Hellinger scatter of the 2-means
+  nlohmann::json rules;             // the rules document with the new block
+  std::vector<std::string> anchors;  // the new block's anchor tokens
+  std::string key() const;          // identifies the split, so a rejected one is not retried
+};
+
+// `rules`: the current vocab rules document (null or {} = one block). `tried`: keys of splits
+// already decided; blocks whose split is among them are skipped. nullopt: nothing to propose.
+std::optional<Candidate> propose_candidate(const Confusion& confusion, const nlohmann::json& rules,
+                                           const data::Tokenizer& tokenizer,
+                                           const data::TokenFile& train, int64_t block_size,
+                                           const RecruitConfig& rc, const std::set<std::string>& tried);
+
+// Rules text of each block in a document: name -> token texts (block 0 "other" lists nothing).
+std::vector<std::pair<std::string, std::vector<std::string>>> rules_blocks(const nlohmann::json& rules);
+
+}  // namespace localist

@@ -1,0 +1,40 @@
+#include "localist/recruit/criterion.h"
+
+#include <cmath>
+#include <string>
+
+#include "localist/core/errors.h"
+
+namespace localist {
+
+CriterionTerms recruitment_terms(int64_t params_added, int64_t train_tokens, int64_t vocab,
+                                 int64_t block_types, double data_without, double data_with,
+                                 double theta) {
+  if (params_added < 0 || train_tokens < 2 || vocab < 1 || block_types < 0 || block_types > vocab)
+    throw ConfigError("recruitment criterion: impossible counts (k " + std::to_string(params_added) +
+                      ", N " + std::to_string(train_tokens) + ", V " + std::to_string(vocab) +
+                      ", m " + std::to_string(block_types) + ")");
+  if (!std::isfinite(data_without) || !std::isfinite(data_with))
+    throw ConfigError("recruitment criterion: a held-out NLL is not finite");
+  CriterionTerms t;
+  t.params_added = params_added, t.train_tokens = train_tokens, t.vocab = vocab;
+  t.block_types = block_types, t.theta = theta;
+  const double N = static_cast<double>(train_tokens);
+  t.model_params_nats = 0.5 * static_cast<double>(params_added) * std::log(N) / N;
+  const double V = static_cast<double>(vocab), m = static_cast<double>(block_types);
+  t.model_rule_nats = (std::lgamma(V + 1) - std::lgamma(m + 1) - std::lgamma(V - m + 1)) / N;
+  t.delta_model = t.model_params_nats + t.model_rule_nats;
+  t.data_without = data_without, t.data_with = data_with;
+  t.delta_data = data_with - data_without;
+  t.delta_total = t.delta_model + t.delta_data;
+  t.accept = t.delta_total < -theta;
+  return t;
+}
+
+int64_t max_recruitments(int64_t vocab, double h_min, double theta) {
+  if (vocab < 1 || theta <= 0) throw ConfigError("p_max needs vocab >= 1 and theta > 0");
+  const double span = std::log(static_cast<double>(vocab)) - h_min;
+  return span <= 0 ? 0 : static_cast<int64_t>(std::ceil(span / theta));
+}
+
+}  // namespace localist

@@ -1,0 +1,48 @@
+#pragma once
+// The recruitment criterion (DESIGN.md §1.5) in explicit units: nats per training token.
+// A candidate block p+1 is worth its cost iff the total description length drops by more
+// than theta:
+//   Delta L_total = Delta L_model + Delta L_data < -theta
+//   Delta L_model = [ (k/2) ln N  +  ln C(V, m) ] / N
+//       k  parameters the candidate adds (its new heads), N training tokens: the two-part
+//          MDL code length of real-valued parameters at precision 1/sqrt(N);
+//       ln C(V, m)  the rule itself: which m of the V vocabulary types the block holds;
+//       divided by N to put the model's code on the same per-token scale as the data's.
+//   Delta L_data = L_data|p+1 - L_data|p: held-out NLL (nats/token) after the same short
+//       fine-tune (same steps, batches and learning rate) with and without the candidate.
+// Termination (p_max): every accepted candidate lowers L_total by more than theta and adds
+// model code (Delta L_model >= 0), so it lowers L_data by more than theta. A held-out NLL starts
+// at most at ln V (the uniform code over the vocabulary; the trainer starts lower) and never
+// goes below H_min (the data's entropy; 0 in general), so at most
+//   p_max = ceil((ln V - H_min) / theta)
+// candidates can be accepted. The recruiter enforces p_max as a hard cap as well, so the bound
+// holds even if training between decisions raised L_data.
+#include <cstdint>
+
+namespace localist {
+
+struct CriterionTerms {
+  int64_t params_added = 0;    // k
+  int64_t train_tokens = 0;    // N
+  int64_t vocab = 0;           // V
+  int64_t block_types = 0;     // m
+  double model_params_nats = 0;  // (k/2) ln N / N
+  double model_rule_nats = 0;    // ln C(V, m) / N
+  double delta_model = 0;        // their sum
+  double data_without = 0;       // L_data|p (nats/token)
+  double data_with = 0;          // L_data|p+1
+  double delta_data = 0;
+  double delta_total = 0;
+  double theta = 0;
+  bool accept = false;           // delta_total < -theta
+};
+
+// All terms from the measured held-out NLLs; throws ConfigError on impossible inputs.
+CriterionTerms recruitment_terms(int64_t params_added, int64_t train_tokens, int64_t vocab,
+                                 int64_t block_types, double data_without, double data_with,
+                                 double theta);
+
+// ceil((ln vocab - h_min) / theta), at least 0.
+int64_t max_recruitments(int64_t vocab, double h_min, double theta);
+
+}  // namespace localist

@@ -1,0 +1,164 @@
+#include "localist/recruit/recruiter.h"
+
+#include <cstdio>
+
+#include "localist/data/batcher.h"
+#include "localist/metrics/perplexity.h"
+#include "localist/model/grow_heads.h"
+#include "localist/recruit/candidate.h"
+#include "localist/recruit/confusion.h"
+#include "localist/recruit/criterion.h"
+#include "localist/rules/rules.h"
+
+namespace localist {
+namespace {
+
+using json = nlohmann::json;
+
+// Held-out NLL (nats/token) of `model` after `steps` AdamW steps from `state` at a constant lr,
+// on batches fixed by (seed, step): the candidate and its control see the same ones.
+double finetuned_nll(Gpt model, const TensorMap& state, const LocalistObjective& objective,
+                     double lr, const RunData& rd, const TrainConfig& tcfg, const RecruitConfig& rc,
+                     int64_t step) {
+  std::vector<std::pair<std::string, torch::Tensor>> named;
+  for (const auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
+  AdamW opt(named, {lr, tcfg.beta1, tcfg.beta2, 1e-8, tcfg.weight_decay});
+  opt.load_state(state);
+  const auto device = model->parameters().front().device();
+  const uint64_t seed = tcfg.seed ^ 0x7265637275697400ULL;  // "recruit": batches apart from training's
+  model->train();
+  for (int64_t s = 0; s < rc.finetune_steps; ++s) {
+    opt.zero_grad();
+    auto b = data::random_batch(rd.train, tcfg.batch_size, model->cfg.block_size, seed, step, s);
+    localist_loss(model, b.x.to(device), b.y.to(device), objective).total().backward();
+    if (tcfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), tcfg.grad_clip);
+    opt.step();
+  }
+  return evaluate(model, rd.valid, tcfg.batch_size, device, rc.eval_tokens, nullptr,
+                  {objective.blocks, objective.dial, nullptr}).nll;
+}
+
+json texts(const data::Tokenizer& tok, const std::vector<int64_t>& ids) {
+  json a = json::array();
+  for (auto id : ids) a.push_back(tok.token_text(static_cast<int32_t>(id)));
+  return a;
+}
+
+}  // namespace
+
+Recruiter::Recruiter(const RecruitConfig& rc, std::string audit_path, int64_t vocab,
+                     int64_t train_tokens, int64_t resume_step)
+    : rc_(rc), audit_(std::move(audit_path)), vocab_(vocab), train_tokens_(train_tokens),
+      p_max_(max_recruitments(vocab, rc.h_min, rc.theta)) {
+  audit_.truncate_after(resume_step);
+  for (const auto& r : audit_.read_until(resume_step)) {
+    if (r.value("decision", "") == "accept") ++accepted_;
+    if (r.contains("key")) tried_.insert(r.at("key").get<std::string>());
+  }
+}
+
+bool Recruiter::due(int64_t step) const {
+  return rc_.enabled && step >= rc_.start && (step - rc_.start) % rc_.interval == 0;
+}
+
+std::optional<Accepted> Recruiter::decide(int64_t step, Gpt& model, const AdamW& opt,
+                                          const json& rules, const LocalistObjective& objective,
+                                          double lr, const RunData& rd, const TrainConfig& tcfg,
+                                          std::ostream* out) {
+  const auto& tok = *rd.tokenizer;
+  const int64_t n_blocks = static_cast<int64_t>(rules_blocks(rules).size());
+  json rec = {{"type", "recruit"}, {"step", step}, {"p_max", p_max_}, {"blocks_before", n_blocks},
+              {"units", "nats per token (epsilon and entropies: nats)"}};
+  auto say = [&](const std::string& line) {
+    if (out) *out << "recruit step " << step << ": " << line << "\n" << std::flush;
+  };
+  if (accepted_ >= p_max_) {
+    rec["decision"] = "cap";
+    rec["reason"] = "p_max = " + std::to_string(p_max_) + " blocks already recruited";
+    audit_.append(rec);
+    say(rec["reason"].get<std::string>());
+    return std::nullopt;
+  }
+  const auto confusion = find_confused(model, *objective.blocks, n_blocks, objective.dial, rd.train,
+                                       tcfg.batch_size, rc_.probe_batches, tcfg.seed ^ static_cast<uint64_t>(step),
+                                       rc_.epsilon);
+  rec["queries"] = confusion.queries;
+  rec["confused_queries"] = confusion.confused;
+  rec["mean_attention_entropy_nats"] = confusion.mean_entropy_nats;
+  rec["confused_per_block"] = confusion.confused_in_block;
+  const auto cand = propose_candidate(confusion, rules, tok, rd.train, model->cfg.block_size, rc_, tried_);
+  if (!cand) {
+    rec["decision"] = "none";
+    rec["reason"] = "no untried split: no block with >= " + std::to_string(rc_.min_confused) +
+                    " confused queries and >= 2 confused types seen >= " +
+                    std::to_string(rc_.min_count) + " times";
+    audit_.append(rec);
+    say("no candidate (" + std::to_string(confusion.confused) + " of " +
+        std::to_string(confusion.queries) + " queries confused)");
+    return std::nullopt;
+  }
+  rec["key"] = cand->key();
+  rec["parent"] = cand->parent_name;
+  rec["block"] = cand->name;
+  rec["types"] = cand->tokens.size();
+  rec["tokens"] = texts(tok, cand->tokens);
+  rec["stay"] = cand->stay.size();
+  rec["anchors"] = cand->anchors;
+  rec["split_quality"] = cand->split_quality;
+
+  // the candidate: grown capacity, its rules; the control: the model as it is
+  LocalistConfig lc;
+  lc.blocks = "vocab";
+  lc.rules = cand->rules;
+  const BlockMap cand_blocks = BlockMap::from_config(lc, tok);
+  LocalistObjective cand_objective = objective;
+  cand_objective.blocks = &cand_blocks;
+  const uint64_t grow_seed = tcfg.seed * 1000003ULL + static_cast<uint64_t>(step) + 17;
+  Gpt grown = grow_heads(model, rc_.heads, grow_seed);
+  const auto grown_state = grow_optimizer_state(opt.state(), model->cfg, grown->cfg);
+  const double without = finetuned_nll(grow_heads(model, 0, grow_seed), grow_optimizer_state(opt.state(), model->cfg, model->cfg),
+                                       objective, lr, rd, tcfg, rc_, step);
+  const double with = finetuned_nll(grow_heads(grown, 0, grow_seed), grow_optimizer_state(grown_state, grown->cfg, grown->cfg),
+                                    cand_objective, lr, rd, tcfg, rc_, step);
+  const auto t = recruitment_terms(grown->num_params() - model->num_params(), train_tokens_, vocab_,
+                                   static_cast<int64_t>(cand->tokens.size()), without, with, rc_.theta);
+  rec["terms"] = {{"params_added_k", t.params_added},
+                  {"train_tokens_N", t.train_tokens},
+                  {"vocab_V", t.vocab},
+                  {"block_types_m", t.block_types},
+                  {"delta_L_model_params", t.model_params_nats},
+                  {"delta_L_model_rule", t.model_rule_nats},
+                  {"delta_L_model", t.delta_model},
+                  {"L_data_without", t.data_without},
+                  {"L_data_with", t.data_with},
+                  {"delta_L_data", t.delta_data},
+                  {"delta_L_total", t.delta_total},
+                  {"theta", t.theta}};
+  rec["code_length"] = "Delta L_model = (k/2) ln N / N + ln C(V, m) / N; L_data = held-out NLL after " +
+                       std::to_string(rc_.finetune_steps) + " fine-tune steps (" +
+                       std::to_string(rc_.eval_tokens) + " predictions)";
+  tried_.insert(cand->key());
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "%s %s (%zu types from %s, %zu anchors; dL_model %+.4f, dL_data %+.4f, dL_total "
+                "%+.4f %s -theta = %.4f nats/token)",
+                t.accept ? "accept" : "reject", cand->name.c_str(), cand->tokens.size(),
+                cand->parent_name.c_str(), cand->anchors.size(), t.delta_model, t.delta_data,
+                t.delta_total, t.accept ? "<" : ">=", -t.theta);
+  if (!t.accept) {
+    rec["decision"] = "reject";
+    rec["blocks_after"] = n_blocks;
+    audit_.append(rec);
+    say(buf);
+    return std::nullopt;
+  }
+  ++accepted_;
+  rec["decision"] = "accept";
+  rec["blocks_after"] = n_blocks + 1;
+  rec["recruited"] = accepted_;
+  audit_.append(rec);
+  say(std::string(buf) + "; blocks " + std::to_string(n_blocks + 1) + ", p_max " + std::to_string(p_max_));
+  return Accepted{grown, grown_state, cand->rules};
+}
+
+}  // namespace localist

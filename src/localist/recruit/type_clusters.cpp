@@ -1,0 +1,83 @@
+#include "localist/recruit/type_clusters.h"
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <unordered_map>
+
+#include <torch/torch.h>
+
+namespace localist {
+
+TypeSplit split_types(const data::TokenFile& train, const std::vector<int64_t>& types,
+                      const TypeClusterOptions& opt) {
+  TypeSplit out;
+  const int64_t n = std::min(train.size(), opt.max_tokens), V = train.vocab_size();
+  const int64_t P = static_cast<int64_t>(types.size());
+  if (P < 2) {
+    out.a = types;
+    return out;
+  }
+  // feature columns: the most frequent types
+  std::vector<int64_t> freq(V, 0);
+  for (int64_t i = 0; i < n; ++i) ++freq[train[i]];
+  std::vector<int64_t> order(V);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return freq[x] > freq[y]; });
+  std::vector<int64_t> column(V, -1);
+  const int64_t F = std::min(opt.features, V);
+  for (int64_t f = 0; f < F; ++f) column[order[f]] = f;
+  std::unordered_map<int64_t, int64_t> row;
+  for (int64_t r = 0; r < P; ++r) row[types[r]] = r;
+
+  auto counts = torch::zeros({P, F}, torch::kDouble);
+  auto ca = counts.accessor<double, 2>();
+  for (int64_t i = 0; i < n; ++i) {
+    auto it = row.find(train[i]);
+    if (it == row.end()) continue;
+    for (int64_t j = std::max<int64_t>(0, i - opt.window); j <= std::min(n - 1, i + opt.window); ++j)
+      if (j != i && column[train[j]] >= 0) ca[it->second][column[train[j]]] += 1;
+  }
+  auto hellinger = (counts / counts.sum(1, true).clamp_min(1)).sqrt();  // (P, F)
+  // keep the leading directions of variation: a block shifts many types together (low rank),
+  // while what one type alone predicts (an anchor's own echo words) is spread thin
+  auto centred = hellinger - hellinger.mean(0, true);
+  auto svd = torch::linalg_svd(centred, /*full_matrices=*/false);
+  const int64_t r = std::min<int64_t>(opt.components, std::get<1>(svd).size(0));
+  auto profile = std::get<0>(svd).narrow(1, 0, r) * std::get<1>(svd).narrow(0, 0, r);  // (P, r)
+
+  // Lloyd from several k-means++ starts (seeded: deterministic); the tightest split wins
+  std::mt19937_64 rng(opt.seed);
+  torch::Tensor assign, centres;
+  double best = std::numeric_limits<double>::infinity();
+  for (int64_t start = 0; start < opt.restarts; ++start) {
+    const int64_t first = static_cast<int64_t>(rng() % static_cast<uint64_t>(P));
+    auto d0 = (profile - profile[first]).pow(2).sum(1);  // (P,) squared distances
+    std::vector<double> w(d0.data_ptr<double>(), d0.data_ptr<double>() + P);
+    std::discrete_distribution<int64_t> pick(w.begin(), w.end());
+    const int64_t second = d0.sum().item<double>() > 0 ? pick(rng) : (first + 1) % P;
+    auto c = torch::stack({profile[first], profile[second]});  // (2, F)
+    torch::Tensor a;
+    for (int64_t it = 0; it < opt.iterations; ++it) {
+      auto next = torch::cdist(profile.unsqueeze(0), c.unsqueeze(0)).squeeze(0).argmin(1);
+      if (a.defined() && next.equal(a)) break;
+      a = next;
+      for (int64_t k = 0; k < 2; ++k) {
+        auto members = a.eq(k);
+        if (members.any().item<bool>()) c[k] = profile.index({members}).mean(0);
+      }
+    }
+    const double within = (profile - c.index({a})).pow(2).sum().item<double>();
+    if (within < best) best = within, assign = a, centres = c;
+  }
+  auto aa = assign.accessor<int64_t, 1>();
+  for (int64_t r = 0; r < P; ++r) (aa[r] == 0 ? out.a : out.b).push_back(types[r]);
+  std::sort(out.a.begin(), out.a.end());
+  std::sort(out.b.begin(), out.b.end());
+  out.within = best;
+  out.total = (profile - profile.mean(0)).pow(2).sum().item<double>();
+  return out;
+}
+
+}  // namespace localist

@@ -1,0 +1,36 @@
+#pragma once
+// Splitting a set of token types in two by the company they keep (the distributional
+// hypothesis: types of one semantic block occur among the same neighbours). Each type's
+// profile is the distribution of the tokens within `window` positions of its occurrences,
+// over the `features` most frequent types, compared in Hellinger geometry (square roots of
+// the probabilities), projected on their `components` leading principal directions (a block
+// moves many types together; what a single type predicts on its own is spread thin). 2-means
+// from `restarts` k-means++ starts drawn from `seed` (deterministic); the tightest split wins.
+#include <cstdint>
+#include <vector>
+
+#include "localist/data/token_file.h"
+
+namespace localist {
+
+struct TypeSplit {
+  std::vector<int64_t> a, b;  // the two clusters, each sorted by token id
+  double within = 0;          // sum of squared Hellinger distances to the cluster centres
+  double total = 0;           // ... to the centre of all types (1 - within/total: how clean)
+};
+
+struct TypeClusterOptions {
+  int64_t window = 3;
+  int64_t features = 512;
+  int64_t max_tokens = 1000000;  // training tokens read (the first ones)
+  int64_t iterations = 50;
+  int64_t restarts = 16;
+  int64_t components = 8;
+  uint64_t seed = 7;
+};
+
+// Types absent from the data keep an all-zero profile (and join the nearer centre).
+TypeSplit split_types(const data::TokenFile& train, const std::vector<int64_t>& types,
+                      const TypeClusterOptions& opt = {});
+
+}  // namespace localist
