@@ -65,7 +65,6 @@ std::optional<Accepted> Recruiter::decide(int64_t step, Gpt& model, const AdamW&
                                           const json& rules, const LocalistObjective& objective,
                                           double lr, const RunData& rd, const TrainConfig& tcfg,
                                           std::ostream* out) {
-  const auto& tok = *rd.tokenizer;
   const int64_t n_blocks = static_cast<int64_t>(rules_blocks(rules).size());
   json rec = {{"type", "recruit"}, {"step", step}, {"p_max", p_max_}, {"blocks_before", n_blocks},
               {"units", "nats per token (epsilon and entropies: nats)"}};
@@ -79,6 +78,7 @@ std::optional<Accepted> Recruiter::decide(int64_t step, Gpt& model, const AdamW&
     say(rec["reason"].get<std::string>());
     return std::nullopt;
   }
+  const auto& tok = *rd.tokenizer;
   const auto confusion = find_confused(model, *objective.blocks, n_blocks, objective.dial, rd.train,
                                        tcfg.batch_size, rc_.probe_batches, tcfg.seed ^ static_cast<uint64_t>(step),
                                        rc_.epsilon);

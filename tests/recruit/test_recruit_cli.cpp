@@ -1,0 +1,128 @@
+// `localist train --recruit` end to end at CI size: every decision is in the audit log with its
+// terms and units, the arithmetic in the log holds, `localist blocks` reads it back, bad settings
+// are clear errors, p_max caps recruitment, and a resumed run redoes exactly the same decisions.
+#include <cmath>
+#include <fstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli_run.h"
+#include "localist/core/progress.h"
+#include "localist/recruit/recruiter.h"
+
+namespace localist {
+namespace {
+
+using json = nlohmann::json;
+using testing::cli_tmp;
+using testing::run_cli;
+
+const std::string kRecruit =
+    "train --n-layer 1 --n-head 2 --n-embd 16 --block-size 32 --batch-size 4 --max-steps 40 "
+    "--eval-interval 20 --eval-tokens 1000 --log-interval 40 --synth-tokens 6000 --device cpu "
+    "--threads 1 --blocks vocab --lambda 1 --recruit --recruit-start 10 --recruit-interval 10 "
+    "--recruit-finetune 5 --recruit-eval-tokens 1000 --recruit-min-confused 20 "
+    "--recruit-probe-batches 2 ";
+
+std::vector<json> audit(const std::string& run) {
+  return MetricsLog(run + "/recruit.jsonl").read_until(1 << 30);
+}
+
+TEST(RecruitCli, EveryDecisionIsAuditedWithItsTerms) {
+  const auto run = cli_tmp("audit");
+  auto r = run_cli(kRecruit + "--out " + run);
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("recruit step 10:"), std::string::npos) << r.output;
+  const auto log = audit(run);
+  ASSERT_EQ(log.size(), 4u);  // steps 10, 20, 30, 40
+  int scored = 0;
+  for (const auto& d : log) {
+    EXPECT_EQ(d["type"], "recruit");
+    EXPECT_TRUE(d.contains("units"));
+    EXPECT_GE(d["confused_queries"].get<int64_t>(), 0);
+    const auto decision = d["decision"].get<std::string>();
+    if (decision != "accept" && decision != "reject") continue;
+    ++scored;
+    const auto& t = d["terms"];
+    for (const char* k : {"delta_L_model_params", "delta_L_model_rule", "delta_L_model", "L_data_without",
+                          "L_data_with", "delta_L_data", "delta_L_total", "theta"})
+      EXPECT_TRUE(std::isfinite(t[k].get<double>())) << k;
+    EXPECT_NEAR(t["delta_L_total"].get<double>(),
+                t["delta_L_model"].get<double>() + t["delta_L_data"].get<double>(), 1e-12);
+    EXPECT_NEAR(t["delta_L_data"].get<double>(),
+                t["L_data_with"].get<double>() - t["L_data_without"].get<double>(), 1e-12);
+    EXPECT_EQ(decision == "accept", t["delta_L_total"].get<double>() < -t["theta"].get<double>());
+    const double N = t["train_tokens_N"].get<double>(), k = t["params_added_k"].get<double>();
+    EXPECT_NEAR(t["delta_L_model_params"].get<double>(), 0.5 * k * std::log(N) / N, 1e-12);
+    EXPECT_GT(k, 0);  // one new head per layer by default
+    EXPECT_GE(d["types"].get<int64_t>(), 1);
+    EXPECT_EQ(d["tokens"].size(), d["types"].get<size_t>());
+  }
+  EXPECT_GE(scored, 1);
+  auto b = run_cli("blocks " + run + " --json");
+  ASSERT_EQ(b.code, 0) << b.output;
+  const auto j = json::parse(b.output);
+  EXPECT_EQ(j["recruit"]["decisions"].size(), 4u);
+  EXPECT_TRUE(j["agreement"].contains("adjusted_rand_index"));
+  EXPECT_EQ(j["blocks"].size(), 1 + j["recruit"]["accepted"].get<size_t>());
+  auto text = run_cli("blocks " + run);
+  EXPECT_NE(text.output.find("block 0 other"), std::string::npos) << text.output;
+}
+
+TEST(RecruitCli, ResumeRedoesTheSameDecisions) {
+  const auto full = cli_tmp("full"), cut = cli_tmp("cut");
+  ASSERT_EQ(run_cli(kRecruit + "--out " + full).code, 0);
+  ASSERT_EQ(run_cli(kRecruit + "--out " + cut + " --stop-at 20").code, 0);
+  auto r = run_cli("train --resume --out " + cut + " --threads 1");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto a = audit(full), b = audit(cut);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << i;
+  std::ifstream fa(full + "/checkpoint/model.safetensors", std::ios::binary);
+  std::ifstream fb(cut + "/checkpoint/model.safetensors", std::ios::binary);
+  EXPECT_TRUE(std::equal(std::istreambuf_iterator<char>(fa), {}, std::istreambuf_iterator<char>(fb)));
+}
+
+TEST(RecruitCli, BadSettingsAreClearErrors) {
+  const std::string base = "train --max-steps 2 --synth-tokens 3000 --n-embd 16 --n-head 2 --block-size 16 ";
+  auto r = run_cli(base + "--recruit --lambda 1 --out " + cli_tmp("b1"));
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("--recruit grows token classes: it needs --blocks vocab"), std::string::npos) << r.output;
+  r = run_cli(base + "--recruit --blocks vocab --out " + cli_tmp("b2"));
+  EXPECT_NE(r.output.find("--recruit needs the dial's logit bias on (--lambda > 0)"), std::string::npos) << r.output;
+  r = run_cli(base + "--recruit --blocks vocab --lambda 1 --recruit-theta 0 --out " + cli_tmp("b3"));
+  EXPECT_NE(r.output.find("recruit.theta = 0"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::ifstream(cli_tmp("b3") + "/checkpoint/checkpoint.json").good());
+}
+
+TEST(Recruiter, PMaxCapsRecruitmentAndResumeDropsLaterRecords) {
+  const auto path = cli_tmp("cap.jsonl");
+  {
+    std::ofstream f(path);
+    f << json{{"type", "recruit"}, {"step", 5}, {"decision", "accept"}, {"key", "other:1,"}}.dump() << "\n"
+      << json{{"type", "recruit"}, {"step", 50}, {"decision", "accept"}, {"key", "other:2,"}}.dump() << "\n";
+  }
+  RecruitConfig rc;
+  rc.enabled = true;
+  rc.theta = 5;  // p_max = ceil(ln 100 / 5) = 1
+  rc.start = 10, rc.interval = 10;
+  Recruiter rec(rc, path, 100, 10000, /*resume_step=*/10);
+  EXPECT_EQ(rec.p_max(), 1);
+  EXPECT_EQ(rec.accepted(), 1);  // the step-50 record belongs to an interrupted run
+  EXPECT_EQ(MetricsLog(path).read_until(1000).size(), 1u);
+  Gpt model(ModelConfig{11, 1, 1, 8, 4});
+  AdamW opt({}, {});
+  auto tokens = [] { return data::TokenFile::from_tokens({0, 1, 2}, 11); };
+  RunData rd{nullptr, tokens(), tokens(), tokens(), ""};
+  EXPECT_FALSE(rec.decide(20, model, opt, json::object(), {}, 1e-3, rd, TrainConfig{}, nullptr));
+  const auto log = MetricsLog(path).read_until(1000);
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[1]["decision"], "cap");
+  EXPECT_TRUE(rec.due(10));
+  EXPECT_FALSE(rec.due(15));
+  EXPECT_FALSE(rec.due(0));
+}
+
+}  // namespace
+}  // namespace localist

@@ -1,0 +1,52 @@
+// Splitting token types by the company they keep recovers the synthetic corpus's true blocks.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "localist/data/synthetic.h"
+#include "localist/data/token_file.h"
+#include "localist/data/tokenizer.h"
+#include "localist/recruit/type_clusters.h"
+
+namespace localist {
+namespace {
+
+void expect_letters_split(bool interleave) {
+  data::SyntheticSpec spec;
+  spec.n_blocks = 2;
+  spec.n_tokens = 60000;
+  spec.interleave = interleave;
+  const auto c = data::generate_synthetic(spec);
+  const auto tok = data::train_tokenizer("word", c.text, 0);
+  auto ids = tok->encode(c.text);
+  std::vector<int64_t> types;
+  for (int32_t id = 0; id < static_cast<int32_t>(tok->vocab_size()); ++id) {
+    const auto w = tok->token_text(id);
+    if (!w.empty() && std::isalpha(static_cast<unsigned char>(w[0])) && w != "<unk>") types.push_back(id);
+  }
+  ASSERT_EQ(types.size(), 48u);  // 2 blocks x (12 words + 12 anchors)
+  const auto train = data::TokenFile::from_tokens(ids, tok->vocab_size());
+  const auto split = split_types(train, types);
+  ASSERT_EQ(split.a.size(), 24u);
+  ASSERT_EQ(split.b.size(), 24u);
+  std::set<char> la, lb;
+  for (auto t : split.a) la.insert(static_cast<char>(std::tolower(tok->token_text(t)[0])));
+  for (auto t : split.b) lb.insert(static_cast<char>(std::tolower(tok->token_text(t)[0])));
+  EXPECT_EQ(la.size(), 1u);  // each side is one letter: one true block
+  EXPECT_EQ(lb.size(), 1u);
+  EXPECT_NE(*la.begin(), *lb.begin());
+  EXPECT_GT(split.total, split.within);
+}
+
+TEST(TypeClusters, RecoverTheTrueBlocks) { expect_letters_split(false); }
+TEST(TypeClusters, RecoverTheTrueBlocksInterleaved) { expect_letters_split(true); }
+
+TEST(TypeClusters, FewerThanTwoTypesStayTogether) {
+  const auto train = data::TokenFile::from_tokens({0, 1, 2, 1, 0}, 3);
+  const auto s = split_types(train, {1});
+  EXPECT_EQ(s.a, std::vector<int64_t>{1});
+  EXPECT_TRUE(s.b.empty());
+}
+
+}  // namespace
+}  // namespace localist
