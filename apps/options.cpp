@@ -134,6 +134,8 @@ void add_recruit_options(CLI::App& cmd, RecruitConfig& r) {
       ->capture_default_str();
   g->add_option("--recruit-heads", r.heads, "new heads per layer for each recruited block")
       ->capture_default_str();
+  g->add_option("--recruit-retry-after", r.retry_after, "steps before a decided split may be proposed again")
+      ->capture_default_str();
   g->add_option("--recruit-hmin", r.h_min, "lower bound on the held-out NLL in p_max (nats per token)")
       ->capture_default_str();
 }

@@ -89,6 +89,7 @@ void RecruitConfig::validate() const {
   require(finetune_steps > 0, "recruit.finetune_steps", finetune_steps, "> 0");
   require(eval_tokens > 0, "recruit.eval_tokens", eval_tokens, "> 0");
   require(heads >= 0, "recruit.heads", heads, ">= 0");
+  require(retry_after > 0, "recruit.retry_after", retry_after, "> 0");
   require(h_min >= 0, "recruit.h_min", h_min, ">= 0 (nats per token)");
 }
 
@@ -155,13 +156,13 @@ void to_json(nlohmann::json& j, const RecruitConfig& c) {
   LOCALIST_FIELD(enabled) LOCALIST_FIELD(start) LOCALIST_FIELD(interval) LOCALIST_FIELD(theta)
   LOCALIST_FIELD(epsilon) LOCALIST_FIELD(probe_batches) LOCALIST_FIELD(min_confused)
   LOCALIST_FIELD(min_count) LOCALIST_FIELD(finetune_steps) LOCALIST_FIELD(eval_tokens)
-  LOCALIST_FIELD(heads) LOCALIST_FIELD(h_min)
+  LOCALIST_FIELD(heads) LOCALIST_FIELD(h_min) LOCALIST_FIELD(retry_after)
 }
 void from_json(const nlohmann::json& j, RecruitConfig& c) {
   LOCALIST_READ(enabled) LOCALIST_READ(start) LOCALIST_READ(interval) LOCALIST_READ(theta)
   LOCALIST_READ(epsilon) LOCALIST_READ(probe_batches) LOCALIST_READ(min_confused)
   LOCALIST_READ(min_count) LOCALIST_READ(finetune_steps) LOCALIST_READ(eval_tokens)
-  LOCALIST_READ(heads) LOCALIST_READ(h_min)
+  LOCALIST_READ(heads) LOCALIST_READ(h_min) LOCALIST_READ(retry_after)
 }
 
 }  // namespace localist

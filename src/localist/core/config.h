@@ -82,6 +82,7 @@ struct RecruitConfig {
   int64_t finetune_steps = 50;   // the short fine-tune of a candidate and of its control
   int64_t eval_tokens = 20000;   // held-out predictions that score them
   int64_t heads = 1;             // new heads per layer for each recruited block (0 = none)
+  int64_t retry_after = 500;     // steps before a decided split may be proposed again
   double h_min = 0;              // lower bound on the held-out NLL, for p_max (nats/token)
 
   void validate() const;

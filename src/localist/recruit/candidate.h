@@ -1,7 +1,7 @@
 #pragma once
 // A candidate block (DESIGN.md §1.5): which block to split, which of its token types move to the
 // new block, and the new rules document. The parent is the block with the most confused queries
-// (at least min_confused) whose split has not been tried yet; the confused queries' token types
+// (at least min_confused) whose split has not been decided recently; the confused queries' token types
 // (each seen at least min_count times) are split in two by the company they keep
 // (type_clusters.h) and the smaller side becomes the new block. Anchors of the new block and of
 // what remains of its parent are re-chosen information-theoretically: the types whose
@@ -31,11 +31,11 @@ struct Candidate {
   double split_quality = 0;         // 1 - within / total Hellinger scatter of the 2-means
   nlohmann::json rules;             // the rules document with the new block
   std::vector<std::string> anchors;  // the new block's anchor tokens
-  std::string key() const;          // identifies the split, so a rejected one is not retried
+  std::string key() const;          // identifies the split, so a rejected one waits before a retry
 };
 
 // `rules`: the current vocab rules document (null or {} = one block). `tried`: keys of splits
-// already decided; blocks whose split is among them are skipped. nullopt: nothing to propose.
+// decided recently; blocks whose split is among them are skipped. nullopt: nothing to propose.
 std::optional<Candidate> propose_candidate(const Confusion& confusion, const nlohmann::json& rules,
                                            const data::Tokenizer& tokenizer,
                                            const data::TokenFile& train, int64_t block_size,

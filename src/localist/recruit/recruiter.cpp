@@ -53,8 +53,15 @@ Recruiter::Recruiter(const RecruitConfig& rc, std::string audit_path, int64_t vo
   audit_.truncate_after(resume_step);
   for (const auto& r : audit_.read_until(resume_step)) {
     if (r.value("decision", "") == "accept") ++accepted_;
-    if (r.contains("key")) tried_.insert(r.at("key").get<std::string>());
+    if (r.contains("key")) decided_[r.at("key").get<std::string>()] = r.at("step").get<int64_t>();
   }
+}
+
+std::set<std::string> Recruiter::tried_at(int64_t step) const {
+  std::set<std::string> out;
+  for (const auto& [key, at] : decided_)
+    if (step - at < rc_.retry_after) out.insert(key);
+  return out;
 }
 
 bool Recruiter::due(int64_t step) const {
@@ -86,10 +93,11 @@ std::optional<Accepted> Recruiter::decide(int64_t step, Gpt& model, const AdamW&
   rec["confused_queries"] = confusion.confused;
   rec["mean_attention_entropy_nats"] = confusion.mean_entropy_nats;
   rec["confused_per_block"] = confusion.confused_in_block;
-  const auto cand = propose_candidate(confusion, rules, tok, rd.train, model->cfg.block_size, rc_, tried_);
+  const auto cand = propose_candidate(confusion, rules, tok, rd.train, model->cfg.block_size, rc_, tried_at(step));
   if (!cand) {
     rec["decision"] = "none";
-    rec["reason"] = "no untried split: no block with >= " + std::to_string(rc_.min_confused) +
+    rec["reason"] = "no split left to try (those decided in the last " +
+                    std::to_string(rc_.retry_after) + " steps wait): no block with >= " + std::to_string(rc_.min_confused) +
                     " confused queries and >= 2 confused types seen >= " +
                     std::to_string(rc_.min_count) + " times";
     audit_.append(rec);
@@ -137,7 +145,7 @@ std::optional<Accepted> Recruiter::decide(int64_t step, Gpt& model, const AdamW&
   rec["code_length"] = "Delta L_model = (k/2) ln N / N + ln C(V, m) / N; L_data = held-out NLL after " +
                        std::to_string(rc_.finetune_steps) + " fine-tune steps (" +
                        std::to_string(rc_.eval_tokens) + " predictions)";
-  tried_.insert(cand->key());
+  decided_[cand->key()] = step;
   char buf[320];
   std::snprintf(buf, sizeof buf,
                 "%s %s (%zu types from %s, %zu anchors; dL_model %+.4f, dL_data %+.4f, dL_total "

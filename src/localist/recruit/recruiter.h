@@ -7,6 +7,7 @@
 // or not, is a JSON line in the audit log (recruit.jsonl) with each term and its unit.
 #include <iostream>
 #include <optional>
+#include <map>
 #include <set>
 #include <string>
 
@@ -30,7 +31,8 @@ struct Accepted {
 class Recruiter {
  public:
   // audit_path: the JSON-lines audit log; records after resume_step (an interrupted run's) are
-  // dropped and the rest restore the count and the splits already tried.
+  // dropped and the rest restore the count and the splits already decided. A split is proposed
+  // again only retry_after steps after its last decision (the model has moved on since).
   Recruiter(const RecruitConfig& rc, std::string audit_path, int64_t vocab, int64_t train_tokens,
             int64_t resume_step);
 
@@ -50,7 +52,8 @@ class Recruiter {
   RecruitConfig rc_;
   MetricsLog audit_;
   int64_t vocab_, train_tokens_, p_max_, accepted_ = 0;
-  std::set<std::string> tried_;
+  std::map<std::string, int64_t> decided_;  // split key -> step of its latest decision
+  std::set<std::string> tried_at(int64_t step) const;  // splits not to propose at `step`
 };
 
 }  // namespace localist
