@@ -13,11 +13,11 @@ SEEDS=${SEEDS:-1234 99}
 EXTRA=${EXTRA:-}  # e.g. --synth-interleave
 M="--n-layer 1 --n-head 2 --n-embd 32 --block-size 128 --batch-size 16 --max-steps 1500 \
    --eval-interval 1500 --log-interval 500 --threads 1 --blocks vocab --lambda 1 --recruit \
-   --recruit-start 100 --recruit-interval 100 --recruit-finetune 100 $EXTRA"
+   --recruit-interval 100 --recruit-finetune 100 $EXTRA"
 declare -A CFG=(
   [one]="--recruit-start 1000000"
-  [head]="--recruit-theta 0.01 --recruit-heads 1"
-  [free]="--recruit-theta 0.001 --recruit-heads 0"
+  [head]="--recruit-start 100 --recruit-theta 0.01 --recruit-heads 1"
+  [free]="--recruit-start 100 --recruit-theta 0.001 --recruit-heads 0"
 )
 mkdir -p "$OUT"
 jobs=()

@@ -70,6 +70,23 @@ TEST(RecruitCli, EveryDecisionIsAuditedWithItsTerms) {
   EXPECT_NE(text.output.find("block 0 other"), std::string::npos) << text.output;
 }
 
+TEST(RecruitCli, AHighThetaRecruitsNothing) {
+  const auto low = cli_tmp("theta-low"), high = cli_tmp("theta-high");
+  ASSERT_EQ(run_cli(kRecruit + "--recruit-heads 0 --recruit-theta 1e-9 --out " + low).code, 0);
+  ASSERT_EQ(run_cli(kRecruit + "--recruit-heads 0 --recruit-theta 10 --out " + high).code, 0);
+  auto accepted = [](const std::string& run) {
+    int n = 0;
+    for (const auto& d : audit(run)) n += d["decision"] == "accept";
+    return n;
+  };
+  EXPECT_EQ(accepted(high), 0);
+  EXPECT_LE(accepted(high), accepted(low));
+  for (const auto& d : audit(high))
+    if (d.contains("terms")) EXPECT_EQ(d["decision"], "reject");
+  auto j = json::parse(run_cli("blocks " + high + " --json").output);
+  EXPECT_EQ(j["blocks"].size(), 1u);  // still the one block it started with
+}
+
 TEST(RecruitCli, ResumeRedoesTheSameDecisions) {
   const auto full = cli_tmp("full"), cut = cli_tmp("cut");
   ASSERT_EQ(run_cli(kRecruit + "--out " + full).code, 0);
