@@ -24,6 +24,7 @@ const std::string kRecruit =
     "--threads 1 --blocks vocab --lambda 1 --recruit --recruit-start 10 --recruit-interval 10 "
     "--recruit-finetune 5 --recruit-eval-tokens 1000 --recruit-min-confused 20 "
     "--recruit-probe-batches 2 ";
+const std::string kWithHeads = kRecruit + "--recruit-heads 1 ";
 
 std::vector<json> audit(const std::string& run) {
   return MetricsLog(run + "/recruit.jsonl").read_until(1 << 30);
@@ -31,7 +32,7 @@ std::vector<json> audit(const std::string& run) {
 
 TEST(RecruitCli, EveryDecisionIsAuditedWithItsTerms) {
   const auto run = cli_tmp("audit");
-  auto r = run_cli(kRecruit + "--out " + run);
+  auto r = run_cli(kWithHeads + "--out " + run);
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("recruit step 10:"), std::string::npos) << r.output;
   const auto log = audit(run);
@@ -55,7 +56,7 @@ TEST(RecruitCli, EveryDecisionIsAuditedWithItsTerms) {
     EXPECT_EQ(decision == "accept", t["delta_L_total"].get<double>() < -t["theta"].get<double>());
     const double N = t["train_tokens_N"].get<double>(), k = t["params_added_k"].get<double>();
     EXPECT_NEAR(t["delta_L_model_params"].get<double>(), 0.5 * k * std::log(N) / N, 1e-12);
-    EXPECT_GT(k, 0);  // one new head per layer by default
+    EXPECT_GT(k, 0);  // one new head per layer
     EXPECT_GE(d["types"].get<int64_t>(), 1);
     EXPECT_EQ(d["tokens"].size(), d["types"].get<size_t>());
   }
@@ -89,8 +90,8 @@ TEST(RecruitCli, AHighThetaRecruitsNothing) {
 
 TEST(RecruitCli, ResumeRedoesTheSameDecisions) {
   const auto full = cli_tmp("full"), cut = cli_tmp("cut");
-  ASSERT_EQ(run_cli(kRecruit + "--out " + full).code, 0);
-  ASSERT_EQ(run_cli(kRecruit + "--out " + cut + " --stop-at 20").code, 0);
+  ASSERT_EQ(run_cli(kWithHeads + "--out " + full).code, 0);
+  ASSERT_EQ(run_cli(kWithHeads + "--out " + cut + " --stop-at 20").code, 0);
   auto r = run_cli("train --resume --out " + cut + " --threads 1");
   ASSERT_EQ(r.code, 0) << r.output;
   const auto a = audit(full), b = audit(cut);

@@ -74,14 +74,14 @@ struct RecruitConfig {
   bool enabled = false;
   int64_t start = 100;           // first decision after this many steps
   int64_t interval = 100;        // steps between decisions
-  double theta = 0.01;           // recruit iff Delta L_total < -theta (nats/token)
+  double theta = 0.001;          // recruit iff Delta L_total < -theta (nats/token)
   double epsilon = 0.1;          // query t is confused iff H_t > ln|A_i*(t)| + epsilon (nats)
   int64_t probe_batches = 4;     // training batches read to find confused queries
   int64_t min_confused = 200;    // confused queries a block needs before it is split
   int64_t min_count = 5;         // occurrences a token type needs to be clustered
   int64_t finetune_steps = 50;   // the short fine-tune of a candidate and of its control
   int64_t eval_tokens = 20000;   // held-out predictions that score them
-  int64_t heads = 1;             // new heads per layer for each recruited block (0 = none)
+  int64_t heads = 0;             // new heads per layer for each recruited block (docs/recruitment.md)
   int64_t retry_after = 500;     // steps before a decided split may be proposed again
   double h_min = 0;              // lower bound on the held-out NLL, for p_max (nats/token)
 
