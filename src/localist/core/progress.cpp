@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "localist/core/atomic_file.h"
 #include "localist/core/errors.h"
 
 namespace localist {
@@ -38,7 +39,9 @@ std::vector<nlohmann::json> MetricsLog::read_until(int64_t step) const {
   std::string line;
   while (std::getline(in, line)) {
     auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_discarded() && j.is_object() && j.value("step", int64_t{0}) <= step) out.push_back(j);
+    if (j.is_discarded() || !j.is_object()) continue;  // a torn last line of a killed run
+    const auto it = j.find("step");
+    if (it == j.end() || !it->is_number() || it->get<int64_t>() <= step) out.push_back(j);
   }
   return out;
 }
@@ -47,7 +50,7 @@ void MetricsLog::truncate_after(int64_t step) const {
   if (!std::ifstream(path_)) return;
   std::string kept;
   for (const auto& j : read_until(step)) kept += j.dump() + "\n";
-  std::ofstream(path_, std::ios::trunc) << kept;
+  write_text_atomically(path_, kept);
 }
 
 void MetricsLog::append(const nlohmann::json& record) const {

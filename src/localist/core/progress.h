@@ -29,9 +29,11 @@ class MetricsLog {
   explicit MetricsLog(std::string path) : path_(std::move(path)) {}
   void append(const nlohmann::json& record) const;
   const std::string& path() const { return path_; }
-  // Drops the records with "step" > step: an interrupted run's, which a resume redoes.
+  // Drops the records with "step" > step: an interrupted run's, which a resume redoes
+  // (rewritten atomically: a crash meanwhile leaves the old log).
   void truncate_after(int64_t step) const;
-  // The records with "step" <= step (unparsable lines skipped).
+  // The records with "step" <= step or without a step (lines that are not JSON objects, e.g.
+  // a torn last line, are skipped).
   std::vector<nlohmann::json> read_until(int64_t step) const;
 
  private:

@@ -93,7 +93,6 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
                            (split.a.size() == split.b.size() && split.a.front() > split.b.front());
     c.tokens = a_smaller ? split.a : split.b;
     c.stay = a_smaller ? split.b : split.a;
-    if (tried.count(c.key())) continue;
 
     // the new rules: the parent loses the moved types, the new block lists them
     for (int64_t n = static_cast<int64_t>(names.size());; ++n) {
@@ -114,6 +113,19 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
     }
     list.push_back({{"name", c.name}, {"tokens", json(std::vector<std::string>(moved.begin(), moved.end()))}});
     doc["blocks"] = list;
+    // rules name tokens by text; where two ids share a text (byte pieces of SentencePiece) the
+    // rule holds what the text resolves to: keep exactly that, or skip a split that clashes
+    try {
+      const Rules parsed = parse_rules(doc, tokenizer, "vocab", "the candidate's rules");
+      const int64_t id = static_cast<int64_t>(list.size());
+      c.tokens.clear();
+      for (const auto& [tok, block] : parsed.token_block)
+        if (block == id) c.tokens.push_back(tok);
+      std::sort(c.tokens.begin(), c.tokens.end());
+    } catch (const RulesError&) {
+      continue;
+    }
+    if (c.tokens.empty() || tried.count(c.key())) continue;
     // anchors: re-chosen for the new block and the parent (block 0's live in the global list)
     const auto anchors = choose_anchors(doc, tokenizer, train, block_size, rc.min_count);
     auto texts = [&](int64_t block) {

@@ -26,6 +26,7 @@ double finetuned_nll(Gpt model, const TensorMap& state, const LocalistObjective&
   opt.load_state(state);
   const auto device = model->parameters().front().device();
   const uint64_t seed = tcfg.seed ^ 0x7265637275697400ULL;  // "recruit": batches apart from training's
+  torch::manual_seed(seed + static_cast<uint64_t>(step));    // both arms draw the same dropout
   model->train();
   for (int64_t s = 0; s < rc.finetune_steps; ++s) {
     opt.zero_grad();
@@ -69,9 +70,11 @@ bool Recruiter::due(int64_t step) const {
 }
 
 std::optional<Accepted> Recruiter::decide(int64_t step, Gpt& model, const AdamW& opt,
-                                          const json& rules, const LocalistObjective& objective,
+                                          const LocalistConfig& run_localist,
+                                          const LocalistObjective& objective,
                                           double lr, const RunData& rd, const TrainConfig& tcfg,
                                           std::ostream* out) {
+  const json& rules = run_localist.rules;
   const int64_t n_blocks = static_cast<int64_t>(rules_blocks(rules).size());
   json rec = {{"type", "recruit"}, {"step", step}, {"p_max", p_max_}, {"blocks_before", n_blocks},
               {"units", "nats per token (epsilon and entropies: nats)"}};
@@ -115,8 +118,8 @@ std::optional<Accepted> Recruiter::decide(int64_t step, Gpt& model, const AdamW&
   rec["split_quality"] = cand->split_quality;
 
   // the candidate: grown capacity, its rules; the control: the model as it is
-  LocalistConfig lc;
-  lc.blocks = "vocab";
+  LocalistConfig lc = run_localist;  // the run's settings (anchors), the candidate's rules
+  lc.rules_file.clear();
   lc.rules = cand->rules;
   const BlockMap cand_blocks = BlockMap::from_config(lc, tok);
   LocalistObjective cand_objective = objective;
@@ -124,10 +127,12 @@ std::optional<Accepted> Recruiter::decide(int64_t step, Gpt& model, const AdamW&
   const uint64_t grow_seed = tcfg.seed * 1000003ULL + static_cast<uint64_t>(step) + 17;
   Gpt grown = grow_heads(model, rc_.heads, grow_seed);
   const auto grown_state = grow_optimizer_state(opt.state(), model->cfg, grown->cfg);
-  const double without = finetuned_nll(grow_heads(model, 0, grow_seed), grow_optimizer_state(opt.state(), model->cfg, model->cfg),
-                                       objective, lr, rd, tcfg, rc_, step);
-  const double with = finetuned_nll(grow_heads(grown, 0, grow_seed), grow_optimizer_state(grown_state, grown->cfg, grown->cfg),
-                                    cand_objective, lr, rd, tcfg, rc_, step);
+  // copies (grow by 0 heads = a deep copy), so the trainer's model and state stay untouched
+  Gpt control = grow_heads(model, 0, grow_seed), candidate = grow_heads(grown, 0, grow_seed);
+  const auto control_state = grow_optimizer_state(opt.state(), model->cfg, model->cfg);
+  const auto candidate_state = grow_optimizer_state(grown_state, grown->cfg, grown->cfg);
+  const double without = finetuned_nll(control, control_state, objective, lr, rd, tcfg, rc_, step);
+  const double with = finetuned_nll(candidate, candidate_state, cand_objective, lr, rd, tcfg, rc_, step);
   const auto t = recruitment_terms(grown->num_params() - model->num_params(), train_tokens_, vocab_,
                                    static_cast<int64_t>(cand->tokens.size()), without, with, rc_.theta);
   rec["terms"] = {{"params_added_k", t.params_added},

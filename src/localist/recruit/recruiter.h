@@ -39,9 +39,10 @@ class Recruiter {
   bool due(int64_t step) const;  // a decision point (step = optimizer steps done)
 
   // One decision. `objective`: the trainer's at this step (its blocks are the current rules');
-  // `rules`: the current vocab rules document; lr: the learning rate of the fine-tunes.
+  // `run_localist`: the run's localist settings with the current vocab rules; lr: the learning
+  // rate of the fine-tunes.
   std::optional<Accepted> decide(int64_t step, Gpt& model, const AdamW& opt,
-                                 const nlohmann::json& rules, const LocalistObjective& objective,
+                                 const LocalistConfig& run_localist, const LocalistObjective& objective,
                                  double lr, const RunData& rd, const TrainConfig& tcfg,
                                  std::ostream* out);
 

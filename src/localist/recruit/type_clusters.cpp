@@ -55,8 +55,8 @@ TypeSplit split_types(const data::TokenFile& train, const std::vector<int64_t>& 
     const int64_t first = static_cast<int64_t>(rng() % static_cast<uint64_t>(P));
     auto d0 = (profile - profile[first]).pow(2).sum(1);  // (P,) squared distances
     std::vector<double> w(d0.data_ptr<double>(), d0.data_ptr<double>() + P);
-    std::discrete_distribution<int64_t> pick(w.begin(), w.end());
-    const int64_t second = d0.sum().item<double>() > 0 ? pick(rng) : (first + 1) % P;
+    int64_t second = (first + 1) % P;  // every profile equal: any other point
+    if (d0.sum().item<double>() > 0) second = std::discrete_distribution<int64_t>(w.begin(), w.end())(rng);
     auto c = torch::stack({profile[first], profile[second]});  // (2, F)
     torch::Tensor a;
     for (int64_t it = 0; it < opt.iterations; ++it) {

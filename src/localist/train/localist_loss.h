@@ -1,7 +1,8 @@
 #pragma once
 // The training objective on one batch (DESIGN.md §1.2): next-token cross-entropy under the
 // dial's logit bias, plus the attention-group penalty when it is on. Shared by the trainer and
-// by the recruiter's short fine-tunes, so both optimise exactly the same thing.
+// by the recruiter's short fine-tunes (which step without gradient accumulation and without the
+// weight-group proximal step: they score a candidate, they do not train the run).
 #include <vector>
 
 #include <torch/torch.h>

@@ -115,6 +115,13 @@ TrainSummary train(const TrainRequest& req) {
     if (lcfg.lambda <= 0 || !lcfg.logit_bias)
       throw ConfigError("--recruit needs the dial's logit bias on (--lambda > 0): without it a "
                         "block changes nothing the model computes, so no candidate could pay");
+    if (lcfg.anchors != "auto" && lcfg.anchors != "first")
+      throw ConfigError("--recruit chooses each new block's anchors itself: use --anchors auto "
+                        "(its choices) or first (first of each run), not " + lcfg.anchors);
+    if (rcfg.start < lcfg.lambda_ramp)
+      throw ConfigError("--recruit-start " + std::to_string(rcfg.start) + " comes before the end of "
+                        "--lambda-ramp " + std::to_string(lcfg.lambda_ramp) + ": candidates would be "
+                        "scored under a dial that is not yet on");
     if (lcfg.rules.is_null() && lcfg.rules_file.empty())
       lcfg.rules = nlohmann::json{{"blocks", nlohmann::json::array()}};  // one block, "other"
   }
@@ -196,6 +203,7 @@ TrainSummary train(const TrainRequest& req) {
   std::vector<torch::Tensor> pending;  // per-step losses kept on device until a log line
   Stopwatch total, interval;
   int64_t interval_steps = 0;
+  double paused = 0;  // seconds of this interval spent on recruitment decisions
   model->train();
 
   auto evaluate_and_save = [&](int64_t step) {
@@ -256,7 +264,7 @@ TrainSummary train(const TrainRequest& req) {
       pending.clear();
       const double loss = summary.losses.back();
       check_finite(loss, done, "training loss");
-      const double dt = interval.seconds();
+      const double dt = interval.seconds() - paused;
       const double tok_s = interval_steps * tokens_per_step / dt;
       const double mfu = peak > 0 ? tok_s * model->flops_per_token() / peak : 0;
       const double eta = (tcfg.max_steps - done) * dt / interval_steps;
@@ -287,9 +295,11 @@ TrainSummary train(const TrainRequest& req) {
       }
       interval.reset();
       interval_steps = 0;
+      paused = 0;
     }
     if (recruiter.due(done)) {
-      auto grown = recruiter.decide(done, model, opt, lcfg.rules, objective, lr, rd, tcfg, out);
+      Stopwatch decision;
+      auto grown = recruiter.decide(done, model, opt, lcfg, objective, lr, rd, tcfg, out);
       if (grown) {  // continue with the new block and the grown model, optimizer extended
         model = grown->model;
         mcfg = model->cfg;
@@ -303,12 +313,13 @@ TrainSummary train(const TrainRequest& req) {
         meta.model = mcfg;
         meta.localist = lcfg;
       }
-      interval.reset();  // decision time is not training time
+      paused += decision.seconds();  // decision time is not training time
     }
     const bool ckpt_due = tcfg.ckpt_interval > 0 && done % tcfg.ckpt_interval == 0;
     if (done % tcfg.eval_interval == 0 || last) {
       evaluate_and_save(done);
       interval.reset();  // evaluation time is not training time
+      paused = 0;
     } else if (ckpt_due) {
       check_finite(step_loss.item<double>(), done, "training loss");  // never save a NaN model
       meta.step = done;
