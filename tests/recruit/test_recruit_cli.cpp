@@ -9,7 +9,9 @@
 
 #include "cli_run.h"
 #include "localist/core/progress.h"
+#include "localist/model/grow_heads.h"
 #include "localist/recruit/recruiter.h"
+#include "localist/train/checkpoint.h"
 
 namespace localist {
 namespace {
@@ -145,6 +147,46 @@ TEST(Recruiter, PMaxCapsRecruitmentAndResumeDropsLaterRecords) {
   EXPECT_TRUE(rec.due(10));
   EXPECT_FALSE(rec.due(15));
   EXPECT_FALSE(rec.due(0));
+}
+
+}  // namespace
+}  // namespace localist
+
+namespace localist {
+namespace {
+
+// A checkpoint whose model grew a head (what an accepted recruitment with --recruit-heads 1
+// saves) works everywhere a checkpoint is used: eval, explain, threshold, and --resume, which
+// loads the grown AdamW state and keeps training.
+TEST(RecruitCli, GrownCheckpointEvaluatesExplainsAndResumes) {
+  const auto run = cli_tmp("grown");
+  auto r = run_cli(kRecruit + "--stop-at 20 --out " + run);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto dir = run + "/checkpoint";
+  auto lm = load_model(run, torch::kCPU);
+  auto x = torch::randint(0, lm.meta.model.vocab_size, {2, 32}, torch::kLong);
+  auto before = lm.model->forward(x).logits;
+  Gpt grown = grow_heads(lm.model, 1, 3);
+  auto meta = lm.meta;
+  meta.model = grown->cfg;
+  std::vector<std::pair<std::string, torch::Tensor>> named;
+  for (const auto& p : grown->named_parameters()) named.emplace_back(p.key(), p.value());
+  AdamW opt(named, {});
+  opt.load_state(grow_optimizer_state(load_optimizer_state(dir), lm.meta.model, grown->cfg));
+  save_checkpoint(dir, meta, grown, &opt);
+
+  auto again = load_model(run, torch::kCPU);
+  EXPECT_EQ(again.meta.model.n_head, 3);
+  EXPECT_TRUE(torch::allclose(before, again.model->forward(x).logits, 1e-5, 1e-5));
+  for (const std::string cmd : {"eval " + run + " --json --device cpu",
+                                "explain " + run + " --text 'A3 a1 a2' --device cpu --summary",
+                                "threshold " + run + " --device cpu --max-tokens 500",
+                                "train --resume --out " + run + " --max-steps 30 --threads 1"}) {
+    auto out = run_cli(cmd);
+    EXPECT_EQ(out.code, 0) << cmd << "\n" << out.output;
+  }
+  EXPECT_EQ(read_checkpoint_meta(dir).step, 30);
+  EXPECT_EQ(read_checkpoint_meta(dir).model.n_head, 3);
 }
 
 }  // namespace
