@@ -81,81 +81,94 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
     std::vector<int64_t> types;
     for (const auto& [tok, n] : confusion.confused_type)
       if (n >= rc.min_count && confusion.type_block.at(tok) == parent) types.push_back(tok);
-    if (types.size() < 2) continue;
-    const auto split = split_types(train, types);
-    if (split.a.empty() || split.b.empty()) continue;
-    Candidate c;
-    c.parent = parent;
-    c.parent_name = names[parent].first;
-    c.confused = confusion.confused_in_block[parent];
-    c.split_quality = split.total > 0 ? 1.0 - split.within / split.total : 0;
-    const bool a_smaller = split.a.size() < split.b.size() ||
-                           (split.a.size() == split.b.size() && split.a.front() > split.b.front());
-    c.tokens = a_smaller ? split.a : split.b;
-    c.stay = a_smaller ? split.b : split.a;
+    // a split decided recently is set aside and the remaining types are split again, so every
+    // part of the block gets its turn
+    std::vector<int64_t> pool = types;
+    while (pool.size() >= 2) {
+      const auto split = split_types(train, pool);
+      if (split.a.empty() || split.b.empty()) break;
+      Candidate c;
+      c.parent = parent;
+      c.parent_name = names[parent].first;
+      c.confused = confusion.confused_in_block[parent];
+      c.split_quality = split.total > 0 ? 1.0 - split.within / split.total : 0;
+      const bool a_smaller = split.a.size() < split.b.size() ||
+                             (split.a.size() == split.b.size() && split.a.front() > split.b.front());
+      c.tokens = a_smaller ? split.a : split.b;
+      c.stay = a_smaller ? split.b : split.a;
 
-    // the new rules: the parent loses the moved types, the new block lists them
-    for (int64_t n = static_cast<int64_t>(names.size());; ++n) {
-      c.name = "r" + std::to_string(n);
-      if (std::none_of(names.begin(), names.end(), [&](const auto& x) { return x.first == c.name; })) break;
-    }
-    json doc = rules.is_object() ? rules : json::object();
-    json list = blocks;
-    std::set<std::string> moved;
-    for (auto t : c.tokens) moved.insert(tokenizer.token_text(static_cast<int32_t>(t)));
-    if (parent > 0) {
-      json& p = list[parent - 1];
-      json kept = json::array();
-      for (const auto& t : p.value("tokens", json::array()))
-        if (!moved.count(t.get<std::string>())) kept.push_back(t);
-      p["tokens"] = kept;
-      p.erase("anchors");
-    }
-    list.push_back({{"name", c.name}, {"tokens", json(std::vector<std::string>(moved.begin(), moved.end()))}});
-    doc["blocks"] = list;
-    // rules name tokens by text; where two ids share a text (byte pieces of SentencePiece) the
-    // rule holds what the text resolves to: keep exactly that, or skip a split that clashes
-    try {
-      const Rules parsed = parse_rules(doc, tokenizer, "vocab", "the candidate's rules");
+      // the new rules: the parent loses the moved types, the new block lists them
+      for (int64_t n = static_cast<int64_t>(names.size());; ++n) {
+        c.name = "r" + std::to_string(n);
+        if (std::none_of(names.begin(), names.end(), [&](const auto& x) { return x.first == c.name; })) break;
+      }
+      json doc = rules.is_object() ? rules : json::object();
+      json list = blocks;
+      std::set<std::string> moved;
+      for (auto t : c.tokens) moved.insert(tokenizer.token_text(static_cast<int32_t>(t)));
+      if (parent > 0) {
+        json& p = list[parent - 1];
+        json kept = json::array();
+        for (const auto& t : p.value("tokens", json::array()))
+          if (!moved.count(t.get<std::string>())) kept.push_back(t);
+        p["tokens"] = kept;
+        p.erase("anchors");
+      }
+      list.push_back({{"name", c.name}, {"tokens", json(std::vector<std::string>(moved.begin(), moved.end()))}});
+      doc["blocks"] = list;
+      // rules name tokens by text; where two ids share a text (byte pieces of SentencePiece) the
+      // rule holds what the text resolves to: keep exactly that, or skip a split that clashes
+      try {
+        const Rules parsed = parse_rules(doc, tokenizer, "vocab", "the candidate's rules");
+        const int64_t id = static_cast<int64_t>(list.size());
+        c.tokens.clear();
+        for (const auto& [tok, block] : parsed.token_block)
+          if (block == id) c.tokens.push_back(tok);
+        std::sort(c.tokens.begin(), c.tokens.end());
+      } catch (const RulesError&) {
+        break;
+      }
+      if (c.tokens.empty()) break;
+      if (tried.count(c.key())) {
+        const std::set<int64_t> out(c.tokens.begin(), c.tokens.end());
+        const std::vector<int64_t>& side = a_smaller ? split.a : split.b;
+        std::vector<int64_t> rest;
+        for (auto t : pool)
+          if (!out.count(t) && std::find(side.begin(), side.end(), t) == side.end()) rest.push_back(t);
+        pool = rest;
+        continue;
+      }
+      // anchors: re-chosen for the new block and the parent (block 0's live in the global list)
+      const auto anchors = choose_anchors(doc, tokenizer, train, block_size, rc.min_count);
+      auto texts = [&](int64_t block) {
+        json a = json::array();
+        auto it = anchors.find(block);
+        if (it != anchors.end())
+          for (auto t : it->second) a.push_back(tokenizer.token_text(static_cast<int32_t>(t)));
+        return a;
+      };
       const int64_t id = static_cast<int64_t>(list.size());
-      c.tokens.clear();
-      for (const auto& [tok, block] : parsed.token_block)
-        if (block == id) c.tokens.push_back(tok);
-      std::sort(c.tokens.begin(), c.tokens.end());
-    } catch (const RulesError&) {
-      continue;
+      doc["blocks"][id - 1]["anchors"] = texts(id);
+      for (const auto& a : doc["blocks"][id - 1]["anchors"]) c.anchors.push_back(a.get<std::string>());
+      if (parent > 0) {
+        doc["blocks"][parent - 1]["anchors"] = texts(parent);
+      } else {
+        // keep listed anchors that fall in listed blocks; block 0's are chosen anew
+        std::set<std::string> listed;
+        for (const auto& [name, toks] : rules_blocks(doc)) listed.insert(toks.begin(), toks.end());
+        json global = json::array();
+        for (const auto& t : doc.value("anchors", json::array()))
+          if (listed.count(t.get<std::string>())) global.push_back(t);
+        for (const auto& a : texts(0))
+          if (std::find(global.begin(), global.end(), a) == global.end()) global.push_back(a);
+        doc["anchors"] = global;
+      }
+      for (auto& b : doc["blocks"])
+        if (b.contains("anchors") && b["anchors"].empty()) b.erase("anchors");
+      if (doc.contains("anchors") && doc["anchors"].empty()) doc.erase("anchors");
+      c.rules = doc;
+      return c;
     }
-    if (c.tokens.empty() || tried.count(c.key())) continue;
-    // anchors: re-chosen for the new block and the parent (block 0's live in the global list)
-    const auto anchors = choose_anchors(doc, tokenizer, train, block_size, rc.min_count);
-    auto texts = [&](int64_t block) {
-      json a = json::array();
-      auto it = anchors.find(block);
-      if (it != anchors.end())
-        for (auto t : it->second) a.push_back(tokenizer.token_text(static_cast<int32_t>(t)));
-      return a;
-    };
-    const int64_t id = static_cast<int64_t>(list.size());
-    doc["blocks"][id - 1]["anchors"] = texts(id);
-    for (const auto& a : doc["blocks"][id - 1]["anchors"]) c.anchors.push_back(a.get<std::string>());
-    if (parent > 0) {
-      doc["blocks"][parent - 1]["anchors"] = texts(parent);
-    } else {
-      // keep listed anchors that fall in listed blocks; block 0's are chosen anew
-      std::set<std::string> listed;
-      for (const auto& [name, toks] : rules_blocks(doc)) listed.insert(toks.begin(), toks.end());
-      json global = json::array();
-      for (const auto& t : doc.value("anchors", json::array()))
-        if (listed.count(t.get<std::string>())) global.push_back(t);
-      for (const auto& a : texts(0))
-        if (std::find(global.begin(), global.end(), a) == global.end()) global.push_back(a);
-      doc["anchors"] = global;
-    }
-    for (auto& b : doc["blocks"])
-      if (b.contains("anchors") && b["anchors"].empty()) b.erase("anchors");
-    if (doc.contains("anchors") && doc["anchors"].empty()) doc.erase("anchors");
-    c.rules = doc;
-    return c;
   }
   return std::nullopt;
 }

@@ -1,9 +1,10 @@
 #pragma once
 // A candidate block (DESIGN.md §1.5): which block to split, which of its token types move to the
 // new block, and the new rules document. The parent is the block with the most confused queries
-// (at least min_confused) whose split has not been decided recently; the confused queries' token types
+// (at least min_confused) with a split not decided recently: the confused queries' token types
 // (each seen at least min_count times) are split in two by the company they keep
-// (type_clusters.h) and the smaller side becomes the new block. Anchors of the new block and of
+// (type_clusters.h) and the smaller side becomes the new block; if that split was decided
+// recently, its side is set aside and the remaining types are split again. Anchors of the new block and of
 // what remains of its parent are re-chosen information-theoretically: the types whose
 // continuation they predict best beyond what the block alone says (info_anchors, within_block),
 // those scoring at least half the block's best, at most 16 per block.
