@@ -27,6 +27,18 @@ void embed(const std::string& name, const torch::Tensor& old, torch::Tensor grow
   }
 }
 
+// The shape `old` (named `name` in the `from` model) has in the `to` model.
+std::vector<int64_t> grown_sizes(const std::string& name, const torch::Tensor& old,
+                                 const ModelConfig& from, const ModelConfig& to) {
+  auto sizes = old.sizes().vec();
+  const int64_t extra = (to.n_head - from.n_head) * from.head_dim();
+  if (ends_with(name, "attn.c_attn.weight") || ends_with(name, "attn.c_attn.bias"))
+    sizes[0] += 3 * extra;  // q, k and v each gain the new heads
+  else if (ends_with(name, "attn.c_proj.weight"))
+    sizes[1] += extra;
+  return sizes;
+}
+
 }  // namespace
 
 ModelConfig with_extra_heads(const ModelConfig& cfg, int64_t extra) {
@@ -55,18 +67,15 @@ Gpt grow_heads(Gpt& model, int64_t extra, uint64_t seed) {
 }
 
 TensorMap grow_optimizer_state(const TensorMap& state, const ModelConfig& from, const ModelConfig& to) {
-  Gpt shapes(to);  // parameter shapes of the grown model, by name
-  auto params = shapes->named_parameters();
   TensorMap out;
   for (const auto& [key, old] : state) {
-    const auto dot = key.find('.');
-    const std::string name = dot == std::string::npos ? "" : key.substr(dot + 1);
-    const auto* p = name.empty() ? nullptr : params.find(name);
-    if (!p || (key.rfind("exp_avg.", 0) != 0 && key.rfind("exp_avg_sq.", 0) != 0)) {
+    const bool moment = key.rfind("exp_avg.", 0) == 0 || key.rfind("exp_avg_sq.", 0) == 0;
+    if (!moment) {
       out[key] = old;  // "step"
       continue;
     }
-    auto grown = torch::zeros(p->sizes(), old.options());
+    const std::string name = key.substr(key.find('.') + 1);
+    auto grown = torch::zeros(grown_sizes(name, old, from, to), old.options());
     embed(name, old, grown, from, to);
     out[key] = grown;
   }

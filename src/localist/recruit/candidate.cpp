@@ -54,6 +54,12 @@ std::string Candidate::key() const {
   return k;
 }
 
+json token_texts(const data::Tokenizer& tokenizer, const std::vector<int64_t>& ids) {
+  json a = json::array();
+  for (auto id : ids) a.push_back(tokenizer.token_text(static_cast<int32_t>(id)));
+  return a;
+}
+
 std::vector<std::pair<std::string, std::vector<std::string>>> rules_blocks(const json& rules) {
   std::vector<std::pair<std::string, std::vector<std::string>>> out{{"other", {}}};
   for (const auto& b : block_list(rules)) {
@@ -141,11 +147,8 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
       // anchors: re-chosen for the new block and the parent (block 0's live in the global list)
       const auto anchors = choose_anchors(doc, tokenizer, train, block_size, rc.min_count);
       auto texts = [&](int64_t block) {
-        json a = json::array();
         auto it = anchors.find(block);
-        if (it != anchors.end())
-          for (auto t : it->second) a.push_back(tokenizer.token_text(static_cast<int32_t>(t)));
-        return a;
+        return it == anchors.end() ? json::array() : token_texts(tokenizer, it->second);
       };
       const int64_t id = static_cast<int64_t>(list.size());
       doc["blocks"][id - 1]["anchors"] = texts(id);

@@ -42,6 +42,9 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const nlo
                                            const data::TokenFile& train, int64_t block_size,
                                            const RecruitConfig& rc, const std::set<std::string>& tried);
 
+// Token ids as the texts a rules file names them by.
+nlohmann::json token_texts(const data::Tokenizer& tokenizer, const std::vector<int64_t>& ids);
+
 // Rules text of each block in a document: name -> token texts (block 0 "other" lists nothing).
 std::vector<std::pair<std::string, std::vector<std::string>>> rules_blocks(const nlohmann::json& rules);
 

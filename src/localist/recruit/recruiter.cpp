@@ -39,12 +39,6 @@ double finetuned_nll(Gpt model, const TensorMap& state, const LocalistObjective&
                   {objective.blocks, objective.dial, nullptr}).nll;
 }
 
-json texts(const data::Tokenizer& tok, const std::vector<int64_t>& ids) {
-  json a = json::array();
-  for (auto id : ids) a.push_back(tok.token_text(static_cast<int32_t>(id)));
-  return a;
-}
-
 }  // namespace
 
 Recruiter::Recruiter(const RecruitConfig& rc, std::string audit_path, int64_t vocab,
@@ -112,7 +106,7 @@ std::optional<Accepted> Recruiter::decide(int64_t step, Gpt& model, const AdamW&
   rec["parent"] = cand->parent_name;
   rec["block"] = cand->name;
   rec["types"] = cand->tokens.size();
-  rec["tokens"] = texts(tok, cand->tokens);
+  rec["tokens"] = token_texts(tok, cand->tokens);
   rec["stay"] = cand->stay.size();
   rec["anchors"] = cand->anchors;
   rec["split_quality"] = cand->split_quality;
