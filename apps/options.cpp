@@ -45,6 +45,10 @@ void add_data_options(CLI::App& cmd, DataConfig& d) {
   g->add_option("--synth-stay", d.synth_stay,
                 "synthetic interleaved: probability that the next token continues the same stream")
       ->capture_default_str();
+  g->add_option("--synth-recall", d.synth_recall,
+                "synthetic corpus: probability that a segment has no anchor and its echoes recall "
+                "its block's latest value (an anchor behind other blocks' segments)")
+      ->capture_default_str();
 }
 
 void add_train_options(CLI::App& cmd, TrainConfig& t) {

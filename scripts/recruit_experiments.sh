@@ -4,15 +4,19 @@
 # layer per block, theta 0.01) and without new capacity (heads 0, theta 0.001). Prints one
 # Markdown row per run: blocks, accepted/rejected, ARI, purity, test perplexity and fidelity.
 # Usage: scripts/recruit_experiments.sh OUT_DIR [K...]   (default K: 2 4 8; 2 runs at a time)
+# Environment: SEEDS (1234 99), RUNS (one head free), STEPS (1500), EXTRA (more train options,
+# e.g. "--synth-recall 0.5").
 set -euo pipefail
 B=${B:-build/localist}
 OUT=${1:?usage: recruit_experiments.sh OUT_DIR [K...]}
 shift || true
 KS=${*:-2 4 8}
 SEEDS=${SEEDS:-1234 99}
-EXTRA=${EXTRA:-}  # e.g. --synth-interleave
-M="--n-layer 1 --n-head 2 --n-embd 32 --block-size 128 --batch-size 16 --max-steps 1500 \
-   --eval-interval 1500 --log-interval 500 --threads 1 --blocks vocab --lambda 1 --recruit \
+EXTRA=${EXTRA:-}  # e.g. --synth-recall 0.5
+RUNS=${RUNS:-one head free}
+STEPS=${STEPS:-1500}
+M="--n-layer 1 --n-head 2 --n-embd 32 --block-size 128 --batch-size 16 --max-steps $STEPS \
+   --eval-interval $STEPS --log-interval 500 --threads 1 --blocks vocab --lambda 1 --recruit \
    --recruit-interval 100 --recruit-finetune 100 $EXTRA"
 declare -A CFG=(
   [one]="--recruit-start 1000000"
@@ -21,7 +25,7 @@ declare -A CFG=(
 )
 mkdir -p "$OUT"
 jobs=()
-for k in $KS; do for seed in $SEEDS; do for c in one head free; do
+for k in $KS; do for seed in $SEEDS; do for c in $RUNS; do
   run="$OUT/k$k-s$seed-$c"
   [ -f "$run/checkpoint/checkpoint.json" ] && continue
   $B train --out "$run" --synth-blocks "$k" --synth-seed "$seed" --synth-tokens 1000000 $M ${CFG[$c]} \
@@ -32,7 +36,7 @@ done; done; done
 wait
 echo "| K* | seed | run | blocks | accepted | rejected | ARI | purity | test ppl | pointer fid. | block fid. |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|"
-for k in $KS; do for seed in $SEEDS; do for c in one head free; do
+for k in $KS; do for seed in $SEEDS; do for c in $RUNS; do
   run="$OUT/k$k-s$seed-$c"
   $B blocks "$run" --json > "$run.blocks.json"
   $B eval "$run" --json --max-tokens 20000 > "$run.eval.json"

@@ -95,6 +95,8 @@ TEST(Synthetic, GroundTruthAlignsWithTheWordTokenizer) {
         ASSERT_EQ(w, "\n") << t;
         ASSERT_EQ(c.depends_on[t], -1);
         break;
+      case SyntheticRole::Marker:
+        FAIL() << "a marker without recall, at " << t;
     }
   }
 }

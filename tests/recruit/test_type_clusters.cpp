@@ -41,6 +41,35 @@ void expect_letters_split(bool interleave) {
 TEST(TypeClusters, RecoverTheTrueBlocks) { expect_letters_split(false); }
 TEST(TypeClusters, RecoverTheTrueBlocksInterleaved) { expect_letters_split(true); }
 
+// Only the lower-case words shape the split; the anchors (capitals), given as members, must
+// each join the side of their own letter, and the split itself is the same as without them.
+TEST(TypeClusters, MembersJoinTheSideOfTheirBlock) {
+  data::SyntheticSpec spec;
+  spec.n_blocks = 2;
+  spec.n_tokens = 60000;
+  const auto c = data::generate_synthetic(spec);
+  const auto tok = data::train_tokenizer("word", c.text, 0);
+  const auto train = data::TokenFile::from_tokens(tok->encode(c.text), tok->vocab_size());
+  std::vector<int64_t> words, anchors;
+  for (int32_t id = 0; id < static_cast<int32_t>(tok->vocab_size()); ++id) {
+    const auto w = tok->token_text(id);
+    if (w.empty() || w == "<unk>" || !std::isalpha(static_cast<unsigned char>(w[0]))) continue;
+    (std::islower(static_cast<unsigned char>(w[0])) ? words : anchors).push_back(id);
+  }
+  ASSERT_EQ(words.size(), 24u);
+  ASSERT_EQ(anchors.size(), 24u);
+  const auto plain = split_types(train, words);
+  const auto split = split_types(train, words, {}, anchors);
+  ASSERT_EQ(split.a.size() + split.b.size(), 48u);
+  for (const auto* side : {&split.a, &split.b}) {
+    std::set<char> letters;
+    for (auto t : *side) letters.insert(static_cast<char>(std::tolower(tok->token_text(t)[0])));
+    EXPECT_EQ(letters.size(), 1u);
+    EXPECT_EQ(side->size(), 24u);
+  }
+  EXPECT_DOUBLE_EQ(split.within, plain.within);  // members do not move the centres
+}
+
 TEST(TypeClusters, FewerThanTwoTypesStayTogether) {
   const auto train = data::TokenFile::from_tokens({0, 1, 2, 1, 0}, 3);
   const auto s = split_types(train, {1});

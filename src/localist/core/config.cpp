@@ -113,13 +113,13 @@ void to_json(nlohmann::json& j, const DataConfig& c) {
   LOCALIST_FIELD(source) LOCALIST_FIELD(train_file) LOCALIST_FIELD(valid_file)
   LOCALIST_FIELD(test_file) LOCALIST_FIELD(tokenizer) LOCALIST_FIELD(tokenizer_vocab)
   LOCALIST_FIELD(valid_fraction) LOCALIST_FIELD(synth_blocks) LOCALIST_FIELD(synth_tokens)
-  LOCALIST_FIELD(synth_seed) LOCALIST_FIELD(synth_interleave) LOCALIST_FIELD(synth_stay)
+  LOCALIST_FIELD(synth_seed) LOCALIST_FIELD(synth_interleave) LOCALIST_FIELD(synth_stay) LOCALIST_FIELD(synth_recall)
 }
 void from_json(const nlohmann::json& j, DataConfig& c) {
   LOCALIST_READ(source) LOCALIST_READ(train_file) LOCALIST_READ(valid_file)
   LOCALIST_READ(test_file) LOCALIST_READ(tokenizer) LOCALIST_READ(tokenizer_vocab)
   LOCALIST_READ(valid_fraction) LOCALIST_READ(synth_blocks) LOCALIST_READ(synth_tokens)
-  LOCALIST_READ(synth_seed) LOCALIST_READ(synth_interleave) LOCALIST_READ(synth_stay)
+  LOCALIST_READ(synth_seed) LOCALIST_READ(synth_interleave) LOCALIST_READ(synth_stay) LOCALIST_READ(synth_recall)
 }
 void to_json(nlohmann::json& j, const LocalistConfig& c) {
   LOCALIST_FIELD(blocks) LOCALIST_FIELD(lambda) LOCALIST_FIELD(logit_bias) LOCALIST_FIELD(alpha_att)

@@ -45,6 +45,7 @@ struct DataConfig {
   uint64_t synth_seed = 1234;
   bool synth_interleave = false;     // the blocks as concurrent interleaved streams (data/synthetic.h)
   double synth_stay = 0.8;           // interleaved: P(the next token continues the same stream)
+  double synth_recall = 0;           // P(a segment recalls its block's latest value, no anchor)
 
   void validate() const;
 };

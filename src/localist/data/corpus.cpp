@@ -66,7 +66,8 @@ bool same_file(const std::string& a, const std::string& b) {
 Part synthetic_part(const DataConfig& cfg, const std::string& split) {
   const SyntheticSpec spec = synthetic_split_spec(cfg, split);
   Part p{generate_synthetic(spec).text, "synthetic", ""};
-  p.note = "synthetic (" + std::to_string(spec.n_blocks) + (spec.interleave ? " interleaved (stay " + std::to_string(spec.stay).substr(0, 4) + ")" : "") + " blocks x " +
+  p.note = "synthetic (" + std::to_string(spec.n_blocks) + (spec.interleave ? " interleaved (stay " + std::to_string(spec.stay).substr(0, 4) + ")" : "") +
+           (spec.recall > 0 ? " recall " + std::to_string(spec.recall).substr(0, 4) : "") + " blocks x " +
            std::to_string(spec.vocab_per_block) + " words, seed " + std::to_string(spec.seed) +
            ", >= " + std::to_string(spec.n_tokens) + " tokens, " + size_note(p.text) + ")";
   return p;
@@ -92,6 +93,7 @@ SyntheticSpec synthetic_split_spec(const DataConfig& cfg, const std::string& spl
   spec.n_blocks = cfg.synth_blocks;
   spec.interleave = cfg.synth_interleave;
   spec.stay = cfg.synth_stay;
+  spec.recall = cfg.synth_recall;
   if (split == "train") {
     spec.n_tokens = cfg.synth_tokens;
     spec.seed = cfg.synth_seed;

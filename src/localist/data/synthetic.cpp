@@ -28,6 +28,9 @@ void SyntheticSpec::validate() const {
   require(min_segment >= 1, "min_segment", min_segment, ">= 1");
   require(max_segment >= min_segment, "max_segment", max_segment, ">= min_segment");
   require(n_tokens >= 1, "n_tokens", n_tokens, ">= 1");
+  if (!(recall >= 0 && recall < 1))
+    throw ConfigError("synthetic: recall = " + std::to_string(recall) + " is impossible; expected in [0, 1)");
+  if (recall > 0 && interleave) throw ConfigError("synthetic: recall and interleave cannot be combined");
   if (interleave && !(stay > 0 && stay < 1) && n_blocks > 1)
     throw ConfigError("synthetic: stay = " + std::to_string(stay) + " is impossible; expected in (0, 1)");
 }
@@ -39,6 +42,8 @@ std::string synthetic_word(int64_t block, int64_t index) {
 std::string synthetic_anchor(int64_t block, int64_t value) {
   return std::string(1, static_cast<char>('A' + block)) + std::to_string(value);
 }
+
+std::string synthetic_marker(int64_t block) { return std::string(1, static_cast<char>('a' + block)) + "_"; }
 
 int64_t synthetic_echo_index(const SyntheticSpec& spec, int64_t block, int64_t value, int64_t k) {
   return (value * (2 * k + 1) + block) % spec.vocab_per_block;
@@ -96,13 +101,25 @@ SyntheticCorpus generate_synthetic(const SyntheticSpec& spec) {
     }
     return c;
   }
+  // Per block: its latest anchor's position and value (recall segments read them).
+  std::vector<int64_t> last_anchor(K, -1), last_value(K, 0);
+  std::uniform_real_distribution<double> coin(0.0, 1.0);
   while (c.size() < spec.n_tokens) {
     const auto i = static_cast<int64_t>(uniform_below(rng, K));
-    const auto v = static_cast<int64_t>(uniform_below(rng, V));
+    // Drawn only when recall is on, so r = 0 keeps the original stream of draws.
+    const bool recall = spec.recall > 0 && last_anchor[i] >= 0 && coin(rng) < spec.recall;
+    if (!recall) last_value[i] = static_cast<int64_t>(uniform_below(rng, V));
+    const auto v = last_value[i];
     const auto L = spec.min_segment + static_cast<int64_t>(uniform_below(rng, n_lengths));
-    const int64_t a = c.size();
-    c.text += synthetic_anchor(i, v);
-    emit(i, a, -1, SyntheticRole::Anchor);
+    if (recall) {
+      c.text += synthetic_marker(i);
+      emit(i, last_anchor[i], -1, SyntheticRole::Marker);
+    } else {
+      last_anchor[i] = c.size();
+      c.text += synthetic_anchor(i, v);
+      emit(i, last_anchor[i], -1, SyntheticRole::Anchor);
+    }
+    const int64_t a = last_anchor[i];
     for (int64_t p = 1; p < L; ++p) {
       c.text += ' ';
       if (p % 2 == 1) {
@@ -133,6 +150,12 @@ double synthetic_optimal_nll(const SyntheticSpec& spec) {
                                : 0.0;
   if (spec.interleave)
     return choice + (std::log(V) + std::log(n_lengths) + mean_fillers * std::log(V)) / mean_length;
+  if (spec.recall > 0) {
+    const double r = spec.recall;
+    const double h = -r * std::log(r) - (1 - r) * std::log(1 - r);
+    return (std::log(K) + h + (1 - r) * std::log(V) + std::log(n_lengths) + mean_fillers * std::log(V)) /
+           (mean_length + 1);
+  }
   const double segment_nll = std::log(K * V) + std::log(n_lengths) + mean_fillers * std::log(V);
   return segment_nll / (mean_length + 1);
 }
@@ -163,8 +186,11 @@ std::vector<double> synthetic_oracle_nll(const SyntheticCorpus& corpus, const Sy
     }
     return nll;
   }
+  std::vector<bool> seen(spec.n_blocks, false);  // recall: blocks whose value was set
+  int64_t p = 0;                                 // position in the segment (the anchor slot is 0)
   for (size_t t = 0; t < nll.size(); ++t) {
-    const int64_t p = static_cast<int64_t>(t) - corpus.anchor[t];  // position in the segment
+    const bool first = t == 0 || corpus.role[t - 1] == SyntheticRole::End;
+    p = first ? 0 : p + 1;
     const double at_least = static_cast<double>(lengths_at_least(spec, p));
     const double more = static_cast<double>(lengths_at_least(spec, p + 1));
     switch (corpus.role[t]) {
@@ -174,12 +200,20 @@ std::vector<double> synthetic_oracle_nll(const SyntheticCorpus& corpus, const Sy
       case SyntheticRole::Filler:
         nll[t] = std::log(at_least / more) + std::log(V);
         break;
+      case SyntheticRole::Marker:
+        nll[t] = std::log(K);
+        break;
       case SyntheticRole::Echo:
         nll[t] = std::log(at_least / more);
         break;
       case SyntheticRole::End:
         nll[t] = std::log(at_least);  // P(L = p | L >= p) = 1 / at_least
         break;
+    }
+    if (first && spec.recall > 0) {  // anchor or recall: a choice only once the block has a value
+      const auto b = static_cast<size_t>(corpus.block[t]);
+      if (seen[b]) nll[t] -= std::log(corpus.role[t] == SyntheticRole::Anchor ? 1 - spec.recall : spec.recall);
+      seen[b] = true;
     }
   }
   return nll;

@@ -24,6 +24,15 @@
 //   is_anchor  1 for anchors.
 // The stream holds whole segments: at least n_tokens tokens, at most max_segment more.
 //
+// Recall (recall = r > 0): each block keeps the value of its latest anchor. A segment opens with
+// a new anchor with probability 1 - r (always for its block's first segment); otherwise position
+// 0 holds the block's marker word ("a_", role Marker: it says where the segment starts, inside
+// the block) and the echoes are the function of the block's *latest* value, whose anchor lies in
+// an earlier segment, behind the segments of other blocks that came since: to predict them a
+// query must find the last anchor of its own block among the anchors of all blocks, which
+// reading one's own block (the dial over token classes) gives at once. `anchor` and
+// `depends_on` point at that earlier anchor.
+//
 // Interleaved (interleave = true): the K blocks are K concurrent streams. Each stream runs the
 // process above without the <eos> (a segment ends when the stream's next token is an anchor).
 // The first token's stream is uniform; after that the next token continues the previous
@@ -47,11 +56,12 @@ struct SyntheticSpec {
   uint64_t seed = 1234;
   bool interleave = false;
   double stay = 0.8;  // interleaved: P(next token from the same stream)
+  double recall = 0;  // P(a segment recalls its block's latest value instead of a new anchor)
 
   void validate() const;  // ConfigError naming the field
 };
 
-enum class SyntheticRole : uint8_t { Anchor = 0, Filler = 1, Echo = 2, End = 3 };
+enum class SyntheticRole : uint8_t { Anchor = 0, Filler = 1, Echo = 2, End = 3, Marker = 4 };
 
 struct SyntheticCorpus {
   std::string text;                 // words separated by spaces, one segment per line
@@ -68,6 +78,7 @@ SyntheticCorpus generate_synthetic(const SyntheticSpec& spec);
 // The words of the process, so tests and rules files need not re-derive the naming scheme.
 std::string synthetic_word(int64_t block, int64_t index);    // "c5"
 std::string synthetic_anchor(int64_t block, int64_t value);  // "C5"
+std::string synthetic_marker(int64_t block);                 // "c_": a recall segment's opening
 int64_t synthetic_echo_index(const SyntheticSpec& spec, int64_t block, int64_t value, int64_t k);
 
 // The oracle: the entropy rate of the process in nats/token, i.e. the expected cross-entropy of
@@ -75,6 +86,9 @@ int64_t synthetic_echo_index(const SyntheticSpec& spec, int64_t block, int64_t v
 //   per segment E[NLL] = ln K + ln V (anchor) + ln(max - min + 1) (the length, paid through the
 //   <eos>/continue decisions) + E[floor(L / 2)] ln V (fillers); echoes cost 0.
 //   rate = E[NLL per segment] / (E[L] + 1)   (renewal-reward over independent segments).
+// Recall r: per segment ln K + h(r) + (1 - r) ln V + ln(max - min + 1) + E[floor(L / 2)] ln V over
+//   E[L] + 1 tokens (h the binary entropy in nats; a block's first segment, whose anchor is
+//   forced, is a vanishing exception the rate ignores and the per-token NLL below does not).
 // Interleaved: the stream choice, -stay ln stay - (1 - stay) ln((1 - stay) / (K - 1)) per token
 //   (0 for K = 1), + per segment ln V (anchor) + ln(max - min + 1)
 //   (the length, paid at each continue/new-anchor decision) + E[floor(L / 2)] ln V, over E[L].
@@ -86,6 +100,8 @@ double synthetic_optimal_nll(const SyntheticSpec& spec);
 // full history. Its mean over the corpus fluctuates around synthetic_optimal_nll(spec).
 //   anchor: ln(K V); word at segment position p: -ln P(L > p | L >= p) (+ ln V for a filler);
 //   <eos> at position p: -ln P(L = p | L >= p).
+// Recall: a segment's first token also pays its anchor-or-recall choice (-ln(1 - r) or -ln r,
+//   nothing for a block's first segment); a marker costs ln K (its block).
 // Interleaved: the stream choice (ln K for the first token, then -ln stay or
 //   -ln((1 - stay) / (K - 1))) plus the stream's own term: a stream's first anchor ln V, a later anchor
 //   after a segment of length p: -ln P(L = p | L >= p) + ln V; fillers and echoes as above.

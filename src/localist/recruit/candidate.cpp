@@ -82,16 +82,29 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
   std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
     return confusion.confused_in_block[x] > confusion.confused_in_block[y];
   });
+  // every type's block under the current rules, and its count in the data the split reads
+  const Rules current = parse_rules(rules.is_object() ? rules : json::object(), tokenizer, "vocab", "the rules");
+  std::vector<int64_t> freq(train.vocab_size(), 0);
+  for (int64_t i = 0; i < std::min(train.size(), TypeClusterOptions{}.max_tokens); ++i) ++freq[train[i]];
   for (const int64_t parent : order) {
     if (parent > 0 && blocks[parent - 1].contains("patterns")) continue;  // a pattern cannot be split by listing
-    std::vector<int64_t> types;
+    std::vector<int64_t> types;  // the confused types shape the split
     for (const auto& [tok, n] : confusion.confused_type)
       if (n >= rc.min_count && confusion.type_block.at(tok) == parent) types.push_back(tok);
+    // the block's other types (seen min_count times in the training data) follow the side they
+    // resemble: a class cut from a block must take its quiet members, e.g. anchors, along
+    std::vector<int64_t> quiet;
+    for (int64_t tok = 0; tok < train.vocab_size(); ++tok) {
+      const auto it = current.token_block.find(tok);
+      if (freq[tok] >= rc.min_count && (it == current.token_block.end() ? 0 : it->second) == parent &&
+          !std::binary_search(types.begin(), types.end(), tok))
+        quiet.push_back(tok);
+    }
     // a split decided recently is set aside and the remaining types are split again, so every
     // part of the block gets its turn
     std::vector<int64_t> pool = types;
     while (pool.size() >= 2) {
-      const auto split = split_types(train, pool);
+      const auto split = split_types(train, pool, {}, quiet);
       if (split.a.empty() || split.b.empty()) break;
       Candidate c;
       c.parent = parent;
@@ -136,12 +149,16 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
       }
       if (c.tokens.empty()) break;
       if (tried.count(c.key())) {
-        const std::set<int64_t> out(c.tokens.begin(), c.tokens.end());
+        std::set<int64_t> out(c.tokens.begin(), c.tokens.end());
         const std::vector<int64_t>& side = a_smaller ? split.a : split.b;
-        std::vector<int64_t> rest;
-        for (auto t : pool)
-          if (!out.count(t) && std::find(side.begin(), side.end(), t) == side.end()) rest.push_back(t);
-        pool = rest;
+        out.insert(side.begin(), side.end());
+        const auto rest = [&](const std::vector<int64_t>& from) {
+          std::vector<int64_t> kept;
+          for (auto t : from)
+            if (!out.count(t)) kept.push_back(t);
+          return kept;
+        };
+        pool = rest(pool), quiet = rest(quiet);
         continue;
       }
       // anchors: re-chosen for the new block and the parent (block 0's live in the global list)

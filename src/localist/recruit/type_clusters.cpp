@@ -11,7 +11,7 @@
 namespace localist {
 
 TypeSplit split_types(const data::TokenFile& train, const std::vector<int64_t>& types,
-                      const TypeClusterOptions& opt) {
+                      const TypeClusterOptions& opt, const std::vector<int64_t>& members) {
   TypeSplit out;
   const int64_t n = std::min(train.size(), opt.max_tokens), V = train.vocab_size();
   const int64_t P = static_cast<int64_t>(types.size());
@@ -19,6 +19,10 @@ TypeSplit split_types(const data::TokenFile& train, const std::vector<int64_t>& 
     out.a = types;
     return out;
   }
+  std::vector<int64_t> rows_of = types;  // the types, then the members
+  for (auto m : members)
+    if (std::find(types.begin(), types.end(), m) == types.end()) rows_of.push_back(m);
+  const int64_t R = static_cast<int64_t>(rows_of.size());
   // feature columns: the most frequent types
   std::vector<int64_t> freq(V, 0);
   for (int64_t i = 0; i < n; ++i) ++freq[train[i]];
@@ -29,9 +33,9 @@ TypeSplit split_types(const data::TokenFile& train, const std::vector<int64_t>& 
   const int64_t F = std::min(opt.features, V);
   for (int64_t f = 0; f < F; ++f) column[order[f]] = f;
   std::unordered_map<int64_t, int64_t> row;
-  for (int64_t r = 0; r < P; ++r) row[types[r]] = r;
+  for (int64_t r = 0; r < R; ++r) row[rows_of[r]] = r;
 
-  auto counts = torch::zeros({P, F}, torch::kDouble);
+  auto counts = torch::zeros({R, F}, torch::kDouble);
   auto ca = counts.accessor<double, 2>();
   for (int64_t i = 0; i < n; ++i) {
     auto it = row.find(train[i]);
@@ -39,13 +43,16 @@ TypeSplit split_types(const data::TokenFile& train, const std::vector<int64_t>& 
     for (int64_t j = std::max<int64_t>(0, i - opt.window); j <= std::min(n - 1, i + opt.window); ++j)
       if (j != i && column[train[j]] >= 0) ca[it->second][column[train[j]]] += 1;
   }
-  auto hellinger = (counts / counts.sum(1, true).clamp_min(1)).sqrt();  // (P, F)
+  auto all = (counts / counts.sum(1, true).clamp_min(1)).sqrt();  // (R, F) Hellinger
+  auto hellinger = all.narrow(0, 0, P);                           // (P, F): the types
   // keep the leading directions of variation: a block shifts many types together (low rank),
   // while what one type alone predicts (an anchor's own echo words) is spread thin
-  auto centred = hellinger - hellinger.mean(0, true);
-  auto svd = torch::linalg_svd(centred, /*full_matrices=*/false);
+  const auto mean = hellinger.mean(0, true);
+  auto svd = torch::linalg_svd(hellinger - mean, /*full_matrices=*/false);
   const int64_t r = std::min<int64_t>(opt.components, std::get<1>(svd).size(0));
-  auto profile = std::get<0>(svd).narrow(1, 0, r) * std::get<1>(svd).narrow(0, 0, r);  // (P, r)
+  auto basis = std::get<2>(svd).narrow(0, 0, r).t();               // (F, r)
+  auto projected = torch::matmul(all - mean, basis);              // (R, r); members alike
+  auto profile = projected.narrow(0, 0, P);                       // (P, r)
 
   // Lloyd from several k-means++ starts (seeded: deterministic); the tightest split wins
   std::mt19937_64 rng(opt.seed);
@@ -73,6 +80,11 @@ TypeSplit split_types(const data::TokenFile& train, const std::vector<int64_t>& 
   }
   auto aa = assign.accessor<int64_t, 1>();
   for (int64_t r = 0; r < P; ++r) (aa[r] == 0 ? out.a : out.b).push_back(types[r]);
+  if (R > P) {
+    auto near = torch::cdist(projected.narrow(0, P, R - P).unsqueeze(0), centres.unsqueeze(0)).squeeze(0).argmin(1);
+    auto na = near.accessor<int64_t, 1>();
+    for (int64_t r = P; r < R; ++r) (na[r - P] == 0 ? out.a : out.b).push_back(rows_of[r]);
+  }
   std::sort(out.a.begin(), out.a.end());
   std::sort(out.b.begin(), out.b.end());
   out.within = best;

@@ -6,6 +6,9 @@
 // the probabilities), projected on their `components` leading principal directions (a block
 // moves many types together; what a single type predicts on its own is spread thin). 2-means
 // from `restarts` k-means++ starts drawn from `seed` (deterministic); the tightest split wins.
+// `members`: types that do not shape the split but join the side whose centre is nearer, in
+// the same projection (a block's quiet types, e.g. anchors whose own attention is sharp, must
+// move with it: the dial hides from a block every key outside its class).
 #include <cstdint>
 #include <vector>
 
@@ -31,6 +34,6 @@ struct TypeClusterOptions {
 
 // Types absent from the data keep an all-zero profile (and join the nearer centre).
 TypeSplit split_types(const data::TokenFile& train, const std::vector<int64_t>& types,
-                      const TypeClusterOptions& opt = {});
+                      const TypeClusterOptions& opt = {}, const std::vector<int64_t>& members = {});
 
 }  // namespace localist

@@ -91,7 +91,8 @@ std::vector<SweepRow> read_rows(const std::string& path) {
 
 std::string describe_data(const DataConfig& d) {
   if (d.source == "synthetic")
-    return "synthetic corpus (" + std::to_string(d.synth_blocks) + (d.synth_interleave ? " interleaved" : "") + " blocks, " +
+    return "synthetic corpus (" + std::to_string(d.synth_blocks) + (d.synth_interleave ? " interleaved" : "") +
+           (d.synth_recall > 0 ? " recall " + std::to_string(d.synth_recall).substr(0, 4) : "") + " blocks, " +
            format_count(static_cast<double>(d.synth_tokens)) + " train tokens, seed " +
            std::to_string(d.synth_seed) + ")";
   std::string s = d.source.empty() ? "split files" : d.source;
