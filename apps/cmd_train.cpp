@@ -12,6 +12,10 @@ void add_train(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--resume", req->resume,
                 "continue the run in --out from its checkpoint (its configs are kept)");
+  cmd->add_option("--init-from", req->init_from,
+                  "start from this run's weights, model shape and tokenizer (fine-tune, e.g. a "
+                  "specialist from its base model); model-shape options are then ignored")
+      ->excludes("--resume");
   cmd->add_option("--stop-at", req->stop_at, "stop after this step with a checkpoint (0 = run to the end)");
   add_model_options(*cmd, req->model);
   add_data_options(*cmd, req->data);

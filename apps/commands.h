@@ -16,6 +16,7 @@ void add_threshold(CLI::App& app);
 void add_sweep(CLI::App& app);
 void add_report(CLI::App& app);
 void add_blocks(CLI::App& app);
+void add_hierarchy(CLI::App& app);
 
 // Shared option groups (options.cpp).
 void add_model_options(CLI::App& cmd, ModelConfig& m);

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   localist::app::add_sweep(app);
   localist::app::add_report(app);
   localist::app::add_blocks(app);
+  localist::app::add_hierarchy(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

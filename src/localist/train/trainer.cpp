@@ -105,6 +105,12 @@ TrainSummary train(const TrainRequest& req) {
     start_step = resumed.step;
     if (req.max_steps_override > 0) tcfg.max_steps = req.max_steps_override;
   }
+  CheckpointMeta base;  // --init-from: its shape and tokenizer
+  if (!req.init_from.empty()) {
+    if (req.resume) throw ConfigError("--init-from starts a new run; it cannot be combined with --resume");
+    base = read_checkpoint_meta(find_checkpoint_dir(req.init_from));
+    mcfg = base.model;
+  }
   dcfg.validate();
   tcfg.validate();
   lcfg.validate();
@@ -138,7 +144,8 @@ TrainSummary train(const TrainRequest& req) {
   if (ec) throw PathError("cannot create run directory '" + req.run_dir + "'");
   const std::string metrics_path = (fs::path(req.run_dir) / "metrics.jsonl").string();
   auto rd = prepare_run_data(dcfg, (fs::path(req.run_dir) / "tokens").string(),
-                             req.resume ? &resumed.tokenizer : nullptr);
+                             req.resume ? &resumed.tokenizer
+                             : !req.init_from.empty() ? &base.tokenizer : nullptr);
   mcfg.vocab_size = rd.tokenizer->vocab_size();
   mcfg.validate();
   if (rd.train.size() < mcfg.block_size + 1)
@@ -169,6 +176,8 @@ TrainSummary train(const TrainRequest& req) {
     load_weights(dir, model);
     opt.load_state(load_optimizer_state(dir));
     MetricsLog(metrics_path).truncate_after(start_step);
+  } else if (!req.init_from.empty()) {
+    load_weights(find_checkpoint_dir(req.init_from), model);
   }
   MetricsLog metrics(metrics_path);
 

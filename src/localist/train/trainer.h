@@ -21,6 +21,9 @@ struct TrainRequest {
   RecruitConfig recruit;    // block recruitment (recruit/recruiter.h), off by default
   std::string run_dir;   // checkpoint/, metrics.jsonl, tokens/
   bool resume = false;   // continue the run in run_dir (its configs win, except max_steps)
+  // start from this checkpoint's weights, shape and tokenizer (a fresh optimizer, the data and
+  // training settings of this request): a specialist fine-tuned from a base model
+  std::string init_from;
   int64_t max_steps_override = 0;  // with resume: extend or shorten the run
   int64_t stop_at = 0;   // stop (with a checkpoint) after this step, as if interrupted; 0 = no
   std::ostream* out = &std::cout;  // progress lines; nullptr = quiet

@@ -1,0 +1,175 @@
+// localist hierarchy: a base model and specialists as one unit (recruit/hierarchy.h), and its
+// evaluation on held-out text of known domains: per-domain perplexity of the base alone, hard
+// routing, soft routing and the oracle (each segment to its own domain's model), and how often
+// hard routing picks the right model (recruit/router.h).
+//   localist hierarchy create DIR --base RUN [--member NAME=RUN ...] [--routing hard|soft] [--prefix N]
+//   localist hierarchy add DIR --member NAME=RUN
+//   localist hierarchy eval DIR --domain NAME=FILE [--domain ...] [--segment-tokens S] [--json]
+#include <cstdio>
+#include <iostream>
+
+#include "commands.h"
+#include "localist/core/device.h"
+#include "localist/core/errors.h"
+#include "localist/data/corpus.h"
+#include "localist/recruit/hierarchy.h"
+#include "localist/recruit/router.h"
+
+namespace localist::app {
+namespace {
+
+using json = nlohmann::json;
+
+std::pair<std::string, std::string> split_pair(const std::string& s, const std::string& option) {
+  const auto eq = s.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
+    throw ConfigError(option + " '" + s + "' must be NAME=PATH");
+  return {s.substr(0, eq), s.substr(eq + 1)};
+}
+
+struct EvalArgs {
+  std::string dir;
+  std::vector<std::string> domains;
+  int64_t segment_tokens = 128;
+  int64_t max_segments = 200;  // per domain (0 = all)
+  int64_t prefix = -1;         // -1: the manifest's
+  std::string device = "auto";
+  bool json = false;
+};
+
+struct DomainScore {
+  std::string name;
+  int64_t segments = 0, predictions = 0, routed_right = 0;
+  double base = 0, hard = 0, soft = 0, oracle = 0;  // summed NLL, nats
+  std::vector<int64_t> chosen;                       // hard: segments per member
+};
+
+void run_eval(const EvalArgs& a) {
+  if (a.domains.empty()) throw ConfigError("hierarchy eval: name at least one --domain NAME=FILE");
+  if (a.segment_tokens < 2) throw ConfigError("--segment-tokens must be >= 2");
+  auto h = load_hierarchy(a.dir, resolve_device(a.device));
+  const auto& man = h.manifest;
+  const int64_t prefix = a.prefix >= 0 ? a.prefix : man.prefix;
+  if (prefix >= a.segment_tokens - 1)
+    throw ConfigError("the routing prefix (" + std::to_string(prefix) + ") leaves no prediction of a " +
+                      std::to_string(a.segment_tokens) + "-token segment to route");
+  const int64_t K = static_cast<int64_t>(h.models.size());
+  std::vector<DomainScore> scores;
+  for (const auto& d : a.domains) {
+    const auto [name, file] = split_pair(d, "--domain");
+    const auto ids = h.models[0].tokenizer->encode(data::read_text_file(file));
+    DomainScore s;
+    s.name = name;
+    s.chosen.assign(K, 0);
+    const int64_t own = man.member_for_domain(name);
+    for (int64_t at = 0; at + a.segment_tokens <= static_cast<int64_t>(ids.size()); at += a.segment_tokens) {
+      if (a.max_segments > 0 && s.segments == a.max_segments) break;
+      const std::vector<int32_t> seg(ids.begin() + at, ids.begin() + at + a.segment_tokens);
+      std::vector<torch::Tensor> rows;
+      for (auto& m : h.models) rows.push_back(segment_nll(m, seg));
+      const auto nll = torch::stack(rows);  // (K, S-1)
+      const auto hard = route_hard(nll, prefix), soft = route_soft(nll);
+      s.base += nll[0].sum().item<double>();
+      s.hard += hard.nll.sum().item<double>();
+      s.soft += soft.nll.sum().item<double>();
+      s.oracle += nll[own].sum().item<double>();
+      ++s.chosen[hard.chosen];
+      s.routed_right += hard.chosen == own;
+      s.predictions += nll.size(1);
+      ++s.segments;
+    }
+    if (s.segments == 0)
+      throw DataError("'" + file + "' holds fewer than one " + std::to_string(a.segment_tokens) + "-token segment");
+    scores.push_back(s);
+  }
+  json out = {{"hierarchy", a.dir}, {"members", json::array()}, {"routing_prefix", prefix},
+              {"segment_tokens", a.segment_tokens}, {"domains", json::array()}};
+  for (const auto& m : man.members) out["members"].push_back(m.name);
+  DomainScore all;
+  all.name = "all";
+  for (const auto& s : scores) {
+    const double n = static_cast<double>(s.predictions);
+    json c = json::object();
+    for (int64_t k = 0; k < K; ++k) c[man.members[k].name] = s.chosen[k];
+    out["domains"].push_back({{"domain", s.name}, {"own_model", man.members[man.member_for_domain(s.name)].name},
+                              {"segments", s.segments}, {"predictions", s.predictions},
+                              {"ppl_base", std::exp(s.base / n)}, {"ppl_hard", std::exp(s.hard / n)},
+                              {"ppl_soft", std::exp(s.soft / n)}, {"ppl_oracle", std::exp(s.oracle / n)},
+                              {"routing_accuracy", static_cast<double>(s.routed_right) / static_cast<double>(s.segments)},
+                              {"hard_routed_to", c}});
+    all.segments += s.segments, all.predictions += s.predictions, all.routed_right += s.routed_right;
+    all.base += s.base, all.hard += s.hard, all.soft += s.soft, all.oracle += s.oracle;
+  }
+  const double n = static_cast<double>(all.predictions);
+  out["all"] = {{"segments", all.segments}, {"ppl_base", std::exp(all.base / n)}, {"ppl_hard", std::exp(all.hard / n)},
+                {"ppl_soft", std::exp(all.soft / n)}, {"ppl_oracle", std::exp(all.oracle / n)},
+                {"routing_accuracy", static_cast<double>(all.routed_right) / static_cast<double>(all.segments)},
+                {"hard_minus_soft_nats", (all.hard - all.soft) / n}};
+  if (a.json) {
+    std::cout << out.dump(2) << "\n";
+    return;
+  }
+  std::printf("hierarchy %s: %lld models, segments of %lld tokens, hard routing after %lld predictions\n",
+              a.dir.c_str(), static_cast<long long>(K), static_cast<long long>(a.segment_tokens),
+              static_cast<long long>(prefix));
+  std::printf("| domain | own model | segments | ppl base | ppl hard | ppl soft | ppl oracle | routing acc. |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  auto row = [](const json& d, const std::string& name, const std::string& own) {
+    std::printf("| %s | %s | %lld | %.3f | %.3f | %.3f | %.3f | %.1f%% |\n", name.c_str(), own.c_str(),
+                static_cast<long long>(d["segments"].get<int64_t>()), d["ppl_base"].get<double>(),
+                d["ppl_hard"].get<double>(), d["ppl_soft"].get<double>(), d["ppl_oracle"].get<double>(),
+                100 * d["routing_accuracy"].get<double>());
+  };
+  for (const auto& d : out["domains"]) row(d, d["domain"], d["own_model"]);
+  row(out["all"], "all", "-");
+  std::printf("hard - soft: %+.4f nats/prediction\n", out["all"]["hard_minus_soft_nats"].get<double>());
+}
+
+}  // namespace
+
+void add_hierarchy(CLI::App& app) {
+  auto* cmd = app.add_subcommand("hierarchy", "a base model and specialists as one unit: create, add, eval (routing)");
+  cmd->require_subcommand(1);
+
+  struct CreateArgs {
+    std::string dir, base, routing = "hard";
+    std::vector<std::string> members;
+    int64_t prefix = 32;
+  };
+  auto c = std::make_shared<CreateArgs>();
+  auto* create = cmd->add_subcommand("create", "write a hierarchy directory from a base run and specialist runs");
+  create->add_option("dir", c->dir, "new hierarchy directory")->required();
+  create->add_option("--base", c->base, "the base model M0 (run or checkpoint directory)")->required();
+  create->add_option("--member", c->members, "a specialist NAME=RUN (its domain is NAME); repeatable");
+  create->add_option("--routing", c->routing, "hard (one model per segment) | soft (gated mixture)")->capture_default_str();
+  create->add_option("--prefix", c->prefix, "hard routing: predictions the router reads first")->capture_default_str();
+  create->callback([c] {
+    std::vector<std::pair<std::string, std::string>> specialists;
+    for (const auto& m : c->members) specialists.push_back(split_pair(m, "--member"));
+    create_hierarchy(c->dir, c->base, specialists, c->routing, c->prefix);
+    std::printf("hierarchy %s: base + %zu specialists, %s routing\n", c->dir.c_str(), specialists.size(), c->routing.c_str());
+  });
+
+  auto ad = std::make_shared<std::pair<std::string, std::string>>();
+  auto* add = cmd->add_subcommand("add", "add a specialist to a hierarchy");
+  add->add_option("dir", ad->first, "hierarchy directory")->required();
+  add->add_option("--member", ad->second, "NAME=RUN")->required();
+  add->callback([ad] {
+    const auto [name, run] = split_pair(ad->second, "--member");
+    add_to_hierarchy(ad->first, name, run);
+    std::printf("hierarchy %s: added %s\n", ad->first.c_str(), name.c_str());
+  });
+
+  auto e = std::make_shared<EvalArgs>();
+  auto* ev = cmd->add_subcommand("eval", "per-domain perplexity under base / hard / soft / oracle routing, routing accuracy");
+  ev->add_option("dir", e->dir, "hierarchy directory")->required();
+  ev->add_option("--domain", e->domains, "held-out text of a domain, NAME=FILE; repeatable")->required();
+  ev->add_option("--segment-tokens", e->segment_tokens, "tokens per routed segment")->capture_default_str();
+  ev->add_option("--max-segments", e->max_segments, "segments per domain (0 = all)")->capture_default_str();
+  ev->add_option("--prefix", e->prefix, "hard routing prefix (default: the manifest's)");
+  ev->add_option("--device", e->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
+  ev->add_flag("--json", e->json, "print one JSON object");
+  ev->callback([e] { run_eval(*e); });
+}
+
+}  // namespace localist::app
