@@ -4,9 +4,11 @@
 // hard routing picks the right model (recruit/router.h).
 //   localist hierarchy create DIR --base RUN [--member NAME=RUN ...] [--routing hard|soft] [--prefix N]
 //   localist hierarchy add DIR --member NAME=RUN
-//   localist hierarchy eval DIR --domain NAME=FILE [--domain ...] [--segment-tokens S] [--json]
+//   localist hierarchy eval DIR --domain NAME=FILE [--domain ...] [--own NAME=MEMBER] [--json]
+//   localist hierarchy recruit DIR --data FILE [--clusters K] [--theta-llm X] [--theta-block Y] ...
 #include <cstdio>
 #include <iostream>
+#include <map>
 
 #include "commands.h"
 #include "localist/core/device.h"
@@ -14,6 +16,7 @@
 #include "localist/data/corpus.h"
 #include "localist/recruit/hierarchy.h"
 #include "localist/recruit/router.h"
+#include "localist/recruit/specialist_recruiter.h"
 
 namespace localist::app {
 namespace {
@@ -30,6 +33,7 @@ std::pair<std::string, std::string> split_pair(const std::string& s, const std::
 struct EvalArgs {
   std::string dir;
   std::vector<std::string> domains;
+  std::vector<std::string> own;  // DOMAIN=MEMBER: the member that should serve a domain
   int64_t segment_tokens = 128;
   int64_t max_segments = 200;  // per domain (0 = all)
   int64_t prefix = -1;         // -1: the manifest's
@@ -54,6 +58,19 @@ void run_eval(const EvalArgs& a) {
     throw ConfigError("the routing prefix (" + std::to_string(prefix) + ") leaves no prediction of a " +
                       std::to_string(a.segment_tokens) + "-token segment to route");
   const int64_t K = static_cast<int64_t>(h.models.size());
+  std::map<std::string, int64_t> own_of;
+  for (const auto& o : a.own) {
+    const auto [domain, member] = split_pair(o, "--own");
+    int64_t k = -1;
+    for (int64_t i = 0; i < K; ++i)
+      if (man.members[i].name == member) k = i;
+    if (k < 0) throw ConfigError("--own " + o + ": the hierarchy has no member '" + member + "'");
+    own_of[domain] = k;
+  }
+  const auto own_model = [&](const std::string& domain) {
+    const auto it = own_of.find(domain);
+    return it != own_of.end() ? it->second : man.member_for_domain(domain);
+  };
   std::vector<DomainScore> scores;
   for (const auto& d : a.domains) {
     const auto [name, file] = split_pair(d, "--domain");
@@ -61,7 +78,7 @@ void run_eval(const EvalArgs& a) {
     DomainScore s;
     s.name = name;
     s.chosen.assign(K, 0);
-    const int64_t own = man.member_for_domain(name);
+    const int64_t own = own_model(name);
     for (int64_t at = 0; at + a.segment_tokens <= static_cast<int64_t>(ids.size()); at += a.segment_tokens) {
       if (a.max_segments > 0 && s.segments == a.max_segments) break;
       const std::vector<int32_t> seg(ids.begin() + at, ids.begin() + at + a.segment_tokens);
@@ -91,7 +108,7 @@ void run_eval(const EvalArgs& a) {
     const double n = static_cast<double>(s.predictions);
     json c = json::object();
     for (int64_t k = 0; k < K; ++k) c[man.members[k].name] = s.chosen[k];
-    out["domains"].push_back({{"domain", s.name}, {"own_model", man.members[man.member_for_domain(s.name)].name},
+    out["domains"].push_back({{"domain", s.name}, {"own_model", man.members[own_model(s.name)].name},
                               {"segments", s.segments}, {"predictions", s.predictions},
                               {"ppl_base", std::exp(s.base / n)}, {"ppl_hard", std::exp(s.hard / n)},
                               {"ppl_soft", std::exp(s.soft / n)}, {"ppl_oracle", std::exp(s.oracle / n)},
@@ -164,12 +181,41 @@ void add_hierarchy(CLI::App& app) {
   auto* ev = cmd->add_subcommand("eval", "per-domain perplexity under base / hard / soft / oracle routing, routing accuracy");
   ev->add_option("dir", e->dir, "hierarchy directory")->required();
   ev->add_option("--domain", e->domains, "held-out text of a domain, NAME=FILE; repeatable")->required();
+  ev->add_option("--own", e->own, "DOMAIN=MEMBER: the member that should serve a domain (default: the member "
+                                   "whose domain is DOMAIN, else the base); repeatable");
   ev->add_option("--segment-tokens", e->segment_tokens, "tokens per routed segment")->capture_default_str();
   ev->add_option("--max-segments", e->max_segments, "segments per domain (0 = all)")->capture_default_str();
   ev->add_option("--prefix", e->prefix, "hard routing prefix (default: the manifest's)");
   ev->add_option("--device", e->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   ev->add_flag("--json", e->json, "print one JSON object");
   ev->callback([e] { run_eval(*e); });
+
+  auto r = std::make_shared<std::pair<std::string, SpecialistConfig>>();
+  r->second.train.max_steps = 200;
+  r->second.train.warmup_steps = 20;
+  r->second.train.eval_interval = 200;
+  auto* rec = cmd->add_subcommand("recruit", "LLM-level recruitment: cluster a corpus into domains, fine-tune a "
+                                  "specialist per cluster, keep those the criterion accepts (recruit.jsonl)");
+  auto& s = r->second;
+  rec->add_option("dir", r->first, "hierarchy directory")->required();
+  rec->add_option("--data", s.data_file, "the training text (a mixture of domains)")->required();
+  rec->add_option("--clusters", s.clusters, "domains to look for")->capture_default_str();
+  rec->add_option("--chunk-chars", s.chunk_chars, "characters per chunk (whole lines) clustered")->capture_default_str();
+  rec->add_option("--holdout", s.holdout, "fraction of each cluster's chunks held out for scoring")->capture_default_str();
+  rec->add_option("--theta-llm", s.theta_llm, "accept iff Delta L_total < -theta_LLM (nats/token)")->capture_default_str();
+  rec->add_option("--theta-block", s.theta_block, "the block threshold; theta_LLM/theta_block must lie in [50, 200]")->capture_default_str();
+  rec->add_option("--entropy-threshold", s.entropy_threshold, "leave clusters whose domain entropy is at or below this (nats/token)")->capture_default_str();
+  rec->add_option("--segment-tokens", s.segment_tokens, "tokens per routed scoring segment")->capture_default_str();
+  rec->add_option("--max-eval-segments", s.max_eval_segments, "scoring segments per cluster")->capture_default_str();
+  rec->add_option("--exhausted-after", s.exhausted_after, "block recruitment is exhausted when its last N decisions accepted nothing")->capture_default_str();
+  rec->add_flag("--skip-block-check", s.skip_block_check, "recruit although the base ran no block recruitment (recorded)");
+  add_train_options(*rec, s.train);
+  rec->callback([r] {
+    const auto sum = recruit_specialists(r->first, r->second);
+    std::printf("hierarchy %s: %lld specialists accepted, %lld rejected, %lld clusters left alone (recruit.jsonl)\n",
+                r->first.c_str(), static_cast<long long>(sum.accepted), static_cast<long long>(sum.rejected),
+                static_cast<long long>(sum.skipped));
+  });
 }
 
 }  // namespace localist::app

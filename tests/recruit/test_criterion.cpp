@@ -51,6 +51,20 @@ TEST(RecruitCriterion, ImpossibleInputsAreErrors) {
   EXPECT_THROW(recruitment_terms(1, 100, 10, 1, NAN, 1, 0.1), ConfigError);
 }
 
+TEST(RecruitCriterion, ThetaRatioMustLieIn50To200) {
+  EXPECT_NO_THROW(check_theta_ratio(0.1, 0.001));   // 100
+  EXPECT_NO_THROW(check_theta_ratio(0.05, 0.001));  // 50, the edge
+  EXPECT_NO_THROW(check_theta_ratio(0.2, 0.001));   // 200, the edge
+  EXPECT_THROW(check_theta_ratio(0.0499, 0.001), ConfigError);
+  EXPECT_THROW(check_theta_ratio(0.2001, 0.001), ConfigError);
+  EXPECT_THROW(check_theta_ratio(0.1, 0), ConfigError);
+  try {
+    check_theta_ratio(1, 0.001);
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("outside [50, 200]"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ClusterAgreement, KnownValues) {
   // scikit-learn's documented example: ARI([0,0,0,1,1,1], [0,0,1,1,2,2]) = 0.2424...
   EXPECT_NEAR(adjusted_rand_index({0, 0, 0, 1, 1, 1}, {0, 0, 1, 1, 2, 2}), 8.0 / 33.0, 1e-12);

@@ -3,6 +3,7 @@
 // loaded as one unit; hard routing sends each held-out segment to its own domain's specialist,
 // and the specialists beat the base on their domains. Bad manifests and foreign tokenizers are
 // clear errors that leave nothing behind.
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_run.h"
+#include "localist/core/progress.h"
 #include "localist/recruit/hierarchy.h"
 
 namespace localist {
@@ -75,10 +77,21 @@ TEST(HierarchyCli, HardRoutingFindsEachDomainsSpecialist) {
   }
   EXPECT_GT(j["all"]["segments"].get<int64_t>(), 20);
 
-  // the table form, and a soft-routed copy of the manifest reads back
+  // the table form; --own names the member that should serve a domain
   r = run_cli("hierarchy eval " + dir + "/h --domain a=" + dir + "/a_test.txt --segment-tokens 24");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("| a | a |"), std::string::npos) << r.output;
+  r = run_cli("hierarchy eval " + dir + "/h --domain a=" + dir + "/a_test.txt --segment-tokens 24 --own a=b --json");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_LT(json::parse(r.output.substr(r.output.find('{')))["domains"][0]["routing_accuracy"].get<double>(), 0.1);
+  r = run_cli("hierarchy eval " + dir + "/h --domain a=" + dir + "/a_test.txt --own a=nobody");
+  EXPECT_NE(r.code, 0);
+  // a member added later is part of the unit; a name already taken is refused
+  r = run_cli("hierarchy add " + dir + "/h --member a2=" + dir + "/spec_a");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(read_hierarchy(dir + "/h").members.size(), 4u);
+  EXPECT_TRUE(fs::exists(dir + "/h/members/a2/model.safetensors"));
+  EXPECT_NE(run_cli("hierarchy add " + dir + "/h --member a2=" + dir + "/spec_a").code, 0);
 }
 
 TEST(HierarchyCli, BadInputIsAClearErrorAndLeavesNothing) {
@@ -118,6 +131,58 @@ TEST(HierarchyCli, BadInputIsAClearErrorAndLeavesNothing) {
   EXPECT_NE(r.output.find("hierarchy.json"), std::string::npos) << r.output;
   r = run_cli("train " + kModel + "--max-steps 5 --init-from " + dir + "/x --resume --out " + dir + "/x");
   EXPECT_NE(r.code, 0);
+}
+
+// LLM-level recruitment: refused while block recruitment could still give (or never ran) and
+// for a theta ratio outside [50, 200]; otherwise each cluster gets a decision in recruit.jsonl
+// whose arithmetic holds, and accepted specialists join the hierarchy.
+TEST(HierarchyCli, RecruitsSpecialistsByTheCriterion) {
+  const auto dir = cli_tmp("hier_recruit");
+  fs::create_directories(dir);
+  std::string mix;
+  for (int part = 0; part < 10; ++part)  // the domains alternate in long stretches
+    mix += domain_text("abcdefg", 10 + part, 500) + domain_text("qrstuvw", 20 + part, 500);
+  write(dir + "/mix.txt", mix);
+  // the base: block recruitment at a threshold nothing passes, so it ends exhausted
+  auto r = run_cli("train " + kModel + "--max-steps 40 --data " + dir + "/mix.txt --out " + dir +
+                   "/base --blocks vocab --lambda 1 --recruit --recruit-start 10 --recruit-interval 10 "
+                   "--recruit-finetune 3 --recruit-eval-tokens 500 --recruit-min-confused 5 "
+                   "--recruit-probe-batches 1 --recruit-theta 100");
+  ASSERT_EQ(r.code, 0) << r.output;
+  r = run_cli("train " + kModel + "--max-steps 5 --data " + dir + "/mix.txt --out " + dir + "/plain");
+  ASSERT_EQ(r.code, 0) << r.output;
+  ASSERT_EQ(run_cli("hierarchy create " + dir + "/h --base " + dir + "/base --prefix 4").code, 0);
+  ASSERT_EQ(run_cli("hierarchy create " + dir + "/hp --base " + dir + "/plain").code, 0);
+  const std::string rec = " --data " + dir + "/mix.txt --clusters 2 --chunk-chars 400 --segment-tokens 24 "
+                          "--max-eval-segments 30 --max-steps 40 --batch-size 8 --eval-interval 40 "
+                          "--eval-tokens 500 --device cpu --threads 1 --theta-block 0.000001 --theta-llm 0.0001";
+  r = run_cli("hierarchy recruit " + dir + "/hp" + rec);  // the plain base never recruited blocks
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("block recruitment has nothing left to give"), std::string::npos) << r.output;
+  r = run_cli("hierarchy recruit " + dir + "/h --data " + dir + "/mix.txt --theta-llm 1 --theta-block 0.001");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("outside [50, 200]"), std::string::npos) << r.output;
+
+  r = run_cli("hierarchy recruit " + dir + "/h" + rec);
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto log = MetricsLog(dir + "/h/recruit.jsonl").read_until(1 << 30);
+  ASSERT_EQ(log.size(), 2u);
+  int accepted = 0;
+  for (const auto& d : log) {
+    EXPECT_EQ(d["type"], "specialist");
+    EXPECT_TRUE(d["block_recruitment"]["exhausted"].get<bool>());
+    EXPECT_NEAR(d["theta_ratio"].get<double>(), 100, 1e-9);
+    ASSERT_TRUE(d["decision"] == "accept" || d["decision"] == "reject") << d.dump();
+    const auto& t = d["terms"];
+    const double N = t["train_tokens_N"].get<double>(), k = t["params_added_k"].get<double>();
+    EXPECT_NEAR(t["delta_L_model"].get<double>(), 0.5 * k * std::log(N) / N, 1e-12);
+    EXPECT_NEAR(t["delta_L_total"].get<double>(), t["delta_L_model"].get<double>() + t["delta_L_data"].get<double>(), 1e-12);
+    EXPECT_EQ(d["decision"] == "accept", t["delta_L_total"].get<double>() < -t["theta"].get<double>());
+    // a specialist fine-tuned on its own domain lowers that domain's NLL below the base's
+    EXPECT_LT(t["cluster_L_data_with"].get<double>(), d["domain_entropy_nats"].get<double>()) << d.dump();
+    accepted += d["decision"] == "accept";
+  }
+  EXPECT_EQ(read_hierarchy(dir + "/h").members.size(), 1u + accepted);
 }
 
 }  // namespace

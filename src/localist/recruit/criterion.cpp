@@ -31,6 +31,15 @@ CriterionTerms recruitment_terms(int64_t params_added, int64_t train_tokens, int
   return t;
 }
 
+void check_theta_ratio(double theta_llm, double theta_block) {
+  if (!(theta_block > 0) || !(theta_llm > 0))
+    throw ConfigError("theta_LLM and theta_block must be > 0 (nats/token)");
+  const double r = theta_llm / theta_block;
+  if (r < 50 || r > 200)
+    throw ConfigError("theta_LLM / theta_block = " + std::to_string(theta_llm) + " / " + std::to_string(theta_block) +
+                      " = " + std::to_string(r) + " lies outside [50, 200] (DESIGN.md 1.6)");
+}
+
 int64_t max_recruitments(int64_t vocab, double h_min, double theta) {
   if (vocab < 1 || theta <= 0) throw ConfigError("p_max needs vocab >= 1 and theta > 0");
   const double span = std::log(static_cast<double>(vocab)) - h_min;

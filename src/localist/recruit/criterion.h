@@ -45,4 +45,10 @@ CriterionTerms recruitment_terms(int64_t params_added, int64_t train_tokens, int
 // ceil((ln vocab - h_min) / theta), at least 0.
 int64_t max_recruitments(int64_t vocab, double h_min, double theta);
 
+// LLM-level recruitment (a whole specialist, DESIGN.md §1.6) uses the same terms with k its
+// parameters, N the corpus's training tokens and no rule (V = 1, m = 0); its threshold must be
+// 50 to 200 times the block threshold, so a specialist is recruited only for what blocks
+// cannot buy. ConfigError naming both values otherwise.
+void check_theta_ratio(double theta_llm, double theta_block);
+
 }  // namespace localist

@@ -35,6 +35,10 @@ void copy_member(const std::string& checkpoint, const fs::path& to) {
   fs::create_directories(to);
   for (const char* f : {"model.safetensors", "checkpoint.json"})
     fs::copy_file(from / f, to / f, fs::copy_options::overwrite_existing);
+  // the run's block recruitment audit log travels with it (LLM-level recruitment reads it)
+  const fs::path log = from.parent_path() / "recruit.jsonl";
+  if (from.filename() == "checkpoint" && fs::exists(log))
+    fs::copy_file(log, to / "recruit.jsonl", fs::copy_options::overwrite_existing);
 }
 
 void check_tokenizer(const json& base, const std::string& checkpoint, const std::string& name) {

@@ -1,12 +1,12 @@
 #include "localist/recruit/type_clusters.h"
 
 #include <algorithm>
-#include <limits>
 #include <numeric>
-#include <random>
 #include <unordered_map>
 
 #include <torch/torch.h>
+
+#include "localist/recruit/kmeans.h"
 
 namespace localist {
 
@@ -54,30 +54,10 @@ TypeSplit split_types(const data::TokenFile& train, const std::vector<int64_t>& 
   auto projected = torch::matmul(all - mean, basis);              // (R, r); members alike
   auto profile = projected.narrow(0, 0, P);                       // (P, r)
 
-  // Lloyd from several k-means++ starts (seeded: deterministic); the tightest split wins
-  std::mt19937_64 rng(opt.seed);
-  torch::Tensor assign, centres;
-  double best = std::numeric_limits<double>::infinity();
-  for (int64_t start = 0; start < opt.restarts; ++start) {
-    const int64_t first = static_cast<int64_t>(rng() % static_cast<uint64_t>(P));
-    auto d0 = (profile - profile[first]).pow(2).sum(1);  // (P,) squared distances
-    std::vector<double> w(d0.data_ptr<double>(), d0.data_ptr<double>() + P);
-    int64_t second = (first + 1) % P;  // every profile equal: any other point
-    if (d0.sum().item<double>() > 0) second = std::discrete_distribution<int64_t>(w.begin(), w.end())(rng);
-    auto c = torch::stack({profile[first], profile[second]});  // (2, F)
-    torch::Tensor a;
-    for (int64_t it = 0; it < opt.iterations; ++it) {
-      auto next = torch::cdist(profile.unsqueeze(0), c.unsqueeze(0)).squeeze(0).argmin(1);
-      if (a.defined() && next.equal(a)) break;
-      a = next;
-      for (int64_t k = 0; k < 2; ++k) {
-        auto members = a.eq(k);
-        if (members.any().item<bool>()) c[k] = profile.index({members}).mean(0);
-      }
-    }
-    const double within = (profile - c.index({a})).pow(2).sum().item<double>();
-    if (within < best) best = within, assign = a, centres = c;
-  }
+  const auto km = kmeans(profile, 2, opt.restarts, opt.iterations, opt.seed);
+  const auto& assign = km.assign;
+  const auto& centres = km.centres;
+  const double best = km.within;
   auto aa = assign.accessor<int64_t, 1>();
   for (int64_t r = 0; r < P; ++r) (aa[r] == 0 ? out.a : out.b).push_back(types[r]);
   if (R > P) {
