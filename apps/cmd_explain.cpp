@@ -11,7 +11,7 @@
 #include "commands.h"
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
-#include "localist/metrics/attention_explain.h"
+#include "localist/metrics/text_explain.h"
 #include "localist/model/dial.h"
 #include "localist/train/checkpoint.h"
 
@@ -24,22 +24,6 @@ struct ExplainArgs {
   bool summary = false, json = false;
   int64_t threads = 0;
   LocalistConfig localist;  // overrides of the checkpoint's, when given
-};
-
-// One token's prediction of the next one: the model's top-1, and the actual next token.
-struct Prediction {
-  int32_t predicted = 0;
-  double predicted_p = 0;
-  int32_t next = -1;  // -1: the text ends here
-  double next_p = 0;
-};
-
-// One query of the text, with positions made global (window offset added).
-struct Row {
-  int64_t window = 0, offset = 0;  // window index and its first position in the text
-  int32_t token = 0;
-  TokenExplanation e;
-  Prediction p;
 };
 
 std::string read_text(const ExplainArgs& a, bool from_file) {
@@ -117,55 +101,20 @@ void add_explain(CLI::App& app) {
     const auto ids = tok.encode(text);
     if (ids.empty()) throw DataError("explain: the text encodes to no tokens; nothing to explain");
 
-    // Consecutive windows of block_size tokens, each read causally from its own start (as eval).
-    torch::NoGradGuard no_grad;
-    const int64_t n = ids.size(), T = mc.block_size, windows = (n + T - 1) / T;
-    std::vector<Row> rows;
-    rows.reserve(n);
-    double max_entropy_sum = 0;
-    for (int64_t w = 0; w < windows; ++w) {
-      const int64_t start = w * T, len = std::min(T, n - start);
-      std::vector<int64_t> window(ids.begin() + start, ids.begin() + start + len);
-      auto idx = torch::tensor(window, torch::kLong).unsqueeze(0).to(device);  // (1, t)
-      const auto layout = blocks.layout(idx);
-      std::vector<torch::Tensor> biases;
-      if (dial.active()) biases = dial_biases(layout, dial, mc.n_layer);
-      auto out = lm.model->forward(idx, /*need_attn=*/true, biases);
-      auto probs = torch::softmax(out.logits[0].to(torch::kDouble), -1).cpu();  // (t, V)
-      auto top_id = probs.argmax(-1);                                           // as eval's accuracy
-      auto top_p = probs.gather(-1, top_id.unsqueeze(-1)).squeeze(-1);
-      auto explained = explain_attention(out.attn, layout);
-      for (int64_t t = 0; t < len; ++t) {
-        Row r{w, start, ids[start + t], std::move(explained[t]), {}};
-        r.p.predicted = static_cast<int32_t>(top_id[t].item<int64_t>());
-        r.p.predicted_p = top_p[t].item<double>();
-        if (start + t + 1 < n) {
-          r.p.next = ids[start + t + 1];
-          r.p.next_p = probs[t][r.p.next].item<double>();
-        }
-        rows.push_back(std::move(r));
-        max_entropy_sum += std::log2(static_cast<double>(t + 1));
-      }
-    }
+    const int64_t n = ids.size(), T = mc.block_size;
+    const auto explained = explain_text(lm.model, blocks, dial, ids, device);
+    const auto& rows = explained.rows;
+    const int64_t windows = explained.windows;
 
     // The heads shown (and summarised): every one, or the --layer / --head selection.
     std::vector<std::pair<int64_t, int64_t>> shown;
     for (int64_t l = 0; l < mc.n_layer; ++l)
       for (int64_t h = 0; h < mc.n_head; ++h)
         if ((a->layer < 0 || l == a->layer) && (a->head < 0 || h == a->head)) shown.push_back({l, h});
-    double block_sum = 0, pointer_sum = 0, entropy_sum = 0;
-    int64_t block_n = 0, pointer_n = 0, measured = 0;
-    for (const auto& r : rows)
-      for (auto [l, h] : shown) {
-        const auto& e = r.e.heads[l][h];
-        if (!std::isnan(e.target_mass)) block_sum += e.target_mass, ++block_n;
-        if (!std::isnan(e.target_anchor_mass)) pointer_sum += e.target_anchor_mass, ++pointer_n;
-        entropy_sum += e.entropy_bits;
-        ++measured;
-      }
-    const double block_fidelity = block_n ? block_sum / block_n : NAN;
-    const double pointer_fidelity = pointer_n ? pointer_sum / pointer_n : NAN;
-    const double entropy = entropy_sum / measured;
+    const auto sum = summarize(explained, shown);
+    const double block_fidelity = sum.block_fidelity, pointer_fidelity = sum.pointer_fidelity;
+    const double entropy = sum.entropy_bits;
+    const int64_t block_n = sum.block_n, pointer_n = sum.pointer_n;
     const std::string kappa = nlohmann::json(lc)["kappa"].dump();
     const std::string note =
         windows > 1 ? "the text is " + std::to_string(n) + " tokens, longer than the context (block_size " +
@@ -243,7 +192,7 @@ void add_explain(CLI::App& app) {
            {{"block_fidelity", number(block_fidelity)},
             {"pointer_fidelity", number(pointer_fidelity)},
             {"attention_entropy_bits", entropy},
-            {"max_entropy_bits", max_entropy_sum / n},
+            {"max_entropy_bits", sum.max_entropy_bits},
             {"heads", shown.size()},
             {"queries", n},
             {"block_excluded", static_cast<int64_t>(rows.size() * shown.size()) - block_n},
@@ -260,7 +209,7 @@ void add_explain(CLI::App& app) {
     std::printf("over %zu head(s) and %lld queries: block fidelity %s | pointer fidelity %s | entropy "
                 "%.3f bits (max-entropy reference %.3f)\n",
                 shown.size(), static_cast<long long>(n), fixed(block_fidelity, 4).c_str(),
-                fixed(pointer_fidelity, 4).c_str(), entropy, max_entropy_sum / n);
+                fixed(pointer_fidelity, 4).c_str(), entropy, sum.max_entropy_bits);
     std::printf("columns (docs/explain.md): blk>tgt = block beta(t) > target b(t); top block (mass); "
                 "target = mass on the target block;\n  top anchor = most-attended anchor @position "
                 "(its block, mass); anchors = mass on the target's anchors; H = entropy, bits;\n  "
@@ -270,7 +219,7 @@ void add_explain(CLI::App& app) {
     std::printf("%5s %-10s %-7s %-5s %-13s %-6s %-26s %-7s %-5s | %-18s %s\n", "pos", "token", "blk>tgt",
                 "head", "top block", "target", "top anchor", "anchors", "H", "predicted (p)",
                 "actual next (p)");
-    auto line = [&](const Row& r, const HeadExplanation& e, const std::string& head_name, bool first) {
+    auto line = [&](const ExplainedToken& r, const HeadExplanation& e, const std::string& head_name, bool first) {
       const int64_t pos = r.offset + r.e.position;
       std::string blk = blocks.block_name(r.e.block) + ">" +
                         (r.e.target < 0 ? std::string("-") : blocks.block_name(r.e.target));
