@@ -18,6 +18,7 @@ void add_report(CLI::App& app);
 void add_blocks(CLI::App& app);
 void add_hierarchy(CLI::App& app);
 void add_chat(CLI::App& app);
+void add_synth(CLI::App& app);
 
 // Shared option groups (options.cpp).
 void add_model_options(CLI::App& cmd, ModelConfig& m);

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   localist::app::add_blocks(app);
   localist::app::add_hierarchy(app);
   localist::app::add_chat(app);
+  localist::app::add_synth(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

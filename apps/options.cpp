@@ -52,6 +52,9 @@ void add_data_options(CLI::App& cmd, DataConfig& d) {
 }
 
 void add_train_options(CLI::App& cmd, TrainConfig& t) {
+  cmd.add_option("--train-only", t.train_only,
+                 "train only the parameters whose names match this regular expression (e.g. 'ln_|bias' "
+                 "for a cheap specialist); the rest stay frozen");
   auto* g = cmd.add_option_group("training");
   g->add_option("--batch-size", t.batch_size, "sequences per micro-batch")->capture_default_str();
   g->add_option("--grad-accum", t.grad_accum, "micro-batches per optimizer step")

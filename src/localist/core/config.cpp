@@ -1,6 +1,7 @@
 #include "localist/core/config.h"
 
 #include <cmath>
+#include <regex>
 #include <limits>
 #include <sstream>
 
@@ -75,6 +76,13 @@ void TrainConfig::validate() const {
   require(threads >= 0, "threads", threads, ">= 0");
   require(device == "auto" || device == "cpu" || device.rfind("cuda", 0) == 0, "device", device,
           "auto, cpu, cuda or cuda:N");
+  if (!train_only.empty()) {
+    try {
+      std::regex check(train_only);
+    } catch (const std::regex_error& e) {
+      throw ConfigError("train_only = '" + train_only + "' is not a valid regular expression (" + e.what() + ")");
+    }
+  }
 }
 
 void RecruitConfig::validate() const {
@@ -141,7 +149,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
   LOCALIST_FIELD(weight_decay) LOCALIST_FIELD(beta1) LOCALIST_FIELD(beta2)
   LOCALIST_FIELD(grad_clip) LOCALIST_FIELD(eval_interval) LOCALIST_FIELD(eval_tokens)
   LOCALIST_FIELD(log_interval) LOCALIST_FIELD(ckpt_interval) LOCALIST_FIELD(seed)
-  LOCALIST_FIELD(device) LOCALIST_FIELD(threads) LOCALIST_FIELD(peak_flops)
+  LOCALIST_FIELD(device) LOCALIST_FIELD(threads) LOCALIST_FIELD(peak_flops) LOCALIST_FIELD(train_only)
 }
 void from_json(const nlohmann::json& j, TrainConfig& c) {
   LOCALIST_READ(batch_size) LOCALIST_READ(grad_accum) LOCALIST_READ(max_steps)
@@ -149,7 +157,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   LOCALIST_READ(weight_decay) LOCALIST_READ(beta1) LOCALIST_READ(beta2)
   LOCALIST_READ(grad_clip) LOCALIST_READ(eval_interval) LOCALIST_READ(eval_tokens)
   LOCALIST_READ(log_interval) LOCALIST_READ(ckpt_interval) LOCALIST_READ(seed)
-  LOCALIST_READ(device) LOCALIST_READ(threads) LOCALIST_READ(peak_flops)
+  LOCALIST_READ(device) LOCALIST_READ(threads) LOCALIST_READ(peak_flops) LOCALIST_READ(train_only)
 }
 
 void to_json(nlohmann::json& j, const RecruitConfig& c) {

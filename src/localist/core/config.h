@@ -108,6 +108,7 @@ struct TrainConfig {
   std::string device = "auto";  // auto | cpu | cuda | cuda:N
   int64_t threads = 0;          // torch intra-op threads; 0 = measured default (see docs)
   double peak_flops = 0;        // for MFU; 0 = from the device name (GPU only)
+  std::string train_only;       // ECMAScript regex: only parameters whose names match train ("" = all)
 
   void validate() const;
   int64_t tokens_per_step(const ModelConfig& m) const {

@@ -173,14 +173,14 @@ SpecialistSummary recruit_specialists(const std::string& dir, const SpecialistCo
     req.out = nullptr;
     if (out) *out << "specialist " << name << ": fine-tuning from the base on " << train_chunks[c].size()
                    << " chunks (domain entropy " << entropy << " nats/token)\n";
-    train(req);
+    const auto trained = train(req);
     h.models.push_back(load_model(req.run_dir, torch::Device(torch::kCPU)));
     scores.add_member(h.models.back(), segments);
     const double without = scores.routed(h.manifest, members, -1);
     Hierarchy grown = h.manifest;
     grown.members.push_back({name, name, "members/" + name});
     const double with = scores.routed(grown, members + 1, -1);
-    const auto t = recruitment_terms(h.models.back().model->num_params(), N, 1, 0, without, with, cfg.theta_llm);
+    const auto t = recruitment_terms(trained.trainable, N, 1, 0, without, with, cfg.theta_llm);
     rec["candidate"] = name;
     rec["terms"] = {{"params_added_k", t.params_added}, {"train_tokens_N", t.train_tokens},
                     {"delta_L_model", t.delta_model}, {"L_data_without", without}, {"L_data_with", with},

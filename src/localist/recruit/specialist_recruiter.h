@@ -10,7 +10,9 @@
 //     shape, the base's blocks and rules) on the cluster's training chunks, and scored on the
 //     held-out chunks of *all* clusters, routed: in nats per token of the whole corpus,
 //        Delta L_total^LLM = (k/2) ln N / N + L_data(with) - L_data(without) < -theta_LLM
-//     with k its parameters and N the corpus's training tokens (recruit/criterion), and
+//     with k the parameters it trained (all, or those --train-only names: the decoder knows M0,
+//     so only what the specialist changed is coded) and N the corpus's training tokens
+//     (recruit/criterion), and
 //     theta_LLM / theta_block in [50, 200] (checked).
 //  5. Accepted specialists join the hierarchy (hierarchy add); every decision is a JSON line in
 //     DIR/recruit.jsonl, in the block recruiter's format ("type": "specialist").

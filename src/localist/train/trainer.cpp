@@ -1,6 +1,7 @@
 #include "localist/train/trainer.h"
 
 #include <cmath>
+#include <regex>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -164,12 +165,29 @@ TrainSummary train(const TrainRequest& req) {
   const bool att_penalty = lcfg.lambda * lcfg.alpha_att > 0;
   const bool weight_prox = lcfg.lambda * lcfg.alpha_w > 0;
   if (weight_prox) unit_groups(mcfg.n_embd, lcfg.unit_groups);  // validates K against d_model
+  if (!tcfg.train_only.empty() && (weight_prox || rcfg.enabled))
+    throw ConfigError("--train-only freezes parameters: it cannot be combined with --alpha-w (whose proximal "
+                      "step moves W_Q/W_K) or --recruit (which grows the model)");
+  int64_t summary_trainable = -1;  // -1: every parameter trains
 
   torch::manual_seed(tcfg.seed);
   Gpt model(mcfg);
   model->to(device);
   std::vector<std::pair<std::string, torch::Tensor>> named;
   for (const auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
+  if (!tcfg.train_only.empty()) {  // the rest is frozen: no gradient, no optimizer state
+    const std::regex keep(tcfg.train_only);
+    std::vector<std::pair<std::string, torch::Tensor>> trained;
+    for (auto& [name, p] : named) {
+      const bool t = std::regex_search(name, keep);
+      p.set_requires_grad(t);
+      if (t) trained.emplace_back(name, p);
+    }
+    if (trained.empty()) throw ConfigError("--train-only '" + tcfg.train_only + "' matches no parameter");
+    named = trained;
+    summary_trainable = 0;
+    for (const auto& [name, p] : named) summary_trainable += p.numel();
+  }
   AdamW opt(named, {tcfg.lr, tcfg.beta1, tcfg.beta2, 1e-8, tcfg.weight_decay});
   if (req.resume) {
     const auto dir = find_checkpoint_dir(req.run_dir);
@@ -183,6 +201,7 @@ TrainSummary train(const TrainRequest& req) {
 
   TrainSummary summary;
   summary.params = model->num_params();
+  summary.trainable = summary_trainable < 0 ? summary.params : summary_trainable;
   summary.device = describe_device(device);
   const double peak = tcfg.peak_flops > 0 ? tcfg.peak_flops : peak_flops_for(device);
   const int64_t tokens_per_step = tcfg.tokens_per_step(mcfg);

@@ -32,6 +32,7 @@ struct TrainRequest {
 struct TrainSummary {
   int64_t steps = 0;            // optimizer steps completed in total
   int64_t params = 0;
+  int64_t trainable = 0;        // parameters that train (--train-only), params otherwise
   std::vector<double> losses;   // training loss of each step run in this call
   EvalResult valid;             // the last evaluation
   double seconds = 0;
