@@ -6,6 +6,7 @@
 //   localist hierarchy add DIR --member NAME=RUN
 //   localist hierarchy eval DIR --domain NAME=FILE [--domain ...] [--own NAME=MEMBER] [--json]
 //   localist hierarchy recruit DIR --data FILE [--clusters K] [--theta-llm X] [--theta-block Y] ...
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -14,6 +15,7 @@
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
 #include "localist/data/corpus.h"
+#include "localist/metrics/text_explain.h"
 #include "localist/recruit/hierarchy.h"
 #include "localist/recruit/router.h"
 #include "localist/recruit/specialist_recruiter.h"
@@ -39,6 +41,22 @@ struct EvalArgs {
   int64_t prefix = -1;         // -1: the manifest's
   std::string device = "auto";
   bool json = false;
+  bool attention = false;  // per member: entropy and fidelities on what each routing gave it
+};
+
+// A member's attention on the predictions a routing gave it: share-weighted means.
+struct MemberAttention {
+  double weight = 0, entropy = 0, block = 0, block_w = 0, pointer = 0, pointer_w = 0;
+  void add(const ExplainSummary& s, double w) {
+    weight += w, entropy += w * s.entropy_bits;
+    if (!std::isnan(s.block_fidelity)) block += w * s.block_fidelity, block_w += w;
+    if (!std::isnan(s.pointer_fidelity)) pointer += w * s.pointer_fidelity, pointer_w += w;
+  }
+  json to_json() const {
+    auto mean = [](double x, double w) { return w > 0 ? json(x / w) : json(nullptr); };
+    return {{"predictions_share", weight}, {"attention_entropy_bits", mean(entropy, weight)},
+            {"block_fidelity", mean(block, block_w)}, {"pointer_fidelity", mean(pointer, pointer_w)}};
+  }
 };
 
 struct DomainScore {
@@ -58,6 +76,12 @@ void run_eval(const EvalArgs& a) {
     throw ConfigError("the routing prefix (" + std::to_string(prefix) + ") leaves no prediction of a " +
                       std::to_string(a.segment_tokens) + "-token segment to route");
   const int64_t K = static_cast<int64_t>(h.models.size());
+  std::vector<MemberAttention> att_hard(K), att_soft(K);
+  std::vector<BlockMap> member_blocks;
+  std::vector<std::pair<int64_t, int64_t>> heads;  // every layer and head (members share a shape)
+  for (auto& m : h.models) member_blocks.push_back(BlockMap::from_config(m.meta.localist, *m.tokenizer));
+  for (int64_t l = 0; l < h.models[0].model->cfg.n_layer; ++l)
+    for (int64_t hd = 0; hd < h.models[0].model->cfg.n_head; ++hd) heads.push_back({l, hd});
   std::map<std::string, int64_t> own_of;
   for (const auto& o : a.own) {
     const auto [domain, member] = split_pair(o, "--own");
@@ -86,6 +110,15 @@ void run_eval(const EvalArgs& a) {
       for (auto& m : h.models) rows.push_back(segment_nll(m, seg));
       const auto nll = torch::stack(rows);  // (K, S-1)
       const auto hard = route_hard(nll, prefix), soft = route_soft(nll);
+      if (a.attention)
+        for (int64_t k = 0; k < K; ++k) {
+          const double wh = hard.share[k].item<double>(), ws = soft.share[k].item<double>();
+          if (wh == 0 && ws < 1e-3) continue;  // a member with no say on this segment
+          auto& m = h.models[k];
+          const auto sum = summarize(explain_text(m.model, member_blocks[k], Dial::from_config(m.meta.localist), seg,
+                                                  m.model->parameters().front().device()), heads);
+          att_hard[k].add(sum, wh), att_soft[k].add(sum, ws);
+        }
       s.base += nll[0].sum().item<double>();
       s.hard += hard.nll.sum().item<double>();
       s.soft += soft.nll.sum().item<double>();
@@ -122,6 +155,11 @@ void run_eval(const EvalArgs& a) {
                 {"ppl_soft", std::exp(all.soft / n)}, {"ppl_oracle", std::exp(all.oracle / n)},
                 {"routing_accuracy", static_cast<double>(all.routed_right) / static_cast<double>(all.segments)},
                 {"hard_minus_soft_nats", (all.hard - all.soft) / n}};
+  if (a.attention) {
+    out["attention"] = json::object();
+    for (int64_t k = 0; k < K; ++k)
+      out["attention"][man.members[k].name] = {{"hard", att_hard[k].to_json()}, {"soft", att_soft[k].to_json()}};
+  }
   if (a.json) {
     std::cout << out.dump(2) << "\n";
     return;
@@ -140,6 +178,26 @@ void run_eval(const EvalArgs& a) {
   for (const auto& d : out["domains"]) row(d, d["domain"], d["own_model"]);
   row(out["all"], "all", "-");
   std::printf("hard - soft: %+.4f nats/prediction\n", out["all"]["hard_minus_soft_nats"].get<double>());
+  if (!a.attention) return;
+  std::printf("\nattention per member on what each routing gave it (share of predictions; entropy bits; "
+              "block / pointer fidelity):\n| member | hard share | hard H | hard block | hard pointer | soft share "
+              "| soft H | soft block | soft pointer |\n|---|---|---|---|---|---|---|---|---|\n");
+  auto f = [](const json& x) {
+    char b[32];
+    if (x.is_null()) return std::string("-");
+    std::snprintf(b, sizeof b, "%.3f", x.get<double>());
+    return std::string(b);
+  };
+  const double total = static_cast<double>(all.segments);
+  for (int64_t k = 0; k < K; ++k) {
+    const auto& hj = out["attention"][man.members[k].name]["hard"];
+    const auto& sj = out["attention"][man.members[k].name]["soft"];
+    std::printf("| %s | %.3f | %s | %s | %s | %.3f | %s | %s | %s |\n", man.members[k].name.c_str(),
+                hj["predictions_share"].get<double>() / total, f(hj["attention_entropy_bits"]).c_str(),
+                f(hj["block_fidelity"]).c_str(), f(hj["pointer_fidelity"]).c_str(),
+                sj["predictions_share"].get<double>() / total, f(sj["attention_entropy_bits"]).c_str(),
+                f(sj["block_fidelity"]).c_str(), f(sj["pointer_fidelity"]).c_str());
+  }
 }
 
 }  // namespace
@@ -188,6 +246,9 @@ void add_hierarchy(CLI::App& app) {
   ev->add_option("--prefix", e->prefix, "hard routing prefix (default: the manifest's)");
   ev->add_option("--device", e->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   ev->add_flag("--json", e->json, "print one JSON object");
+  ev->add_flag("--attention", e->attention,
+               "also each member's attention entropy and block / pointer fidelity on the predictions "
+               "hard and soft routing gave it (share-weighted)");
   ev->callback([e] { run_eval(*e); });
 
   auto r = std::make_shared<std::pair<std::string, SpecialistConfig>>();

@@ -77,6 +77,22 @@ TEST(HierarchyCli, HardRoutingFindsEachDomainsSpecialist) {
   }
   EXPECT_GT(j["all"]["segments"].get<int64_t>(), 20);
 
+  // per member attention on what each routing gave it: shares add up to the segments
+  r = run_cli("hierarchy eval " + dir + "/h --domain a=" + dir + "/a_test.txt --domain b=" + dir +
+              "/b_test.txt --segment-tokens 24 --max-segments 10 --attention --json");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto att = json::parse(r.output.substr(r.output.find('{')));
+  double hard = 0, soft = 0;
+  for (const auto& [name, m] : att["attention"].items()) {
+    hard += m["hard"]["predictions_share"].get<double>();
+    soft += m["soft"]["predictions_share"].get<double>();
+    if (m["hard"]["predictions_share"].get<double>() > 0) {
+      const double H = m["hard"]["attention_entropy_bits"].get<double>();
+      EXPECT_TRUE(H >= 0 && H < 5) << name << " " << H;  // at most log2(24) bits
+    }
+  }
+  EXPECT_NEAR(hard, 20, 1e-9);
+  EXPECT_NEAR(soft, 20, 0.05);  // members with a weight under 1e-3 on a segment are skipped
   // the table form; --own names the member that should serve a domain
   r = run_cli("hierarchy eval " + dir + "/h --domain a=" + dir + "/a_test.txt --segment-tokens 24");
   ASSERT_EQ(r.code, 0) << r.output;

@@ -27,6 +27,7 @@ TEST(Router, HardRoutesTheRestToThePrefixsBestModel) {
   // a prior can overrule the prefix: A ten times likelier a priori (.4*.1*10 > .5*.5)
   const auto prior = torch::log(torch::tensor({1.0, 10.0, 1.0}, torch::kDouble));
   EXPECT_EQ(route_hard(nll, 2, prior).chosen, 1);
+  EXPECT_TRUE(torch::allclose(r.share, torch::tensor({0.5, 0.0, 0.5}, torch::kDouble)));
   // no prefix: the prior alone decides (uniform: the first model)
   EXPECT_EQ(route_hard(nll, 0).chosen, 0);
   EXPECT_THROW(route_hard(nll, 5), ConfigError);
@@ -43,6 +44,9 @@ TEST(Router, SoftIsTheCausalBayesMixture) {
   EXPECT_NEAR(r.nll[1].item<double>(), -std::log(p1), 1e-12);
   EXPECT_NEAR(r.nll[2].item<double>(), -std::log(p2), 1e-12);
   EXPECT_EQ(r.chosen, 0);  // .125 > .072 after the segment
+  const double w0 = (0.5 + 0.5 / 1.4 + 0.25 / 0.34) / 3;  // model 0's mean weight
+  EXPECT_NEAR(r.share[0].item<double>(), w0, 1e-12);
+  EXPECT_NEAR(r.share.sum().item<double>(), 1.0, 1e-12);
   // the mixture's total code length is that of the Bayes average: -log sum_k prior_k prod p_k
   EXPECT_NEAR(r.nll.sum().item<double>(), -std::log(0.5 * 0.125 + 0.5 * 0.072), 1e-12);
 }

@@ -18,6 +18,8 @@ struct Routed {
   torch::Tensor nll;   // (T,) nats per prediction under the routing
   int64_t chosen = 0;  // hard: the model that predicted after the prefix; soft: the posterior's
                        // argmax after the whole segment
+  torch::Tensor share;  // (K,) each model's share of the segment's predictions: hard, the
+                        // prefix to the base and the rest to the chosen; soft, its mean weight
 };
 
 // nll: (K, T) float64/float32, row k = model k's NLL of each prediction. log_prior: (K,) or
