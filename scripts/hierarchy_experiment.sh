@@ -7,7 +7,7 @@
 #     found without labels, one candidate specialist per cluster
 #     fine-tuned from M0, kept iff Delta L_total^LLM < -theta_LLM; once with cheap specialists
 #     (--train-only 'ln_|bias': layer norms and biases) and once with whole ones;
-#  3. `hierarchy eval` on held-out text of each domain (Shakespeare's last 10 %, WikiText-2's
+#  3. `hierarchy eval` (step 4) on held-out text of each domain (Shakespeare's last 10 %, WikiText-2's
 #     test.txt, the synthetic test split).
 # Usage: scripts/hierarchy_experiment.sh OUT_DIR     (B=path/to/localist; ~30 min on 2 cores)
 set -euo pipefail
@@ -64,4 +64,29 @@ for kind in cheap whole; do
   $B hierarchy recruit "$h" $REC $extra > "$OUT/recruit-$kind.log" 2>&1
   cat "$OUT/recruit-$kind.log"
 done
-echo "evaluate with: $B hierarchy eval DIR $EVAL --own DOMAIN=MEMBER (members per cluster: DIR/recruit.jsonl 'sample')"
+# 4. every candidate in, accepted or not, named after the domain its cluster came from (found
+#    by where the cluster's sample text sits in the domains' training files: for evaluation
+#    only, recruitment never saw a label): what the specialists would buy, routed
+for kind in cheap whole; do
+  h="$OUT/h-$kind"
+  members=$(python3 - "$h" "$OUT" <<'PY'
+import json, sys
+h, out = sys.argv[1:]
+texts = {d: open(f"{out}/{d}_train.txt").read() for d in ("shakespeare", "wikitext", "synthetic")}
+for line in open(h + "/recruit.jsonl"):
+    r = json.loads(line)
+    if "candidate" not in r: continue
+    probe = r["sample"][:60]
+    dom = [d for d, t in texts.items() if probe in t]
+    if len(dom) == 1: print(f"--member {dom[0]}={h}/work/{r['candidate']}/run", end=" ")
+PY
+)
+  rm -rf "$OUT/all-$kind"
+  $B hierarchy create "$OUT/all-$kind" --base "$OUT/m0" --prefix 32 $members
+  $B hierarchy eval "$OUT/all-$kind" $EVAL --attention | tee "$OUT/eval-all-$kind.md"
+  $B hierarchy eval "$OUT/all-$kind" $EVAL --json > "$OUT/eval-all-$kind.json"
+done
+# 5. routing accuracy against the prefix the router listens to (docs/hierarchy.md)
+for p in 8 64 96; do
+  $B hierarchy eval "$OUT/all-whole" $EVAL --prefix $p --json > "$OUT/prefix-$p.json"
+done
