@@ -9,11 +9,20 @@
 #     (--train-only 'ln_|bias': layer norms and biases) and once with whole ones;
 #  3. `hierarchy eval` (step 4) on held-out text of each domain (Shakespeare's last 10 %, WikiText-2's
 #     test.txt, the synthetic test split).
-# Usage: scripts/hierarchy_experiment.sh OUT_DIR     (B=path/to/localist; ~30 min on 2 cores)
+# Usage: scripts/hierarchy_experiment.sh OUT_DIR     (B=path/to/localist; ~15 min on 2 cores)
+# The defaults are docs/hierarchy.md's main run (a small M0). Its second run, a bigger M0:
+#   M0_SHAPE="--n-layer 2 --n-head 4 --n-embd 128" THETA_BLOCK=0.001 THETA_LLM=0.05 \
+#   SPEC="--max-steps 300 --warmup 30 --lr 1e-3 --min-lr 1e-4 --eval-interval 300 --log-interval 100" \
+#   KINDS="cheap whole" scripts/hierarchy_experiment.sh OUT_DIR2
 set -euo pipefail
 B=${B:-build/localist}
 OUT=${1:?usage: hierarchy_experiment.sh OUT_DIR}
 D=${DATA:-../shared/data}
+M0_SHAPE=${M0_SHAPE:---n-layer 1 --n-head 2 --n-embd 32}
+THETA_BLOCK=${THETA_BLOCK:-0.0002}
+THETA_LLM=${THETA_LLM:-0.01}
+SPEC=${SPEC:---max-steps 1500 --warmup 50 --lr 3e-3 --min-lr 3e-4 --eval-interval 1500 --log-interval 500}
+KINDS=${KINDS:-whole}
 mkdir -p "$OUT"
 python3 - "$D" "$OUT" <<'PY'
 import sys
@@ -47,46 +56,48 @@ open(out + "/mix_all.txt", "w").write("".join(t + v for t, v in zip(train, valid
 PY
 [ -f "$OUT/m0/checkpoint/checkpoint.json" ] ||
 $B train --out "$OUT/m0" --data '' --train-file "$OUT/mix_train.txt" --valid-file "$OUT/mix_valid.txt" \
-   --tokenizer char --n-layer 2 --n-head 4 --n-embd 128 --block-size 128 --batch-size 16 --max-steps 1500 \
+   --tokenizer char $M0_SHAPE --block-size 128 --batch-size 16 --max-steps 1500 \
    --warmup 100 --eval-interval 500 --eval-tokens 20000 --log-interval 250 --threads 1 \
    --blocks vocab --lambda 1 --recruit --recruit-start 250 --recruit-interval 250 --recruit-finetune 50 \
-   --recruit-eval-tokens 5000 --recruit-theta 0.001 > "$OUT/m0.log" 2>&1
-REC="--data $OUT/mix_all.txt --holdout 0.05 --clusters 3 --chunk-chars 2000 --theta-block 0.001 --theta-llm 0.05 \
-     --segment-tokens 128 --max-eval-segments 200 --max-steps 300 --warmup 30 --batch-size 16 \
-     --eval-interval 300 --eval-tokens 5000 --log-interval 100 --lr 1e-3 --min-lr 1e-4 --threads 1"
+   --recruit-eval-tokens 5000 --recruit-theta "$THETA_BLOCK" > "$OUT/m0.log" 2>&1
+REC="--data $OUT/mix_all.txt --holdout 0.05 --clusters 3 --chunk-chars 2000 --theta-block $THETA_BLOCK \
+     --theta-llm $THETA_LLM --segment-tokens 128 --max-eval-segments 200 --batch-size 16 --eval-tokens 5000 \
+     --threads 1 $SPEC"
 EVAL="--domain shakespeare=$OUT/shakespeare_test.txt --domain wikitext=$OUT/wikitext_test.txt \
       --domain synthetic=$OUT/synthetic_test.txt --segment-tokens 128 --max-segments 200"
-for kind in cheap whole; do
+# the domain a candidate's cluster came from: where its sample text sits in the domains' training
+# files (for evaluation only: recruitment never sees a label). Prints ARG=DOMAIN=CANDIDATE pairs.
+pairs() {
+  python3 - "$1" "$OUT" "$2" <<'PY'
+import json, sys
+h, out, accepted_only = sys.argv[1], sys.argv[2], sys.argv[3] == "accepted"
+texts = {d: open(f"{out}/{d}_train.txt").read() for d in ("shakespeare", "wikitext", "synthetic")}
+for line in open(h + "/recruit.jsonl"):
+    r = json.loads(line)
+    if "candidate" not in r or (accepted_only and r["decision"] != "accept"): continue
+    dom = [d for d, t in texts.items() if r["sample"][:60] in t]
+    if len(dom) == 1:
+        print(f"--own {dom[0]}={r['candidate']}" if accepted_only else f"--member {dom[0]}={h}/work/{r['candidate']}/run", end=" ")
+PY
+}
+for kind in $KINDS; do
   h="$OUT/h-$kind"
   rm -rf "$h"
   $B hierarchy create "$h" --base "$OUT/m0" --prefix 32
   extra=""; [ "$kind" = cheap ] && extra="--train-only ln_|bias"
   $B hierarchy recruit "$h" $REC $extra > "$OUT/recruit-$kind.log" 2>&1
   cat "$OUT/recruit-$kind.log"
-done
-# 4. every candidate in, accepted or not, named after the domain its cluster came from (found
-#    by where the cluster's sample text sits in the domains' training files: for evaluation
-#    only, recruitment never saw a label): what the specialists would buy, routed
-for kind in cheap whole; do
-  h="$OUT/h-$kind"
-  members=$(python3 - "$h" "$OUT" <<'PY'
-import json, sys
-h, out = sys.argv[1:]
-texts = {d: open(f"{out}/{d}_train.txt").read() for d in ("shakespeare", "wikitext", "synthetic")}
-for line in open(h + "/recruit.jsonl"):
-    r = json.loads(line)
-    if "candidate" not in r: continue
-    probe = r["sample"][:60]
-    dom = [d for d, t in texts.items() if probe in t]
-    if len(dom) == 1: print(f"--member {dom[0]}={h}/work/{r['candidate']}/run", end=" ")
-PY
-)
+  # what recruitment built, on held-out text; then routing against the prefix it listens to
+  $B hierarchy eval "$h" $EVAL $(pairs "$h" accepted) --attention | tee "$OUT/eval-$kind.md"
+  for p in 8 64 96; do
+    $B hierarchy eval "$h" $EVAL $(pairs "$h" accepted) --prefix $p --json > "$OUT/eval-$kind-prefix-$p.json"
+  done
+  # every candidate in, accepted or not: what the specialists would buy
   rm -rf "$OUT/all-$kind"
-  $B hierarchy create "$OUT/all-$kind" --base "$OUT/m0" --prefix 32 $members
+  $B hierarchy create "$OUT/all-$kind" --base "$OUT/m0" --prefix 32 $(pairs "$h" all)
   $B hierarchy eval "$OUT/all-$kind" $EVAL --attention | tee "$OUT/eval-all-$kind.md"
   $B hierarchy eval "$OUT/all-$kind" $EVAL --json > "$OUT/eval-all-$kind.json"
-done
-# 5. routing accuracy against the prefix the router listens to (docs/hierarchy.md)
-for p in 8 64 96; do
-  $B hierarchy eval "$OUT/all-whole" $EVAL --prefix $p --json > "$OUT/prefix-$p.json"
+  for p in 8 64 96; do
+    $B hierarchy eval "$OUT/all-$kind" $EVAL --prefix $p --json > "$OUT/eval-all-$kind-prefix-$p.json"
+  done
 done

@@ -4,8 +4,8 @@
 # layer per block, theta 0.01) and without new capacity (heads 0, theta 0.001). Prints one
 # Markdown row per run: blocks, accepted/rejected, ARI, purity, test perplexity and fidelity.
 # Usage: scripts/recruit_experiments.sh OUT_DIR [K...]   (default K: 2 4 8; 2 runs at a time)
-# Environment: SEEDS (1234 99), RUNS (one head free), STEPS (1500), EXTRA (more train options,
-# e.g. "--synth-recall 0.5").
+# Environment: SEEDS (1234 99), RUNS (one head free), STEPS (1500), THETA (the free runs',
+# 0.001), EXTRA (more train options, e.g. "--synth-recall 0.5").
 set -euo pipefail
 B=${B:-build/localist}
 OUT=${1:?usage: recruit_experiments.sh OUT_DIR [K...]}
@@ -21,7 +21,7 @@ M="--n-layer 1 --n-head 2 --n-embd 32 --block-size 128 --batch-size 16 --max-ste
 declare -A CFG=(
   [one]="--recruit-start 1000000"
   [head]="--recruit-start 100 --recruit-theta 0.01 --recruit-heads 1"
-  [free]="--recruit-start 100 --recruit-theta 0.001 --recruit-heads 0"
+  [free]="--recruit-start 100 --recruit-theta ${THETA:-0.001} --recruit-heads 0"
 )
 mkdir -p "$OUT"
 jobs=()
