@@ -4,7 +4,7 @@
 // hard routing picks the right model (recruit/router.h).
 //   localist hierarchy create DIR --base RUN [--member NAME=RUN ...] [--routing hard|soft] [--prefix N]
 //   localist hierarchy add DIR --member NAME=RUN
-//   localist hierarchy eval DIR --domain NAME=FILE [--domain ...] [--own NAME=MEMBER] [--json]
+//   localist hierarchy eval DIR --domain NAME=FILE [--domain ...] [--own NAME=MEMBER] [--rules FILE] [--json]
 //   localist hierarchy recruit DIR --data FILE [--clusters K] [--theta-llm X] [--theta-block Y] ...
 #include <cmath>
 #include <cstdio>
@@ -19,6 +19,7 @@
 #include "localist/recruit/hierarchy.h"
 #include "localist/recruit/router.h"
 #include "localist/recruit/specialist_recruiter.h"
+#include "localist/rules/rules.h"
 
 namespace localist::app {
 namespace {
@@ -40,6 +41,7 @@ struct EvalArgs {
   int64_t max_segments = 200;  // per domain (0 = all)
   int64_t prefix = -1;         // -1: the manifest's
   std::string device = "auto";
+  std::string rules;       // swap every member's rules at inference (no retraining)
   bool json = false;
   bool attention = false;  // per member: entropy and fidelities on what each routing gave it
 };
@@ -70,6 +72,13 @@ void run_eval(const EvalArgs& a) {
   if (a.domains.empty()) throw ConfigError("hierarchy eval: name at least one --domain NAME=FILE");
   if (a.segment_tokens < 2) throw ConfigError("--segment-tokens must be >= 2");
   auto h = load_hierarchy(a.dir, resolve_device(a.device));
+  if (!a.rules.empty())
+    for (auto& m : h.models) {
+      m.meta.localist.rules_file = a.rules;  // read anew: its errors name the line and field
+      m.meta.localist.rules = nullptr;
+      rules_of(m.meta.localist, *m.tokenizer, &m.meta.localist.rules);
+      m.meta.localist.rules_file.clear();
+    }
   const auto& man = h.manifest;
   const int64_t prefix = a.prefix >= 0 ? a.prefix : man.prefix;
   if (prefix >= a.segment_tokens - 1)
@@ -244,6 +253,7 @@ void add_hierarchy(CLI::App& app) {
   ev->add_option("--segment-tokens", e->segment_tokens, "tokens per routed segment")->capture_default_str();
   ev->add_option("--max-segments", e->max_segments, "segments per domain (0 = all)")->capture_default_str();
   ev->add_option("--prefix", e->prefix, "hard routing prefix (default: the manifest's)");
+  ev->add_option("--rules", e->rules, "a rules file for every member, swapped in at inference");
   ev->add_option("--device", e->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   ev->add_flag("--json", e->json, "print one JSON object");
   ev->add_flag("--attention", e->attention,

@@ -149,6 +149,38 @@ TEST(HierarchyCli, BadInputIsAClearErrorAndLeavesNothing) {
   EXPECT_NE(r.code, 0);
 }
 
+// Rules swapped in at inference for every member of a hierarchy (no retraining): the vocab
+// classes change what the dial lets each query read, so the numbers move while the weights
+// stay; a broken file names its line and field.
+TEST(HierarchyCli, RulesSwapAtInference) {
+  const auto dir = cli_tmp("hier_rules");
+  fs::create_directories(dir);
+  write(dir + "/a.txt", domain_text("abcdefg", 1, 2000));
+  write(dir + "/a_test.txt", domain_text("abcdefg", 3, 400));
+  write(dir + "/r1.json", R"({"blocks": [{"name": "ace", "tokens": ["a", "c", "e"]}]})");
+  write(dir + "/r2.json", R"({"blocks": [{"name": "bdf", "tokens": ["b", "d", "f", "g"]}]})");
+  auto r = run_cli("train " + kModel + "--max-steps 40 --data " + dir + "/a.txt --out " + dir +
+                   "/base --blocks vocab --lambda 1 --rules " + dir + "/r1.json");
+  ASSERT_EQ(r.code, 0) << r.output;
+  ASSERT_EQ(run_cli("hierarchy create " + dir + "/h --base " + dir + "/base --prefix 4").code, 0);
+  const std::string ev = "hierarchy eval " + dir + "/h --domain a=" + dir + "/a_test.txt --segment-tokens 24 --max-segments 10 --json";
+  auto ppl = [&](const std::string& extra) {
+    const auto out = run_cli(ev + extra);
+    EXPECT_EQ(out.code, 0) << out.output;
+    if (out.code != 0) return -1.0;
+    return json::parse(out.output.substr(out.output.find('{')))["domains"][0]["ppl_base"].get<double>();
+  };
+  const double stored = ppl(""), same = ppl(" --rules " + dir + "/r1.json"), other = ppl(" --rules " + dir + "/r2.json");
+  EXPECT_NEAR(same, stored, 1e-9);  // the stored rules, read from the file again
+  EXPECT_GT(std::abs(other - stored), 1e-3);
+  const auto before = fs::file_size(dir + "/h/members/base/model.safetensors");
+  EXPECT_EQ(before, fs::file_size(dir + "/base/checkpoint/model.safetensors"));
+  write(dir + "/bad.json", R"({"blocks": [{"name": 3}]})");
+  r = run_cli(ev + " --rules " + dir + "/bad.json");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("blocks[0].name"), std::string::npos) << r.output;
+}
+
 // LLM-level recruitment: refused while block recruitment could still give (or never ran) and
 // for a theta ratio outside [50, 200]; otherwise each cluster gets a decision in recruit.jsonl
 // whose arithmetic holds, and accepted specialists join the hierarchy.
