@@ -1,5 +1,6 @@
 // localist train: train a model (or --resume one) into a run directory.
 #include "commands.h"
+#include "localist/train/checkpoint.h"
 #include "localist/train/trainer.h"
 
 namespace localist::app {
@@ -14,7 +15,8 @@ void add_train(CLI::App& app) {
                 "continue the run in --out from its checkpoint (its configs are kept)");
   cmd->add_option("--init-from", req->init_from,
                   "start from this run's weights, model shape and tokenizer (fine-tune, e.g. a "
-                  "specialist from its base model); model-shape options are then ignored")
+                  "specialist from its base model) and its blocks, rules and dial unless given; "
+                  "model-shape options are then ignored")
       ->excludes("--resume");
   cmd->add_option("--stop-at", req->stop_at, "stop after this step with a checkpoint (0 = run to the end)");
   add_model_options(*cmd, req->model);
@@ -25,6 +27,10 @@ void add_train(CLI::App& app) {
   cmd->callback([req, cmd] {
     // On resume only --max-steps may change the stored run; it extends or shortens it.
     if (req->resume && cmd->count("--max-steps")) req->max_steps_override = req->train.max_steps;
+    // a specialist keeps its base's blocks, rules and dial unless the flags say otherwise
+    if (!req->init_from.empty())
+      req->localist = localist_overrides(read_checkpoint_meta(find_checkpoint_dir(req->init_from)).localist,
+                                         *cmd, req->localist);
     train(*req);
   });
 }

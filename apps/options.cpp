@@ -170,6 +170,7 @@ LocalistConfig localist_overrides(const LocalistConfig& stored, const CLI::App& 
   if (cmd.count("--rules")) c.rules_file = given.rules_file, c.rules = nullptr;  // read anew
   if (cmd.count("--anchors")) c.anchors = given.anchors;
   if (cmd.count("--lambda")) c.lambda = given.lambda;
+  if (cmd.count("--lambda-ramp")) c.lambda_ramp = given.lambda_ramp;
   if (cmd.count("--lambda-layer-power")) c.lambda_layer_power = given.lambda_layer_power;
   if (cmd.count("--kappa")) c.kappa = given.kappa;
   if (cmd.count("--logit-bias")) c.logit_bias = given.logit_bias;

@@ -14,6 +14,7 @@
 #include "cli_run.h"
 #include "localist/core/progress.h"
 #include "localist/recruit/hierarchy.h"
+#include "localist/train/checkpoint.h"
 
 namespace localist {
 namespace {
@@ -173,6 +174,16 @@ TEST(HierarchyCli, RulesSwapAtInference) {
   const double stored = ppl(""), same = ppl(" --rules " + dir + "/r1.json"), other = ppl(" --rules " + dir + "/r2.json");
   EXPECT_NEAR(same, stored, 1e-9);  // the stored rules, read from the file again
   EXPECT_GT(std::abs(other - stored), 1e-3);
+  // a specialist fine-tuned from the base keeps its blocks and rules unless told otherwise
+  r = run_cli("train " + kModel + "--max-steps 5 --init-from " + dir + "/base --data " + dir + "/a.txt --out " + dir + "/spec");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto base_meta = read_checkpoint_meta(dir + "/base/checkpoint"), spec_meta = read_checkpoint_meta(dir + "/spec/checkpoint");
+  EXPECT_EQ(spec_meta.localist.blocks, "vocab");
+  EXPECT_EQ(spec_meta.localist.lambda, 1.0);
+  EXPECT_EQ(spec_meta.localist.rules, base_meta.localist.rules);
+  r = run_cli("train " + kModel + "--max-steps 5 --init-from " + dir + "/base --data " + dir + "/a.txt --out " + dir + "/spec0 --lambda 0");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(read_checkpoint_meta(dir + "/spec0/checkpoint").localist.lambda, 0.0);
   const auto before = fs::file_size(dir + "/h/members/base/model.safetensors");
   EXPECT_EQ(before, fs::file_size(dir + "/base/checkpoint/model.safetensors"));
   write(dir + "/bad.json", R"({"blocks": [{"name": 3}]})");
