@@ -68,6 +68,12 @@ void bind(void* handle, F& slot, const char* symbol) {
 }
 
 Library open_library() {
+#ifdef LOCALIST_SANITIZE
+  // RTLD_DEEPBIND (below) is what keeps its protobuf apart from LibTorch's, and the sanitizer
+  // runtime refuses it: a sanitizer build has no SentencePiece
+  throw ConfigError("SentencePiece (needed by --tokenizer bpe/unigram) is not available in a sanitizer "
+                    "build (it needs RTLD_DEEPBIND, which the sanitizer runtime forbids)");
+#endif
   Library lib;
   lib.handle = ::dlopen(kLibrary, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
   if (lib.handle == nullptr)
