@@ -1,6 +1,7 @@
 // The `localist` command. Each subcommand lives in its own file (cmd_*.cpp); user mistakes
 // are caught here, once, and printed as one line with a non-zero exit.
 #include <iostream>
+#include <new>
 
 #include "commands.h"
 #include "localist/core/errors.h"
@@ -30,6 +31,12 @@ int main(int argc, char** argv) {
   } catch (const c10::Error& e) {
     std::cerr << "localist: error: " << e.what_without_backtrace() << "\n";
     return 3;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "localist: error: out of memory\n";
+    return 3;
+  } catch (const std::exception& e) {  // not a user mistake: say so rather than abort
+    std::cerr << "localist: internal error (please report): " << e.what() << "\n";
+    return 4;
   }
   return 0;
 }

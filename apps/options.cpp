@@ -77,6 +77,13 @@ void add_train_options(CLI::App& cmd, TrainConfig& t) {
       ->capture_default_str();
   g->add_option("--ckpt-interval", t.ckpt_interval, "extra checkpoint every N steps (0 = at evals)")
       ->capture_default_str();
+  g->add_option("--keep-checkpoints", t.keep_checkpoints,
+                "checkpoints kept: the latest in checkpoint/, the ones before it as checkpoint-STEP/")
+      ->capture_default_str();
+  g->add_option("--on-nonfinite", t.on_nonfinite,
+                "a NaN/Inf loss or gradient: stop (the last checkpoint stays the last good one) | "
+                "skip (drop that step's update; stops after 20 in a row)")
+      ->capture_default_str();
   g->add_option("--seed", t.seed, "random seed")->capture_default_str();
   g->add_option("--device", t.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   g->add_option("--threads", t.threads, "CPU threads (0 = measured default)")->capture_default_str();

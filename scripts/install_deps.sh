@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian's archive, whatever the build needs and this machine lacks.
 # Idempotent: a machine that has everything is left alone (no apt-get update).
+# Extra packages for one script (e.g. clang for fuzzing) may be given as arguments.
 set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
@@ -9,6 +10,7 @@ PACKAGES=(
   libgloo-dev           # c10d Gloo backend (distributed on CPU)
   libcli11-dev nlohmann-json3-dev libsentencepiece-dev
   libgtest-dev libbenchmark-dev
+  "$@"
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -21,7 +21,7 @@ void require(bool ok, const char* field, T value, const char* expected) {
 }  // namespace
 
 void ModelConfig::validate() const {
-  require(vocab_size > 0, "vocab_size", vocab_size, "> 0");
+  require(vocab_size > 0 && vocab_size <= INT32_MAX, "vocab_size", vocab_size, "in [1, 2^31) (ids are int32)");
   require(n_layer > 0, "n_layer", n_layer, "> 0");
   require(n_head > 0, "n_head", n_head, "> 0");
   require(n_embd > 0, "n_embd", n_embd, "> 0");
@@ -73,6 +73,8 @@ void TrainConfig::validate() const {
   require(eval_tokens >= 0, "eval_tokens", eval_tokens, ">= 0");
   require(log_interval > 0, "log_interval", log_interval, "> 0");
   require(ckpt_interval >= 0, "ckpt_interval", ckpt_interval, ">= 0");
+  require(keep_checkpoints >= 1, "keep_checkpoints", keep_checkpoints, ">= 1");
+  require(on_nonfinite == "stop" || on_nonfinite == "skip", "on_nonfinite", on_nonfinite, "stop or skip");
   require(threads >= 0, "threads", threads, ">= 0");
   require(device == "auto" || device == "cpu" || device.rfind("cuda", 0) == 0, "device", device,
           "auto, cpu, cuda or cuda:N");
@@ -103,7 +105,20 @@ void RecruitConfig::validate() const {
 
 #define LOCALIST_FIELD(name) j[#name] = c.name;
 #define LOCALIST_READ(name) \
-  if (j.contains(#name)) j.at(#name).get_to(c.name);
+  if (j.contains(#name)) read_field(j, #name, c.name);
+
+namespace {
+// A stored config field of the wrong type (a hand-edited or hostile checkpoint): name it.
+template <typename T>
+void read_field(const nlohmann::json& j, const char* name, T& out) {
+  try {
+    j.at(name).get_to(out);
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(std::string("config: ") + name + " = " + j.at(name).dump().substr(0, 80) +
+                      " has the wrong type (" + e.what() + ")");
+  }
+}
+}  // namespace
 
 void to_json(nlohmann::json& j, const ModelConfig& c) {
   LOCALIST_FIELD(vocab_size) LOCALIST_FIELD(n_layer) LOCALIST_FIELD(n_head)
@@ -150,6 +165,7 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
   LOCALIST_FIELD(grad_clip) LOCALIST_FIELD(eval_interval) LOCALIST_FIELD(eval_tokens)
   LOCALIST_FIELD(log_interval) LOCALIST_FIELD(ckpt_interval) LOCALIST_FIELD(seed)
   LOCALIST_FIELD(device) LOCALIST_FIELD(threads) LOCALIST_FIELD(peak_flops) LOCALIST_FIELD(train_only)
+  LOCALIST_FIELD(keep_checkpoints) LOCALIST_FIELD(on_nonfinite)
 }
 void from_json(const nlohmann::json& j, TrainConfig& c) {
   LOCALIST_READ(batch_size) LOCALIST_READ(grad_accum) LOCALIST_READ(max_steps)
@@ -158,6 +174,7 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   LOCALIST_READ(grad_clip) LOCALIST_READ(eval_interval) LOCALIST_READ(eval_tokens)
   LOCALIST_READ(log_interval) LOCALIST_READ(ckpt_interval) LOCALIST_READ(seed)
   LOCALIST_READ(device) LOCALIST_READ(threads) LOCALIST_READ(peak_flops) LOCALIST_READ(train_only)
+  LOCALIST_READ(keep_checkpoints) LOCALIST_READ(on_nonfinite)
 }
 
 void to_json(nlohmann::json& j, const RecruitConfig& c) {

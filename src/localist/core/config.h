@@ -104,6 +104,10 @@ struct TrainConfig {
   int64_t eval_tokens = 50000;  // cap on validation tokens per periodic eval (0 = full split)
   int64_t log_interval = 10;
   int64_t ckpt_interval = 0;    // 0: checkpoint at each eval and at the end
+  int64_t keep_checkpoints = 1; // the latest in checkpoint/, the N-1 before it as checkpoint-STEP/
+  // A NaN/Inf loss or gradient: "stop" (throw; the last checkpoint is the last good one) or
+  // "skip" (drop that step's update and go on; stops after kMaxSkippedSteps in a row).
+  std::string on_nonfinite = "stop";
   uint64_t seed = 1337;
   std::string device = "auto";  // auto | cpu | cuda | cuda:N
   int64_t threads = 0;          // torch intra-op threads; 0 = measured default (see docs)

@@ -1,12 +1,16 @@
 #include "localist/core/safetensors.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <functional>
 
 #include <nlohmann/json.hpp>
 
 #include "localist/core/atomic_file.h"
 #include "localist/core/errors.h"
+#include "localist/core/json_text.h"
 
 namespace localist {
 namespace {
@@ -65,53 +69,162 @@ void save_safetensors(const std::string& path, const TensorMap& tensors,
   });
 }
 
-TensorMap load_safetensors(const std::string& path, std::map<std::string, std::string>* metadata) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw PathError("cannot open '" + path + "' (expected a safetensors file)");
-  in.seekg(0, std::ios::end);
-  const int64_t file_size = in.tellg();
-  in.seekg(0);
-  unsigned char len[8];
-  if (file_size < 8 || !in.read(reinterpret_cast<char*>(len), 8))
-    throw CheckpointError(path + ": too short to be a safetensors file");
-  uint64_t n = 0;
-  for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(len[i]) << (8 * i);
-  if (n > static_cast<uint64_t>(file_size - 8))
-    throw CheckpointError(path + ": header length " + std::to_string(n) + " exceeds file size");
-  std::string h(n, '\0');
-  in.read(h.data(), static_cast<std::streamsize>(n));
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(h);
-  } catch (const std::exception& e) {
-    throw CheckpointError(path + ": header is not valid JSON (" + e.what() + ")");
+int64_t SafetensorsIndex::elements() const {
+  int64_t n = 0;
+  for (const auto& t : tensors) {
+    int64_t e = 1;
+    for (int64_t d : t.shape) e *= d;  // bounded: validated against the file's bytes
+    n += e;
   }
-  const int64_t data_size = file_size - 8 - static_cast<int64_t>(n);
-  std::string data(static_cast<size_t>(data_size), '\0');
-  in.read(data.data(), data_size);
-  TensorMap out;
+  return n;
+}
+
+SafetensorsIndex parse_safetensors_header(std::string_view prefix, uint64_t file_size,
+                                          const std::string& what) {
+  const auto fail = [&](const std::string& problem) { throw CheckpointError(what + ": " + problem); };
+  if (file_size < 8 || prefix.size() < 8)
+    fail("too short to be a safetensors file (" + std::to_string(file_size) + " bytes)");
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(prefix[i])) << (8 * i);
+  if (n > kMaxSafetensorsHeader)
+    fail("header length " + std::to_string(n) + " exceeds the limit of " +
+         std::to_string(kMaxSafetensorsHeader) + " bytes (not a safetensors file?)");
+  if (n > file_size - 8)
+    fail("header length " + std::to_string(n) + " exceeds the file size " +
+         std::to_string(file_size) + " (truncated file?)");
+  if (prefix.size() < 8 + n) fail("header incomplete (" + std::to_string(prefix.size()) + " bytes given)");
+  std::string error;
+  const auto header = parse_json_text(prefix.substr(8, n), &error);
+  if (header.is_discarded()) fail("header is not valid JSON/UTF-8 (" + error + ")");
+  if (!header.is_object()) fail("header is not a JSON object");
+
+  SafetensorsIndex index;
+  index.data_start = 8 + n;
+  const uint64_t data_size = file_size - index.data_start;
   for (const auto& [name, info] : header.items()) {
     if (name == "__metadata__") {
-      if (metadata) *metadata = info.get<std::map<std::string, std::string>>();
+      if (!info.is_object()) fail("__metadata__ is not an object of strings");
+      for (const auto& [k, v] : info.items()) {
+        if (!v.is_string()) fail("__metadata__ entry '" + k + "' is not a string");
+        index.metadata[k] = v.get<std::string>();
+      }
       continue;
     }
-    try {
-      auto type = dtype_from(info.at("dtype").get<std::string>(), path);
-      auto shape = info.at("shape").get<std::vector<int64_t>>();
-      auto offs = info.at("data_offsets").get<std::vector<int64_t>>();
-      auto t = torch::empty(shape, torch::TensorOptions().dtype(type));
-      const int64_t bytes = t.numel() * static_cast<int64_t>(t.element_size());
-      if (offs.size() != 2 || offs[0] < 0 || offs[1] - offs[0] != bytes || offs[1] > data_size)
-        throw CheckpointError(path + ": tensor '" + name + "' has data_offsets inconsistent " +
-                              "with its shape or the file size (truncated file?)");
-      std::memcpy(t.data_ptr(), data.data() + offs[0], static_cast<size_t>(bytes));
-      out[name] = t;
-    } catch (const nlohmann::json::exception& e) {
-      throw CheckpointError(path + ": tensor '" + name + "' entry is malformed (" + e.what() +
-                            ")");
+    const auto bad = [&](const std::string& problem) { fail("tensor '" + name + "': " + problem); };
+    if (name.empty()) fail("a tensor has an empty name");
+    if (!info.is_object() || !info.contains("dtype") || !info.contains("shape") ||
+        !info.contains("data_offsets"))
+      bad("expected an object with dtype, shape and data_offsets");
+    SafetensorsEntry e;
+    e.name = name;
+    const auto& dt = info["dtype"];
+    if (!dt.is_string()) bad("dtype is not a string");
+    e.dtype = dtype_from(dt.get<std::string>(), what);
+    const auto& shape = info["shape"];
+    if (!shape.is_array() || shape.size() > 64) bad("shape is not an array of at most 64 sizes");
+    uint64_t numel = 1;
+    for (const auto& d : shape) {
+      if (!d.is_number_unsigned()) bad("shape " + shape.dump() + " holds something other than a size >= 0");
+      const uint64_t v = d.get<uint64_t>();
+      if (v > static_cast<uint64_t>(INT64_MAX)) bad("shape " + shape.dump() + " is too large");
+      if (v != 0 && numel > static_cast<uint64_t>(INT64_MAX) / v) bad("shape " + shape.dump() + " is too large");
+      numel *= v;
+      e.shape.push_back(static_cast<int64_t>(v));
+    }
+    const auto& offs = info["data_offsets"];
+    if (!offs.is_array() || offs.size() != 2 || !offs[0].is_number_unsigned() ||
+        !offs[1].is_number_unsigned())
+      bad("data_offsets is not a pair of byte offsets >= 0");
+    e.begin = offs[0].get<uint64_t>();
+    e.end = offs[1].get<uint64_t>();
+    const uint64_t elem = c10::elementSize(e.dtype);
+    if (numel > data_size / elem)  // also keeps numel * elem from overflowing
+      bad("shape " + shape.dump() + " needs more bytes than the file holds (truncated file?)");
+    if (e.begin > e.end || e.end > data_size)
+      bad("data_offsets [" + std::to_string(e.begin) + ", " + std::to_string(e.end) +
+          "] lie outside the " + std::to_string(data_size) + " data bytes (truncated file?)");
+    if (e.end - e.begin != numel * elem)
+      bad("data_offsets span " + std::to_string(e.end - e.begin) + " bytes, but shape " +
+          shape.dump() + " of " + dt.get<std::string>() + " needs " + std::to_string(numel * elem));
+    index.tensors.push_back(std::move(e));
+  }
+  std::vector<const SafetensorsEntry*> by_offset;
+  for (const auto& e : index.tensors) by_offset.push_back(&e);
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](const auto* a, const auto* b) { return a->begin < b->begin || (a->begin == b->begin && a->end < b->end); });
+  for (size_t i = 1; i < by_offset.size(); ++i)
+    if (by_offset[i]->begin < by_offset[i - 1]->end)
+      fail("tensors '" + by_offset[i - 1]->name + "' and '" + by_offset[i]->name +
+           "' overlap in the file");
+  return index;
+}
+
+namespace {
+
+// Allocates each tensor (its size is bounded by the file's bytes) and fills it from `read`.
+TensorMap materialise(const SafetensorsIndex& index,
+                      const std::function<void(uint64_t, uint64_t, void*)>& read,
+                      std::map<std::string, std::string>* metadata) {
+  TensorMap out;
+  for (const auto& e : index.tensors) {
+    auto t = torch::empty(e.shape, torch::TensorOptions().dtype(e.dtype));
+    if (e.end > e.begin) read(index.data_start + e.begin, e.end - e.begin, t.data_ptr());
+    out[e.name] = t;
+  }
+  if (metadata) *metadata = index.metadata;
+  return out;
+}
+
+uint64_t file_size_of(const std::string& path, std::ifstream& in) {
+  if (!in) throw PathError("cannot open '" + path + "' (expected a safetensors file)");
+  in.seekg(0, std::ios::end);
+  const auto size = in.tellg();
+  in.seekg(0);
+  if (size < 0) throw PathError("cannot read '" + path + "'");
+  return static_cast<uint64_t>(size);
+}
+
+std::string read_header_bytes(const std::string& path, std::ifstream& in, uint64_t file_size) {
+  std::string prefix(std::min<uint64_t>(file_size, 8), '\0');
+  in.read(prefix.data(), static_cast<std::streamsize>(prefix.size()));
+  if (prefix.size() == 8) {
+    uint64_t n = 0;
+    for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(static_cast<unsigned char>(prefix[i])) << (8 * i);
+    if (n <= kMaxSafetensorsHeader && n <= file_size - 8) {  // else the parser names the problem
+      prefix.resize(8 + n);
+      in.read(prefix.data() + 8, static_cast<std::streamsize>(n));
     }
   }
-  return out;
+  if (!in) throw PathError("reading '" + path + "' failed");
+  return prefix;
+}
+
+}  // namespace
+
+SafetensorsIndex read_safetensors_index(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const uint64_t size = file_size_of(path, in);
+  return parse_safetensors_header(read_header_bytes(path, in, size), size, path);
+}
+
+TensorMap load_safetensors(const std::string& path, std::map<std::string, std::string>* metadata) {
+  std::ifstream in(path, std::ios::binary);
+  const uint64_t size = file_size_of(path, in);
+  const auto index = parse_safetensors_header(read_header_bytes(path, in, size), size, path);
+  return materialise(index, [&](uint64_t at, uint64_t n, void* dst) {
+    in.seekg(static_cast<std::streamoff>(at));
+    if (!in.read(static_cast<char*>(dst), static_cast<std::streamsize>(n)))
+      throw CheckpointError(path + ": reading " + std::to_string(n) + " bytes at " +
+                            std::to_string(at) + " failed (file changed while reading?)");
+  }, metadata);
+}
+
+TensorMap parse_safetensors(std::string_view bytes, const std::string& what,
+                            std::map<std::string, std::string>* metadata) {
+  const auto index = parse_safetensors_header(bytes, bytes.size(), what);
+  return materialise(index, [&](uint64_t at, uint64_t n, void* dst) {
+    std::memcpy(dst, bytes.data() + at, n);  // inside `bytes`: checked by the parser
+  }, metadata);
 }
 
 }  // namespace localist

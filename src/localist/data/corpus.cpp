@@ -33,6 +33,10 @@ std::string size_note(const std::string& text) { return std::to_string(text.size
 
 Part file_part(const std::string& path) {
   Part p{read_text_file(path), path, ""};
+  // Text never holds NUL; a file that does is binary (an archive, a model, a token cache).
+  if (const size_t nul = p.text.find('\0'); nul != std::string::npos)
+    throw DataError("corpus '" + path + "': byte " + std::to_string(nul) +
+                    " is NUL; this looks like a binary file, not text");
   p.note = path + " (" + size_note(p.text) + ")";
   return p;
 }

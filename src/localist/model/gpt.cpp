@@ -104,6 +104,14 @@ int64_t GptImpl::num_params() const {
   return n;
 }
 
+int64_t parameter_count(const ModelConfig& cfg) {
+  // mirrors the constructors above: embeddings, per layer (ln_1, c_attn, c_proj, ln_2, mlp), ln_f, head
+  const long double C = cfg.n_embd, A = cfg.attn_width(), V = cfg.vocab_size;
+  const long double layer = 2 * C + (C * 3 * A + 3 * A) + (A * C + C) + 2 * C + (C * 4 * C + 4 * C) + (4 * C * C + C);
+  const long double n = V * C + cfg.block_size * C + cfg.n_layer * layer + 2 * C + (cfg.tie_weights ? 0 : C * V);
+  return n >= 9.2e18L ? INT64_MAX : static_cast<int64_t>(n);
+}
+
 double GptImpl::flops_per_token() const {
   const double N = static_cast<double>(num_params());
   return 6.0 * N + 12.0 * cfg.n_layer * cfg.block_size * cfg.n_embd;

@@ -63,4 +63,8 @@ struct GptImpl : torch::nn::Module {
 };
 TORCH_MODULE(Gpt);
 
+// The parameters a Gpt of this config has, without building it (so a checkpoint's config can
+// be checked against its weights file before anything is allocated); saturates at INT64_MAX.
+int64_t parameter_count(const ModelConfig& cfg);
+
 }  // namespace localist

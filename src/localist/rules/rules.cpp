@@ -4,6 +4,7 @@
 #include <regex>
 #include <sstream>
 
+#include "localist/core/json_text.h"
 #include "localist/rules/json_lines.h"
 
 namespace localist {
@@ -210,14 +211,18 @@ json read_rules_json(const std::string& path, std::string* text) {
   if (!in) throw PathError("rules file '" + path + "' cannot be read");
   std::stringstream ss;
   ss << in.rdbuf();
-  const std::string s = ss.str();
-  if (text) *text = s;
-  try {
-    return json::parse(s);
-  } catch (const json::parse_error& e) {
-    throw RulesError(path + ":" + std::to_string(rules::line_of_offset(s, e.byte)) +
-                     ": not valid JSON (" + e.what() + ")");
-  }
+  if (text) *text = ss.str();
+  return parse_rules_json(ss.str(), path);
+}
+
+json parse_rules_json(const std::string& text, const std::string& source) {
+  std::string error;
+  size_t byte = 0;
+  json doc = parse_json_text(text, &error, &byte);
+  if (doc.is_discarded())
+    throw RulesError(source + ":" + std::to_string(rules::line_of_offset(text, byte)) +
+                     ": not valid JSON (" + error + ")");
+  return doc;
 }
 
 Rules rules_of(const LocalistConfig& config, const data::Tokenizer& tokenizer, json* doc) {

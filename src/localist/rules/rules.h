@@ -55,6 +55,8 @@ Rules parse_rules(const nlohmann::json& doc, const data::Tokenizer& tokenizer,
 
 // Reads a rules file's JSON; PathError if unreadable, RulesError naming the line if malformed.
 nlohmann::json read_rules_json(const std::string& path, std::string* text = nullptr);
+// The same from the file's text; `source` names it in errors.
+nlohmann::json parse_rules_json(const std::string& text, const std::string& source);
 
 // The rules a config asks for: its rules_file read anew (and checked, errors naming lines) when
 // `rules` is null, else its stored `rules` document; none when it has neither.

@@ -33,7 +33,11 @@ void save_checkpoint(const std::string& dir, const CheckpointMeta& meta, Gpt& mo
 
 // Accepts a checkpoint directory or a run directory holding "checkpoint/".
 std::string find_checkpoint_dir(const std::string& path);
+// Reads DIR/checkpoint.json and checks its model config against the header of
+// DIR/model.safetensors (the same parameter count) before anything is built from it.
 CheckpointMeta read_checkpoint_meta(const std::string& dir);
+// The checkpoint.json part alone, from its text; `source` names it in errors (CheckpointError).
+CheckpointMeta checkpoint_meta_from_text(const std::string& text, const std::string& source);
 void load_weights(const std::string& dir, Gpt& model);  // shapes must match exactly
 TensorMap load_optimizer_state(const std::string& dir);
 

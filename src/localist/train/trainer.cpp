@@ -1,6 +1,8 @@
 #include "localist/train/trainer.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <regex>
 #include <cstdio>
 #include <filesystem>
@@ -18,6 +20,7 @@
 #include "localist/train/adamw.h"
 #include "localist/train/localist_loss.h"
 #include "localist/train/checkpoint.h"
+#include "localist/train/gradient_clip.h"
 #include "localist/train/lambda_schedule.h"
 #include "localist/train/lr_schedule.h"
 #include "localist/rules/info_anchors.h"
@@ -40,8 +43,8 @@ void check_finite(double loss, int64_t step, const char* what) {
   if (!std::isfinite(loss))
     throw ConfigError(std::string(what) + " became " + std::to_string(loss) + " at step " +
                       std::to_string(step) +
-                      "; training diverged (lower --lr or raise --warmup); the last good "
-                      "checkpoint is untouched");
+                      "; training diverged (lower --lr or raise --warmup, or --on-nonfinite skip); "
+                      "the last good checkpoint is untouched");
 }
 
 // anchors = info:N: the N token types most informative about their block's continuation
@@ -153,6 +156,9 @@ TrainSummary train(const TrainRequest& req) {
     throw DataError("train split has " + std::to_string(rd.train.size()) +
                     " tokens, fewer than block_size + 1 = " + std::to_string(mcfg.block_size + 1) +
                     "; use a smaller --block-size or more data");
+  if (rd.valid.size() < 2)
+    throw DataError("valid split has " + std::to_string(rd.valid.size()) + " token" +
+                    (rd.valid.size() == 1 ? "" : "s") + "; at least 2 are needed to score one prediction");
 
   // The rules go into the checkpoint: read the file once (its errors name lines), and choose
   // info:N anchors from the training data now, so evaluation and explain reuse them.
@@ -228,13 +234,25 @@ TrainSummary train(const TrainRequest& req) {
          << audit_path << "\n";
   const int64_t end_step = req.stop_at > 0 ? std::min(req.stop_at, tcfg.max_steps) : tcfg.max_steps;
   auto params = model->parameters();
-  std::vector<torch::Tensor> pending;  // per-step losses kept on device until a log line
+  const bool skip_nonfinite = tcfg.on_nonfinite == "skip";
+  // stop mode: a non-finite step is noticed at the next log line or save (no per-step sync);
+  // nothing non-finite is ever saved, so the last checkpoint stays the last good one
+  torch::Tensor all_finite = torch::ones({}, torch::TensorOptions().dtype(torch::kBool).device(device));
+  int64_t skipped_in_a_row = 0;
+  const auto require_finite = [&](int64_t step) {
+    if (!all_finite.item<bool>())
+      throw ConfigError("a NaN or infinite loss or gradient appeared before step " + std::to_string(step) +
+                        " (training diverged: lower --lr or raise --warmup, or --on-nonfinite skip); "
+                        "nothing was saved after it, the last good checkpoint is untouched");
+  };
+  std::vector<std::pair<int64_t, torch::Tensor>> pending;  // (step, loss) on device until a log line
   Stopwatch total, interval;
   int64_t interval_steps = 0;
   double paused = 0;  // seconds of this interval spent on recruitment decisions
   model->train();
 
   auto evaluate_and_save = [&](int64_t step) {
+    require_finite(step);
     summary.valid = evaluate(model, rd.valid, tcfg.batch_size, device, tcfg.eval_tokens, nullptr,
                              localist_eval);
     check_finite(summary.valid.nll, step, "validation loss");
@@ -269,34 +287,54 @@ TrainSummary train(const TrainRequest& req) {
       // The dial acts in training too (DESIGN.md §1.2): the logit bias and the penalty.
       auto l = localist_loss(model, x, y, objective);
       const double scale = 1.0 / static_cast<double>(tcfg.grad_accum);
-      (l.total() * scale).backward();
+      auto total = l.total() * scale;
+      if (std::count(req.poison_gradient_steps.begin(), req.poison_gradient_steps.end(), step))
+        total = total * std::numeric_limits<double>::quiet_NaN();
+      total.backward();
       step_loss += l.ce.detach() * scale;
       if (l.r_att.defined()) step_ratt += l.r_att.detach() * scale;
     }
-    if (tcfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(params, tcfg.grad_clip);
-    opt.step();
-    // effect 3: group soft-thresholding with step lr * lambda_l * alpha_W (exact zeros)
-    if (weight_prox) {
-      std::vector<double> steps;
-      for (double l : layer_lambda) steps.push_back(lr * l * lcfg.alpha_w);
-      weight_group_prox(model, lcfg.unit_groups, steps);
+    const auto grad_norm = gradient_norm(params);  // NaN/Inf iff some gradient is
+    const auto finite = torch::isfinite(grad_norm) & torch::isfinite(step_loss);
+    if (skip_nonfinite && !finite.item<bool>()) {  // one sync per step, only in this mode
+      ++summary.skipped;
+      const double bad_loss = step_loss.item<double>();
+      metrics.append({{"type", "skip"}, {"step", step + 1}, {"reason", "NaN or infinite loss or gradient"},
+                      {"loss", std::isfinite(bad_loss) ? nlohmann::json(bad_loss) : nlohmann::json("non-finite")}});
+      if (out) *out << "step " << step + 1 << ": NaN or infinite loss or gradient, update skipped\n" << std::flush;
+      if (++skipped_in_a_row >= kMaxSkippedSteps)
+        throw ConfigError(std::to_string(kMaxSkippedSteps) + " steps in a row had a NaN or infinite loss or "
+                          "gradient (up to step " + std::to_string(step + 1) + "); training diverged: lower "
+                          "--lr or raise --warmup. The last checkpoint is untouched");
+      opt.zero_grad();
+    } else {
+      skipped_in_a_row = 0;
+      if (!skip_nonfinite) all_finite = all_finite & finite;
+      if (tcfg.grad_clip > 0) clip_gradients(params, grad_norm, tcfg.grad_clip);
+      opt.step();
+      // effect 3: group soft-thresholding with step lr * lambda_l * alpha_W (exact zeros)
+      if (weight_prox) {
+        std::vector<double> steps;
+        for (double l : layer_lambda) steps.push_back(lr * l * lcfg.alpha_w);
+        weight_group_prox(model, lcfg.unit_groups, steps);
+      }
+      pending.emplace_back(step + 1, step_loss);
+      ++interval_steps;
     }
-    pending.push_back(step_loss);
-    ++interval_steps;
 
     const int64_t done = step + 1;
     const bool last = done == end_step;
-    if (done % tcfg.log_interval == 0 || last) {
+    if ((done % tcfg.log_interval == 0 || last) && !pending.empty()) {
       const size_t first = summary.losses.size();
-      for (auto& l : pending) summary.losses.push_back(l.item<double>());  // one sync per log line
-      pending.clear();
+      for (auto& [s, l] : pending) summary.losses.push_back(l.item<double>());  // one sync per log line
       const double loss = summary.losses.back();
       check_finite(loss, done, "training loss");
+      if (!skip_nonfinite) require_finite(done);
       const double dt = interval.seconds() - paused;
       const double tok_s = interval_steps * tokens_per_step / dt;
       const double mfu = peak > 0 ? tok_s * model->flops_per_token() / peak : 0;
       const double eta = (tcfg.max_steps - done) * dt / interval_steps;
-      nlohmann::json rec = {{"type", "train"}, {"step", done}, {"loss", loss}, {"lr", lr}, {"lambda", lambda},
+      nlohmann::json rec = {{"type", "train"}, {"step", pending.back().first}, {"loss", loss}, {"lr", lr}, {"lambda", lambda},
                             {"tokens_per_s", tok_s}, {"ms_per_step", 1000 * dt / interval_steps},
                             {"elapsed_s", total.seconds()}};
       if (peak > 0) rec["mfu"] = mfu;
@@ -305,10 +343,10 @@ TrainSummary train(const TrainRequest& req) {
         rec["r_w"] = weight_group_penalty(model, lcfg.unit_groups, layer_lambda, lcfg.alpha_w);
         rec["zero_weight_groups"] = (weight_group_norms(model, lcfg.unit_groups) == 0).sum().item<int64_t>();
       }
-      // With log_interval 1 every step's loss is in the log; otherwise the interval's last.
-      for (size_t i = first; i + 1 < summary.losses.size(); ++i)
-        metrics.append({{"type", "train"}, {"step", done - static_cast<int64_t>(summary.losses.size() - 1 - i)},
-                        {"loss", summary.losses[i]}});
+      // Every step's loss is in the log; the interval's last carries the rates.
+      for (size_t i = 0; i + 1 < pending.size(); ++i)
+        metrics.append({{"type", "train"}, {"step", pending[i].first}, {"loss", summary.losses[first + i]}});
+      pending.clear();
       metrics.append(rec);
       if (out) {
         char buf[200];
@@ -349,7 +387,7 @@ TrainSummary train(const TrainRequest& req) {
       interval.reset();  // evaluation time is not training time
       paused = 0;
     } else if (ckpt_due) {
-      check_finite(step_loss.item<double>(), done, "training loss");  // never save a NaN model
+      require_finite(done);  // never save a NaN model
       meta.step = done;
       save_checkpoint(ckpt_dir, meta, model, &opt);
     }

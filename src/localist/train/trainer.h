@@ -27,7 +27,13 @@ struct TrainRequest {
   int64_t max_steps_override = 0;  // with resume: extend or shorten the run
   int64_t stop_at = 0;   // stop (with a checkpoint) after this step, as if interrupted; 0 = no
   std::ostream* out = &std::cout;  // progress lines; nullptr = quiet
+  // Fault injection for tests: the gradients of these steps (0-based) are made NaN while the
+  // reported loss stays finite, the case only a gradient check catches.
+  std::vector<int64_t> poison_gradient_steps;
 };
+
+// train.on_nonfinite = "skip" stops after this many skipped steps in a row.
+constexpr int64_t kMaxSkippedSteps = 20;
 
 struct TrainSummary {
   int64_t steps = 0;            // optimizer steps completed in total
@@ -39,6 +45,7 @@ struct TrainSummary {
   double tokens_per_second = 0;
   std::string device;
   int64_t recruited = 0;        // blocks recruited in total (recruit.jsonl has each decision)
+  int64_t skipped = 0;          // steps whose update was dropped (NaN/Inf, on_nonfinite = skip)
 };
 
 TrainSummary train(const TrainRequest& req);

@@ -1,0 +1,20 @@
+#pragma once
+// JSON text from files that may come from anyone (checkpoints, rules, safetensors headers).
+// nlohmann's parser is not recursive, but much that walks a document afterwards is (dump(),
+// the rules line walker, the config readers), so nesting is bounded here: no file this
+// project reads is more than a few levels deep.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace localist {
+
+constexpr int kMaxJsonDepth = 64;
+
+// The parsed document; on invalid JSON or UTF-8, or nesting deeper than kMaxJsonDepth, a
+// discarded value with *error describing the problem and *byte its offset.
+nlohmann::json parse_json_text(std::string_view text, std::string* error, size_t* byte = nullptr);
+
+}  // namespace localist
