@@ -29,6 +29,10 @@ nlohmann::json parse_json_text(std::string_view text, std::string* error, size_t
     *error = e.what();
     if (byte) *byte = e.byte;
     return nlohmann::json::value_t::discarded;
+  } catch (const nlohmann::json::exception& e) {  // e.g. out_of_range: a number beyond double (found by fuzzing)
+    *error = e.what();
+    if (byte) *byte = 0;
+    return nlohmann::json::value_t::discarded;
   }
 }
 

@@ -101,7 +101,9 @@ SafetensorsIndex parse_safetensors_header(std::string_view prefix, uint64_t file
   SafetensorsIndex index;
   index.data_start = 8 + n;
   const uint64_t data_size = file_size - index.data_start;
-  for (const auto& [name, info] : header.items()) {
+  for (const auto& item : header.items()) {
+    const std::string name = item.key();  // not a structured binding: lambdas below capture it
+    const auto& info = item.value();
     if (name == "__metadata__") {
       if (!info.is_object()) fail("__metadata__ is not an object of strings");
       for (const auto& [k, v] : info.items()) {

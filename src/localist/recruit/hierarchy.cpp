@@ -2,11 +2,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <regex>
 #include <set>
 
 #include "localist/core/atomic_file.h"
 #include "localist/core/errors.h"
+#include "localist/core/json_text.h"
 #include "localist/model/dial.h"
 
 namespace localist {
@@ -135,12 +137,11 @@ Hierarchy read_hierarchy(const std::string& dir) {
   const fs::path p = fs::path(dir) / kManifest;
   std::ifstream in(p);
   if (!in) throw PathError("'" + dir + "' is not a hierarchy (no " + kManifest + ")");
-  json j;
-  try {
-    in >> j;
-  } catch (const json::exception& e) {
-    throw CheckpointError(p.string() + ": " + e.what());
-  }
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string error;
+  const json j = parse_json_text(text.str(), &error);
+  if (j.is_discarded()) throw CheckpointError(p.string() + ": not valid JSON (" + error + ")");
   return Hierarchy::from_json(j, p.string());
 }
 

@@ -43,8 +43,8 @@ void check_finite(double loss, int64_t step, const char* what) {
   if (!std::isfinite(loss))
     throw ConfigError(std::string(what) + " became " + std::to_string(loss) + " at step " +
                       std::to_string(step) +
-                      "; training diverged (lower --lr or raise --warmup, or --on-nonfinite skip); "
-                      "the last good checkpoint is untouched");
+                      "; training diverged (lower --lr or raise --warmup; --on-nonfinite skip drops "
+                      "single bad steps); the last good checkpoint is untouched");
 }
 
 // anchors = info:N: the N token types most informative about their block's continuation
@@ -242,7 +242,7 @@ TrainSummary train(const TrainRequest& req) {
   const auto require_finite = [&](int64_t step) {
     if (!all_finite.item<bool>())
       throw ConfigError("a NaN or infinite loss or gradient appeared before step " + std::to_string(step) +
-                        " (training diverged: lower --lr or raise --warmup, or --on-nonfinite skip); "
+                        " (training diverged: lower --lr or raise --warmup; --on-nonfinite skip drops single bad steps); "
                         "nothing was saved after it, the last good checkpoint is untouched");
   };
   std::vector<std::pair<int64_t, torch::Tensor>> pending;  // (step, loss) on device until a log line
