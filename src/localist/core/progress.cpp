@@ -47,13 +47,14 @@ std::vector<nlohmann::json> MetricsLog::read_until(int64_t step) const {
 }
 
 void MetricsLog::truncate_after(int64_t step) const {
-  if (!std::ifstream(path_)) return;
+  if (path_.empty() || !std::ifstream(path_)) return;
   std::string kept;
   for (const auto& j : read_until(step)) kept += j.dump() + "\n";
   write_text_atomically(path_, kept);
 }
 
 void MetricsLog::append(const nlohmann::json& record) const {
+  if (path_.empty()) return;
   std::ofstream out(path_, std::ios::app);
   if (!out) throw PathError("cannot append to metrics log '" + path_ + "'");
   out << record.dump() << '\n';

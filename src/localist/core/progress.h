@@ -26,6 +26,7 @@ class Stopwatch {
 // Appends one JSON object per line; each line is flushed so a crash loses at most one record.
 class MetricsLog {
  public:
+  // An empty path is a log that keeps nothing (ranks other than 0 in distributed training).
   explicit MetricsLog(std::string path) : path_(std::move(path)) {}
   void append(const nlohmann::json& record) const;
   const std::string& path() const { return path_; }

@@ -20,6 +20,7 @@
 #include "localist/train/adamw.h"
 #include "localist/train/localist_loss.h"
 #include "localist/train/checkpoint.h"
+#include "localist/train/distributed.h"
 #include "localist/train/gradient_clip.h"
 #include "localist/train/lambda_schedule.h"
 #include "localist/train/lr_schedule.h"
@@ -142,14 +143,30 @@ TrainSummary train(const TrainRequest& req) {
   }
   set_threads(tcfg.threads);
   const torch::Device device = resolve_device(tcfg.device);
+  std::unique_ptr<Distributed> dist;  // data-parallel: rank 0 writes, every rank trains
+  if (req.distributed) dist = std::make_unique<Distributed>(DistributedEnv::from_environment(), device);
+  const bool root = !dist || dist->is_root();
+  const int world = dist ? dist->world_size() : 1, rank = dist ? dist->rank() : 0;
+  if (dist && rcfg.enabled)
+    throw ConfigError("--recruit with --distributed is not supported yet: run recruitment on one process");
 
   std::error_code ec;
   fs::create_directories(req.run_dir, ec);
   if (ec) throw PathError("cannot create run directory '" + req.run_dir + "'");
-  const std::string metrics_path = (fs::path(req.run_dir) / "metrics.jsonl").string();
-  auto rd = prepare_run_data(dcfg, (fs::path(req.run_dir) / "tokens").string(),
-                             req.resume ? &resumed.tokenizer
-                             : !req.init_from.empty() ? &base.tokenizer : nullptr);
+  const std::string metrics_path = root ? (fs::path(req.run_dir) / "metrics.jsonl").string() : "";
+  const std::string token_cache = (fs::path(req.run_dir) / "tokens").string();
+  const nlohmann::json* given_tokenizer = req.resume ? &resumed.tokenizer
+                                          : !req.init_from.empty() ? &base.tokenizer : nullptr;
+  // Distributed: rank 0 builds the tokenizer and the token cache; the others reuse both.
+  auto rd = [&] {
+    if (root) {
+      auto r = prepare_run_data(dcfg, token_cache, given_tokenizer);
+      if (dist) dist->share("tokenizer", r.tokenizer->to_json().dump());
+      return r;
+    }
+    const auto shared = nlohmann::json::parse(dist->share("tokenizer", ""));
+    return prepare_run_data(dcfg, token_cache, &shared);
+  }();
   mcfg.vocab_size = rd.tokenizer->vocab_size();
   mcfg.validate();
   if (rd.train.size() < mcfg.block_size + 1)
@@ -164,7 +181,7 @@ TrainSummary train(const TrainRequest& req) {
   // info:N anchors from the training data now, so evaluation and explain reuse them.
   rules_of(lcfg, *rd.tokenizer, &lcfg.rules);
   if (!req.resume && lcfg.anchors.rfind("info:", 0) == 0)
-    choose_info_anchors(lcfg, rd, mcfg.block_size, req.out, metrics_path);
+    choose_info_anchors(lcfg, rd, mcfg.block_size, root ? req.out : nullptr, metrics_path);
   auto blocks = BlockMap::from_config(lcfg, *rd.tokenizer);  // replaced when a block is recruited
   const Dial full_dial = Dial::from_config(lcfg);  // lambda once any ramp is over
   const LocalistEval localist_eval{&blocks, full_dial, nullptr};
@@ -203,15 +220,17 @@ TrainSummary train(const TrainRequest& req) {
   } else if (!req.init_from.empty()) {
     load_weights(find_checkpoint_dir(req.init_from), model);
   }
+  if (dist) dist->broadcast(model->parameters());  // every rank starts from rank 0's weights
   MetricsLog metrics(metrics_path);
 
   TrainSummary summary;
   summary.params = model->num_params();
   summary.trainable = summary_trainable < 0 ? summary.params : summary_trainable;
   summary.device = describe_device(device);
+  summary.world_size = world;
   const double peak = tcfg.peak_flops > 0 ? tcfg.peak_flops : peak_flops_for(device);
-  const int64_t tokens_per_step = tcfg.tokens_per_step(mcfg);
-  std::ostream* out = req.out;
+  const int64_t tokens_per_step = tcfg.tokens_per_step(mcfg) * world;  // all ranks together
+  std::ostream* out = root ? req.out : nullptr;
   if (out)
     *out << "localist train: " << format_count(summary.params) << " parameters, "
          << mcfg.n_layer << " layers, d=" << mcfg.n_embd << ", " << mcfg.n_head
@@ -220,6 +239,9 @@ TrainSummary train(const TrainRequest& req) {
          << "data: " << rd.description << " | train " << format_count(rd.train.size())
          << " tokens, valid " << format_count(rd.valid.size()) << "\n"
          << (start_step ? "resuming at step " + std::to_string(start_step) + "\n" : "")
+         << (dist ? "distributed: " + std::to_string(world) + " processes over c10d (" + dist->backend() +
+                        "), batch " + std::to_string(tcfg.batch_size) + " per rank, " +
+                        std::to_string(tcfg.batch_size * world) + " in all\n" : "")
          << (mcfg.causal ? "" : "LEAKING: --no-causal-mask, every position sees the token it "
                                 "predicts; validation numbers are not next-token prediction\n");
 
@@ -241,7 +263,7 @@ TrainSummary train(const TrainRequest& req) {
   int64_t skipped_in_a_row = 0;
   const auto require_finite = [&](int64_t step) {
     if (!all_finite.item<bool>())
-      throw ConfigError("a NaN or infinite loss or gradient appeared before step " + std::to_string(step) +
+      throw ConfigError("a NaN or infinite loss or gradient appeared at or before step " + std::to_string(step) +
                         " (training diverged: lower --lr or raise --warmup; --on-nonfinite skip drops single bad steps); "
                         "nothing was saved after it, the last good checkpoint is untouched");
   };
@@ -259,7 +281,7 @@ TrainSummary train(const TrainRequest& req) {
     metrics.append(eval_record(step, "valid", summary.valid));
     meta.step = step;
     meta.metrics = eval_record(step, "valid", summary.valid);
-    save_checkpoint(ckpt_dir, meta, model, &opt);
+    if (root) save_checkpoint(ckpt_dir, meta, model, &opt);
     if (out) {
       char buf[160];
       std::snprintf(buf, sizeof buf, "eval  step %lld | valid loss %.4f | ppl %.3f | acc %.2f%% | saved %s\n",
@@ -282,7 +304,11 @@ TrainSummary train(const TrainRequest& req) {
     const auto layer_lambda = Dial{lambda, lcfg.kappa, lcfg.lambda_layer_power}.layer_lambdas(mcfg.n_layer);
     const LocalistObjective objective{&blocks, dial, layer_lambda, att_penalty ? lcfg.alpha_att : 0.0};
     for (int64_t micro = 0; micro < tcfg.grad_accum; ++micro) {
-      auto b = data::random_batch(rd.train, tcfg.batch_size, mcfg.block_size, tcfg.seed, step, micro);
+      // Distributed: every rank draws the global batch and takes its own rows, so the ranks
+      // together see exactly what one process with batch_size * world would.
+      auto b = data::random_batch(rd.train, tcfg.batch_size * world, mcfg.block_size, tcfg.seed, step, micro);
+      if (dist) b = {b.x.narrow(0, rank * tcfg.batch_size, tcfg.batch_size),
+                     b.y.narrow(0, rank * tcfg.batch_size, tcfg.batch_size)};
       auto x = b.x.to(device, /*non_blocking=*/true), y = b.y.to(device, true);
       // The dial acts in training too (DESIGN.md §1.2): the logit bias and the penalty.
       auto l = localist_loss(model, x, y, objective);
@@ -293,6 +319,11 @@ TrainSummary train(const TrainRequest& req) {
       total.backward();
       step_loss += l.ce.detach() * scale;
       if (l.r_att.defined()) step_ratt += l.r_att.detach() * scale;
+    }
+    if (dist) {  // the global batch's gradient and loss, identical on every rank from here on
+      dist->average_gradients(params);
+      step_loss = dist->average(step_loss);
+      if (att_penalty) step_ratt = dist->average(step_ratt);
     }
     const auto grad_norm = gradient_norm(params);  // NaN/Inf iff some gradient is
     const auto finite = torch::isfinite(grad_norm) & torch::isfinite(step_loss);
@@ -389,7 +420,7 @@ TrainSummary train(const TrainRequest& req) {
     } else if (ckpt_due) {
       require_finite(done);  // never save a NaN model
       meta.step = done;
-      save_checkpoint(ckpt_dir, meta, model, &opt);
+      if (root) save_checkpoint(ckpt_dir, meta, model, &opt);
     }
   }
   summary.steps = std::max(start_step, end_step);

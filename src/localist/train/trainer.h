@@ -26,6 +26,9 @@ struct TrainRequest {
   std::string init_from;
   int64_t max_steps_override = 0;  // with resume: extend or shorten the run
   int64_t stop_at = 0;   // stop (with a checkpoint) after this step, as if interrupted; 0 = no
+  // Data-parallel over c10d (train/distributed.h), one process per device from the torchrun
+  // environment; train.batch_size is per rank (the global batch is world_size times it).
+  bool distributed = false;
   std::ostream* out = &std::cout;  // progress lines; nullptr = quiet
   // Fault injection for tests: the gradients of these steps (0-based) are made NaN while the
   // reported loss stays finite, the case only a gradient check catches.
@@ -46,6 +49,7 @@ struct TrainSummary {
   std::string device;
   int64_t recruited = 0;        // blocks recruited in total (recruit.jsonl has each decision)
   int64_t skipped = 0;          // steps whose update was dropped (NaN/Inf, on_nonfinite = skip)
+  int world_size = 1;           // processes that trained together (--distributed)
 };
 
 TrainSummary train(const TrainRequest& req);

@@ -1,0 +1,130 @@
+#include "localist/train/distributed.h"
+
+#include <chrono>
+#include <cstdlib>
+
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include "localist/core/errors.h"
+
+namespace localist {
+namespace {
+
+int env_int(const char* name, int fallback, bool required) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) {
+    if (required) throw ConfigError(std::string("--distributed: environment variable ") + name +
+                                    " is not set (launch with scripts/launch.sh or torchrun)");
+    return fallback;
+  }
+  char* end = nullptr;
+  const long n = std::strtol(v, &end, 10);
+  if (*end || n < 0 || n > 1 << 30)
+    throw ConfigError(std::string("--distributed: ") + name + " = '" + v + "' is not a number >= 0");
+  return static_cast<int>(n);
+}
+
+// Recruitment decisions (candidate fine-tunes on rank 0) can take many minutes: the other
+// ranks wait for them in the store, so its timeout is long.
+constexpr auto kStoreTimeout = std::chrono::hours(2);
+
+}  // namespace
+
+DistributedEnv DistributedEnv::from_environment() {
+  DistributedEnv e;
+  e.rank = env_int("RANK", 0, true);
+  e.world_size = env_int("WORLD_SIZE", 1, true);
+  e.local_rank = env_int("LOCAL_RANK", e.rank, false);
+  e.master_port = env_int("MASTER_PORT", 29500, false);
+  if (const char* a = std::getenv("MASTER_ADDR"); a && *a) e.master_addr = a;
+  if (e.world_size < 1 || e.rank >= e.world_size)
+    throw ConfigError("--distributed: RANK " + std::to_string(e.rank) + " outside WORLD_SIZE " +
+                      std::to_string(e.world_size));
+  if (e.master_port < 1 || e.master_port > 65535)
+    throw ConfigError("--distributed: MASTER_PORT " + std::to_string(e.master_port) + " outside [1, 65535]");
+  return e;
+}
+
+Distributed::Distributed(const DistributedEnv& env, const torch::Device& device) : env_(env) {
+  if (device.is_cuda())
+    throw ConfigError("--distributed on CUDA needs NCCL, which this LibTorch build does not "
+                      "provide here; use --device cpu (Gloo)");
+  c10d::TCPStoreOptions opts;
+  opts.port = static_cast<uint16_t>(env.master_port);
+  opts.isServer = env.rank == 0;
+  opts.numWorkers = env.world_size;
+  opts.timeout = kStoreTimeout;
+  store_ = c10::make_intrusive<c10d::TCPStore>(env.master_addr, opts);
+  auto options = c10d::ProcessGroupGloo::Options::create();
+  options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(env.master_addr));
+  options->timeout = kStoreTimeout;
+  group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(store_, env.rank, env.world_size, options);
+}
+
+Distributed::~Distributed() = default;
+
+void Distributed::broadcast(const std::vector<torch::Tensor>& tensors) {
+  torch::NoGradGuard no_grad;
+  for (const auto& t : tensors) {
+    std::vector<torch::Tensor> one = {t.detach()};
+    group_->broadcast(one)->wait();
+  }
+}
+
+void Distributed::average_gradients(const std::vector<torch::Tensor>& params, int64_t bucket_bytes) {
+  torch::NoGradGuard no_grad;
+  struct Bucket {
+    std::vector<torch::Tensor> grads;
+    torch::Tensor flat;
+    c10::intrusive_ptr<c10d::Work> work;
+  };
+  std::vector<Bucket> buckets(1);
+  int64_t bytes = 0;
+  for (const auto& p : params) {
+    if (!p.grad().defined()) continue;
+    const int64_t b = p.grad().numel() * p.grad().element_size();
+    if (bytes > 0 && bytes + b > bucket_bytes) buckets.emplace_back(), bytes = 0;
+    buckets.back().grads.push_back(p.grad());
+    bytes += b;
+  }
+  for (auto& bucket : buckets) {  // all in flight together
+    if (bucket.grads.empty()) continue;
+    std::vector<torch::Tensor> flat;
+    for (const auto& g : bucket.grads) flat.push_back(g.reshape({-1}));
+    bucket.flat = torch::cat(flat);
+    std::vector<torch::Tensor> one = {bucket.flat};
+    bucket.work = group_->allreduce(one);
+  }
+  const double inv = 1.0 / env_.world_size;
+  for (auto& bucket : buckets) {
+    if (!bucket.work) continue;
+    bucket.work->wait();
+    bucket.flat.mul_(inv);
+    int64_t at = 0;
+    for (auto& g : bucket.grads) {
+      g.copy_(bucket.flat.narrow(0, at, g.numel()).view_as(g));
+      at += g.numel();
+    }
+  }
+}
+
+torch::Tensor Distributed::average(const torch::Tensor& t) {
+  std::vector<torch::Tensor> one = {t.detach().clone()};
+  group_->allreduce(one)->wait();
+  return one[0] / env_.world_size;
+}
+
+void Distributed::barrier() { group_->barrier()->wait(); }
+
+std::string Distributed::share(const std::string& key, const std::string& bytes) {
+  const std::string k = "localist/" + key;
+  if (is_root()) {
+    store_->set(k, std::vector<uint8_t>(bytes.begin(), bytes.end()));
+    return bytes;
+  }
+  const auto v = store_->get(k);
+  return std::string(v.begin(), v.end());
+}
+
+}  // namespace localist

@@ -1,0 +1,76 @@
+// Data-parallel training over c10d (issue 9): two processes over Gloo on loopback, launched
+// by scripts/launch.sh, end with the weights (to rounding) and the losses of one process
+// trained on the same global batch; only rank 0 writes; a missing environment is a clear error.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cli_run.h"
+#include "localist/core/safetensors.h"
+#include "localist/train/checkpoint.h"
+
+namespace fs = std::filesystem;
+
+namespace localist {
+namespace {
+
+using testing::cli_tmp;
+using testing::run_cli;
+
+const std::string kModel = "--n-layer 2 --n-head 2 --n-embd 32 --block-size 32 --max-steps 12 --synth-tokens 5000 "
+                           "--device cpu --threads 1 --eval-interval 6 --log-interval 1 --alpha-att 0.05 --lambda 0.5 ";
+
+std::vector<nlohmann::json> train_records(const std::string& run) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(run + "/metrics.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (j["type"] == "train") out.push_back(j);
+  }
+  return out;
+}
+
+TEST(CliDistributed, TwoRanksOverGlooEqualOneProcessOnTheGlobalBatch) {
+  const auto single = cli_tmp("dp_single"), pair = cli_tmp("dp_pair");
+  fs::remove_all(single);
+  fs::remove_all(pair);
+  auto one = run_cli("train " + kModel + "--batch-size 8 --out " + single);
+  ASSERT_EQ(one.code, 0) << one.output;
+  const std::string launch = std::string(LOCALIST_SOURCE_DIR) + "/scripts/launch.sh 2 " + LOCALIST_BINARY;
+  const std::string cmd = launch + " train --distributed " + kModel + "--batch-size 4 --out " + pair + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  ASSERT_EQ(pclose(p), 0) << out;
+  EXPECT_NE(out.find("distributed: 2 processes over c10d (gloo), batch 4 per rank, 8 in all"), std::string::npos) << out;
+  EXPECT_EQ(out.find("localist train:"), out.rfind("localist train:")) << "only rank 0 prints: " << out;
+
+  const auto a = load_safetensors(single + "/checkpoint/model.safetensors");
+  const auto b = load_safetensors(pair + "/checkpoint/model.safetensors");
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, t] : a)
+    EXPECT_TRUE(torch::allclose(t, b.at(name), /*rtol=*/1e-4, /*atol=*/1e-5))
+        << name << ": max difference " << (t - b.at(name)).abs().max().item<double>();
+  const auto la = train_records(single), lb = train_records(pair);
+  ASSERT_EQ(la.size(), 12u);
+  ASSERT_EQ(lb.size(), 12u);  // rank 0 alone writes the log
+  for (size_t i = 0; i < la.size(); ++i)
+    EXPECT_NEAR(la[i]["loss"].get<double>(), lb[i]["loss"].get<double>(), 1e-5) << "step " << i + 1;
+  EXPECT_NEAR(load_model(single, torch::kCPU).meta.metrics["loss"].get<double>(),
+              load_model(pair, torch::kCPU).meta.metrics["loss"].get<double>(), 1e-5);
+}
+
+TEST(CliDistributed, WithoutTheLauncherEnvironmentIsAClearError) {
+  const auto r = run_cli("train --distributed --max-steps 2 --synth-tokens 2000 --device cpu --out " + cli_tmp("dp_noenv"));
+  EXPECT_EQ(r.code, 2) << r.output;
+  EXPECT_NE(r.output.find("environment variable RANK is not set"), std::string::npos) << r.output;
+  const auto bad = run_cli("train --distributed --max-steps 2 --device cpu --out " + cli_tmp("dp_badenv") +
+                           " 2>&1 | cat; RANK=3 WORLD_SIZE=2 " + LOCALIST_BINARY +
+                           " train --distributed --max-steps 2 --device cpu --out " + cli_tmp("dp_badenv"));
+  EXPECT_NE(bad.output.find("RANK 3 outside WORLD_SIZE 2"), std::string::npos) << bad.output;
+}
+
+}  // namespace
+}  // namespace localist
