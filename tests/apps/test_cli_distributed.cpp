@@ -62,6 +62,38 @@ TEST(CliDistributed, TwoRanksOverGlooEqualOneProcessOnTheGlobalBatch) {
               load_model(pair, torch::kCPU).meta.metrics["loss"].get<double>(), 1e-5);
 }
 
+std::string launch2(const std::string& args) {
+  const std::string cmd = std::string(LOCALIST_SOURCE_DIR) + "/scripts/launch.sh 2 " + LOCALIST_BINARY + " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (fgets(buf, sizeof buf, p)) out += buf;
+  return pclose(p) == 0 ? out : "FAILED: " + out;
+}
+
+// Rank 0 decides; every rank applies its outcome (rules, weights and AdamW state through the
+// store), and the run's end checks that all ranks hold exactly the same weights. A corpus of
+// 10^6 tokens makes a block's description cheap enough to pay at 30 steps; a new head would
+// not, so the recruited blocks come without heads here.
+TEST(CliDistributed, RecruitmentLeavesAllRanksIdentical) {
+  const auto run = cli_tmp("dp_recruit");
+  fs::remove_all(run);
+  const auto out = launch2(
+      "train --distributed --n-layer 1 --n-head 2 --n-embd 16 --block-size 32 --batch-size 2 --max-steps 30 "
+      "--eval-interval 30 --eval-tokens 1000 --log-interval 30 --synth-tokens 1000000 --device cpu --threads 1 "
+      "--blocks vocab --lambda 1 --recruit --recruit-start 10 --recruit-interval 10 --recruit-finetune 5 "
+      "--recruit-eval-tokens 1000 --recruit-min-confused 20 --recruit-probe-batches 2 --recruit-heads 0 "
+      "--recruit-theta 1e-9 --out " + run);
+  ASSERT_EQ(out.rfind("FAILED", 0), std::string::npos) << out;
+  EXPECT_NE(out.find("distributed: all 2 ranks hold identical weights and rules"), std::string::npos) << out;
+  int accepted = 0;
+  std::ifstream audit(run + "/recruit.jsonl");
+  for (std::string line; std::getline(audit, line);) accepted += nlohmann::json::parse(line).value("decision", "") == "accept";
+  EXPECT_GT(accepted, 0) << out;
+  const auto lm = load_model(run, torch::kCPU);
+  EXPECT_EQ(lm.meta.localist.rules["blocks"].size(), static_cast<size_t>(accepted));  // the grown rules
+}
+
 TEST(CliDistributed, WithoutTheLauncherEnvironmentIsAClearError) {
   const auto r = run_cli("train --distributed --max-steps 2 --synth-tokens 2000 --device cpu --out " + cli_tmp("dp_noenv"));
   EXPECT_EQ(r.code, 2) << r.output;

@@ -4,6 +4,7 @@
 #include <regex>
 #include <limits>
 #include <sstream>
+#include <type_traits>
 
 #include "localist/core/errors.h"
 
@@ -111,6 +112,11 @@ namespace {
 // A stored config field of the wrong type (a hand-edited or hostile checkpoint): name it.
 template <typename T>
 void read_field(const nlohmann::json& j, const char* name, T& out) {
+  // an integer field must hold a JSON integer: converting 1e37 to int64 is undefined (found by fuzzing)
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+    if (!j.at(name).is_number_integer())
+      throw ConfigError(std::string("config: ") + name + " = " + j.at(name).dump().substr(0, 80) +
+                        " is not an integer");
   try {
     j.at(name).get_to(out);
   } catch (const nlohmann::json::exception& e) {

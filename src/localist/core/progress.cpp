@@ -41,7 +41,7 @@ std::vector<nlohmann::json> MetricsLog::read_until(int64_t step) const {
     auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) continue;  // a torn last line of a killed run
     const auto it = j.find("step");
-    if (it == j.end() || !it->is_number() || it->get<int64_t>() <= step) out.push_back(j);
+    if (it == j.end() || !it->is_number_integer() || it->get<int64_t>() <= step) out.push_back(j);
   }
   return out;
 }

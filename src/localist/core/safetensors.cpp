@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -40,8 +41,11 @@ torch::ScalarType dtype_from(const std::string& name, const std::string& path) {
 
 }  // namespace
 
-void save_safetensors(const std::string& path, const TensorMap& tensors,
-                      const std::map<std::string, std::string>& metadata) {
+namespace {
+
+// Header and data of a safetensors file, written to `out` (tensors streamed, not copied whole).
+void write_safetensors(std::ostream& out, const TensorMap& tensors,
+                       const std::map<std::string, std::string>& metadata) {
   nlohmann::json header = nlohmann::json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   std::vector<torch::Tensor> cpu;
@@ -57,16 +61,27 @@ void save_safetensors(const std::string& path, const TensorMap& tensors,
   }
   std::string h = header.dump();
   h.append((8 - h.size() % 8) % 8, ' ');  // the format pads the header to 8 bytes
-  write_file_atomically(path, [&](std::ostream& out) {
-    uint64_t n = h.size();
-    unsigned char len[8];
-    for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
-    out.write(reinterpret_cast<const char*>(len), 8);
-    out.write(h.data(), static_cast<std::streamsize>(h.size()));
-    for (const auto& c : cpu)
-      out.write(static_cast<const char*>(c.data_ptr()),
-                static_cast<std::streamsize>(c.numel() * c.element_size()));
-  });
+  uint64_t n = h.size();
+  unsigned char len[8];
+  for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
+  out.write(reinterpret_cast<const char*>(len), 8);
+  out.write(h.data(), static_cast<std::streamsize>(h.size()));
+  for (const auto& c : cpu)
+    out.write(static_cast<const char*>(c.data_ptr()),
+              static_cast<std::streamsize>(c.numel() * c.element_size()));
+}
+
+}  // namespace
+
+void save_safetensors(const std::string& path, const TensorMap& tensors,
+                      const std::map<std::string, std::string>& metadata) {
+  write_file_atomically(path, [&](std::ostream& out) { write_safetensors(out, tensors, metadata); });
+}
+
+std::string safetensors_bytes(const TensorMap& tensors, const std::map<std::string, std::string>& metadata) {
+  std::ostringstream out;
+  write_safetensors(out, tensors, metadata);
+  return out.str();
 }
 
 int64_t SafetensorsIndex::elements() const {

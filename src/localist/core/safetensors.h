@@ -41,6 +41,10 @@ struct SafetensorsIndex {
 void save_safetensors(const std::string& path, const TensorMap& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
+// The same file's bytes, in memory (e.g. to send tensors to other processes).
+std::string safetensors_bytes(const TensorMap& tensors,
+                              const std::map<std::string, std::string>& metadata = {});
+
 // Validates the header of a file of `file_size` bytes whose first bytes are `prefix` (at least
 // the 8-byte length and the header itself, when the file has them). `what` names the file in
 // errors. Throws CheckpointError naming the problem.

@@ -33,9 +33,10 @@ std::unique_ptr<CharTokenizer> CharTokenizer::train(const std::string& text) {
 std::unique_ptr<CharTokenizer> CharTokenizer::from_json(const nlohmann::json& j) {
   std::vector<uint8_t> bytes;
   for (const auto& b : j.at("bytes")) {
-    const int v = b.get<int>();
-    if (v < 0 || v > 255)
-      throw DataError("tokenizer json: char byte " + std::to_string(v) + " outside [0, 255]");
+    // an integer first: converting a float such as 1e30 to int is undefined (found by fuzzing)
+    if (!b.is_number_integer() || b.get<int64_t>() < 0 || b.get<int64_t>() > 255)
+      throw DataError("tokenizer json: char byte " + b.dump() + " is not an integer in [0, 255]");
+    const int v = static_cast<int>(b.get<int64_t>());
     bytes.push_back(static_cast<uint8_t>(v));
   }
   return std::make_unique<CharTokenizer>(std::move(bytes));

@@ -48,7 +48,8 @@ Recruiter::Recruiter(const RecruitConfig& rc, std::string audit_path, int64_t vo
   audit_.truncate_after(resume_step);
   for (const auto& r : audit_.read_until(resume_step)) {
     if (r.value("decision", "") == "accept") ++accepted_;
-    if (r.contains("key")) decided_[r.at("key").get<std::string>()] = r.at("step").get<int64_t>();
+    if (r.contains("key") && r.at("key").is_string() && r.contains("step") && r.at("step").is_number_integer())
+      decided_[r.at("key").get<std::string>()] = r.at("step").get<int64_t>();
   }
 }
 

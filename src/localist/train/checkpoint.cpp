@@ -134,6 +134,7 @@ CheckpointMeta checkpoint_meta_from_text(const std::string& text, const std::str
     m.localist = j.value("localist", nlohmann::json::object()).get<LocalistConfig>();
     m.recruit = j.value("recruit", nlohmann::json::object()).get<RecruitConfig>();
     m.tokenizer = j.at("tokenizer");
+    if (!j.at("step").is_number_integer()) throw CheckpointError(source + ": step is not an integer");
     m.step = j.at("step").get<int64_t>();
     m.metrics = j.value("metrics", nlohmann::json());
     m.model.validate();
@@ -165,22 +166,25 @@ CheckpointMeta read_checkpoint_meta(const std::string& dir) {
 
 void load_weights(const std::string& dir, Gpt& model) {
   const auto path = (fs::path(dir) / "model.safetensors").string();
-  auto tensors = load_safetensors(path);
+  copy_weights(load_safetensors(path), model, path);
+}
+
+void copy_weights(const TensorMap& tensors, Gpt& model, const std::string& source) {
   torch::NoGradGuard no_grad;
   auto params = model->named_parameters();
   for (const auto& p : params) {
     auto it = tensors.find(p.key());
-    if (it == tensors.end()) throw CheckpointError(path + ": missing tensor '" + p.key() + "'");
+    if (it == tensors.end()) throw CheckpointError(source + ": missing tensor '" + p.key() + "'");
     if (it->second.sizes() != p.value().sizes())
-      throw CheckpointError(path + ": tensor '" + p.key() + "' has shape " +
+      throw CheckpointError(source + ": tensor '" + p.key() + "' has shape " +
                             c10::str(it->second.sizes()) + ", the model expects " +
                             c10::str(p.value().sizes()));
     if (!torch::isfinite(it->second).all().item<bool>())
-      throw CheckpointError(path + ": tensor '" + p.key() + "' holds NaN or infinite values");
+      throw CheckpointError(source + ": tensor '" + p.key() + "' holds NaN or infinite values");
     p.value().copy_(it->second);
   }
   if (tensors.size() != params.size())
-    throw CheckpointError(path + ": holds " + std::to_string(tensors.size()) +
+    throw CheckpointError(source + ": holds " + std::to_string(tensors.size()) +
                           " tensors, the model has " + std::to_string(params.size()));
 }
 

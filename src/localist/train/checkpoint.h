@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "localist/core/config.h"
+#include "localist/core/safetensors.h"
 #include "localist/data/tokenizer.h"
 #include "localist/model/gpt.h"
 #include "localist/train/adamw.h"
@@ -39,6 +40,8 @@ CheckpointMeta read_checkpoint_meta(const std::string& dir);
 // The checkpoint.json part alone, from its text; `source` names it in errors (CheckpointError).
 CheckpointMeta checkpoint_meta_from_text(const std::string& text, const std::string& source);
 void load_weights(const std::string& dir, Gpt& model);  // shapes must match exactly
+// The same from tensors in memory; `source` names them in errors.
+void copy_weights(const TensorMap& tensors, Gpt& model, const std::string& source);
 TensorMap load_optimizer_state(const std::string& dir);
 
 // Everything inference needs, ready on `device`, in eval mode.

@@ -115,6 +115,24 @@ torch::Tensor Distributed::average(const torch::Tensor& t) {
   return one[0] / env_.world_size;
 }
 
+bool Distributed::identical(const std::vector<torch::Tensor>& tensors) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> sums;
+  for (const auto& t : tensors) {
+    const auto d = t.detach().to(torch::kDouble);
+    sums.push_back(d.sum());
+    sums.push_back((d * d).sum());
+  }
+  auto hi = torch::stack(sums), lo = hi.clone();
+  std::vector<torch::Tensor> a = {hi}, b = {lo};
+  c10d::AllreduceOptions max_op, min_op;
+  max_op.reduceOp = c10d::ReduceOp::MAX;
+  min_op.reduceOp = c10d::ReduceOp::MIN;
+  group_->allreduce(a, max_op)->wait();
+  group_->allreduce(b, min_op)->wait();
+  return torch::equal(a[0], b[0]);
+}
+
 void Distributed::barrier() { group_->barrier()->wait(); }
 
 std::string Distributed::share(const std::string& key, const std::string& bytes) {

@@ -48,6 +48,9 @@ class Distributed {
   // flattened and all-reduced asynchronously (all in flight at once), then unpacked.
   void average_gradients(const std::vector<torch::Tensor>& params, int64_t bucket_bytes = 25 << 20);
   torch::Tensor average(const torch::Tensor& t);  // a copy, averaged over the ranks
+  // Whether every rank holds the same values (per-tensor sums and sums of squares compared
+  // exactly through all-reduce MAX and MIN): the check that the ranks have not drifted apart.
+  bool identical(const std::vector<torch::Tensor>& tensors);
   void barrier();
   // Rank 0's `bytes` under `key`, on every rank (rank 0 passes them, the others receive them).
   std::string share(const std::string& key, const std::string& bytes);

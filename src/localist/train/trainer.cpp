@@ -13,6 +13,7 @@
 #include "localist/core/errors.h"
 #include "localist/core/progress.h"
 #include "localist/data/batcher.h"
+#include "localist/data/hash.h"
 #include "localist/model/block_map.h"
 #include "localist/model/dial.h"
 #include "localist/model/gpt.h"
@@ -89,6 +90,33 @@ void choose_info_anchors(LocalistConfig& lcfg, const RunData& rd, int64_t block_
   }
 }
 
+// Distributed recruitment: rank 0 decides (its fine-tunes read its own batches); every rank then
+// applies rank 0's outcome, sent through the store (the grown config and rules, the weights, the
+// AdamW state), so the grown parameters are identical everywhere.
+std::optional<Accepted> share_decision(Distributed& dist, int64_t step, std::optional<Accepted> grown,
+                                       const torch::Device& device) {
+  const std::string key = "recruit/" + std::to_string(step);
+  const bool root = dist.is_root();
+  const std::string head = dist.share(
+      key, !root ? "" : grown ? nlohmann::json{{"model", grown->model->cfg}, {"rules", grown->rules}}.dump() : "none");
+  if (head == "none") return std::nullopt;
+  TensorMap weights;
+  if (root)
+    for (const auto& p : grown->model->named_parameters()) weights[p.key()] = p.value();
+  const std::string weight_bytes = dist.share(key + "/weights", root ? safetensors_bytes(weights) : "");
+  const std::string optimizer_bytes = dist.share(key + "/optimizer", root ? safetensors_bytes(grown->optimizer) : "");
+  if (root) return grown;
+  const auto j = nlohmann::json::parse(head);
+  Accepted a;
+  a.model = Gpt(j.at("model").get<ModelConfig>());
+  copy_weights(parse_safetensors(weight_bytes, "rank 0's grown weights"), a.model, "rank 0's grown weights");
+  a.model->to(device);
+  a.optimizer = parse_safetensors(optimizer_bytes, "rank 0's optimizer state");
+  for (auto& [name, t] : a.optimizer) t = t.to(device);
+  a.rules = j.at("rules");
+  return a;
+}
+
 }  // namespace
 
 TrainSummary train(const TrainRequest& req) {
@@ -147,8 +175,6 @@ TrainSummary train(const TrainRequest& req) {
   if (req.distributed) dist = std::make_unique<Distributed>(DistributedEnv::from_environment(), device);
   const bool root = !dist || dist->is_root();
   const int world = dist ? dist->world_size() : 1, rank = dist ? dist->rank() : 0;
-  if (dist && rcfg.enabled)
-    throw ConfigError("--recruit with --distributed is not supported yet: run recruitment on one process");
 
   std::error_code ec;
   fs::create_directories(req.run_dir, ec);
@@ -247,7 +273,7 @@ TrainSummary train(const TrainRequest& req) {
 
   CheckpointMeta meta{mcfg, dcfg, tcfg, lcfg, rd.tokenizer->to_json(), start_step, resumed.metrics, rcfg};
   const std::string audit_path = (fs::path(req.run_dir) / "recruit.jsonl").string();
-  Recruiter recruiter(rcfg, audit_path, mcfg.vocab_size,
+  Recruiter recruiter(rcfg, root ? audit_path : "", mcfg.vocab_size,
                       rd.train.size(), start_step);
   if (rcfg.enabled && out)
     *out << "recruit: from " << blocks.describe() << ", a decision every " << rcfg.interval
@@ -396,7 +422,9 @@ TrainSummary train(const TrainRequest& req) {
     }
     if (recruiter.due(done)) {
       Stopwatch decision;
-      auto grown = recruiter.decide(done, model, opt, lcfg, objective, lr, rd, tcfg, out);
+      std::optional<Accepted> grown;
+      if (root) grown = recruiter.decide(done, model, opt, lcfg, objective, lr, rd, tcfg, out);
+      if (dist) grown = share_decision(*dist, done, std::move(grown), device);
       if (grown) {  // continue with the new block and the grown model, optimizer extended
         model = grown->model;
         mcfg = model->cfg;
@@ -422,6 +450,14 @@ TrainSummary train(const TrainRequest& req) {
       meta.step = done;
       if (root) save_checkpoint(ckpt_dir, meta, model, &opt);
     }
+  }
+  if (dist) {  // the ranks must end where they started: together, in weights and in rules
+    const uint64_t h = data::fnv1a64(lcfg.rules.dump());
+    auto state = model->parameters();
+    state.push_back(torch::tensor({static_cast<double>(h & 0xffffffffu), static_cast<double>(h >> 32)}));
+    if (!dist->identical(state))
+      throw ConfigError("distributed training: the ranks' weights or rules differ at the end (a bug; please report)");
+    if (out) *out << "distributed: all " << world << " ranks hold identical weights and rules\n";
   }
   summary.steps = std::max(start_step, end_step);
   summary.recruited = recruiter.accepted();
