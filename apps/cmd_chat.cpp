@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "text_format.h"
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
 #include "localist/metrics/text_explain.h"
@@ -30,18 +31,6 @@ struct ChatArgs {
   LocalistConfig localist;
 };
 
-std::string visible(const std::string& s) {
-  std::string out;
-  for (char c : s) out += c == '\n' ? "\\n" : c == '\t' ? "\\t" : std::string(1, c);
-  return out;
-}
-
-std::string fixed(double x) {
-  if (std::isnan(x)) return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", x);
-  return buf;
-}
 
 void audit(LoadedModel& lm, const RulesWatch& rules, const std::vector<int32_t>& ids, bool per_token,
            const torch::Device& device) {

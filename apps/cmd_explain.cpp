@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "text_format.h"
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
 #include "localist/metrics/text_explain.h"
@@ -49,19 +50,6 @@ void check_index(const char* flag, int64_t value, int64_t n, const char* what) {
 
 nlohmann::json number(double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); }
 
-// Newlines and tabs made visible, long tokens cut: one table cell.
-std::string cell(const std::string& text, size_t width = 10) {
-  std::string out;
-  for (char c : text) out += c == '\n' ? "\\n" : c == '\t' ? "\\t" : std::string(1, c);
-  return out.size() > width ? out.substr(0, width - 1) + "~" : out;
-}
-
-std::string fixed(double x, int digits = 3) {
-  if (std::isnan(x)) return "-";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, x);
-  return buf;
-}
 }  // namespace
 
 void add_explain(CLI::App& app) {

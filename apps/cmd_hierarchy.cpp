@@ -116,7 +116,7 @@ void run_eval(const EvalArgs& a) {
       if (a.max_segments > 0 && s.segments == a.max_segments) break;
       const std::vector<int32_t> seg(ids.begin() + at, ids.begin() + at + a.segment_tokens);
       std::vector<torch::Tensor> rows;
-      for (auto& m : h.models) rows.push_back(segment_nll(m, seg));
+      for (int64_t k = 0; k < K; ++k) rows.push_back(segment_nll(h.models[k], member_blocks[k], seg));
       const auto nll = torch::stack(rows);  // (K, S-1)
       const auto hard = route_hard(nll, prefix), soft = route_soft(nll);
       if (a.attention)

@@ -156,7 +156,7 @@ LoadedHierarchy load_hierarchy(const std::string& dir, const torch::Device& devi
   return h;
 }
 
-torch::Tensor segment_nll(LoadedModel& lm, const std::vector<int32_t>& tokens) {
+torch::Tensor segment_nll(LoadedModel& lm, const BlockMap& blocks, const std::vector<int32_t>& tokens) {
   const int64_t n = static_cast<int64_t>(tokens.size());
   if (n < 2) throw DataError("a segment needs at least 2 tokens to score");
   if (n - 1 > lm.model->cfg.block_size)
@@ -166,8 +166,7 @@ torch::Tensor segment_nll(LoadedModel& lm, const std::vector<int32_t>& tokens) {
   const auto device = lm.model->parameters().front().device();
   auto ids = torch::tensor(std::vector<int64_t>(tokens.begin(), tokens.end()), torch::kLong).to(device);
   auto x = ids.narrow(0, 0, n - 1).unsqueeze(0), y = ids.narrow(0, 1, n - 1);
-  // the member's own blocks and dial, as it was trained
-  const auto blocks = BlockMap::from_config(lm.meta.localist, *lm.tokenizer);
+  // the member's own dial, as it was trained
   const Dial dial = Dial::from_config(lm.meta.localist);
   std::vector<torch::Tensor> bias;
   if (dial.active()) bias = dial_biases(blocks.layout(x), dial, lm.model->cfg.n_layer, lm.model->cfg.causal);

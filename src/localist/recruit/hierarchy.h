@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "localist/model/block_map.h"
 #include "localist/train/checkpoint.h"
 
 namespace localist {
@@ -51,7 +52,8 @@ struct LoadedHierarchy {
 LoadedHierarchy load_hierarchy(const std::string& dir, const torch::Device& device);
 
 // One model's NLL (nats) of tokens[1..n-1] given what precedes each within the segment:
-// (n - 1,) float64. The segment must fit the model's context (CheckpointError otherwise).
-torch::Tensor segment_nll(LoadedModel& lm, const std::vector<int32_t>& tokens);
+// (n - 1,) float64, under its own dial with `blocks` (its rules' block map, built once per
+// member by the caller). The segment must fit the model's context (ConfigError otherwise).
+torch::Tensor segment_nll(LoadedModel& lm, const BlockMap& blocks, const std::vector<int32_t>& tokens);
 
 }  // namespace localist

@@ -43,7 +43,8 @@ struct Scores {
 
   void add_member(LoadedModel& lm, const std::vector<std::vector<int32_t>>& segments) {
     nll.emplace_back();
-    for (const auto& s : segments) nll.back().push_back(segment_nll(lm, s));
+    const auto blocks = BlockMap::from_config(lm.meta.localist, *lm.tokenizer);
+    for (const auto& s : segments) nll.back().push_back(segment_nll(lm, blocks, s));
   }
   // mean routed NLL (nats/prediction) over the segments of `cluster` (-1: all)
   double routed(const Hierarchy& h, int64_t members, int64_t cluster) const {
