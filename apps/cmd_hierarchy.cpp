@@ -5,6 +5,7 @@
 //   localist hierarchy create DIR --base RUN [--member NAME=RUN ...] [--routing hard|soft] [--prefix N]
 //   localist hierarchy add DIR --member NAME=RUN
 //   localist hierarchy eval DIR --domain NAME=FILE [--domain ...] [--own NAME=MEMBER] [--rules FILE] [--json]
+//   localist hierarchy route DIR --domain NAME=FILE [...]   (members spread over processes: cmd_hierarchy_route.cpp)
 //   localist hierarchy recruit DIR --data FILE [--clusters K] [--theta-llm X] [--theta-block Y] ...
 #include <cmath>
 #include <cstdio>
@@ -25,13 +26,6 @@ namespace localist::app {
 namespace {
 
 using json = nlohmann::json;
-
-std::pair<std::string, std::string> split_pair(const std::string& s, const std::string& option) {
-  const auto eq = s.find('=');
-  if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
-    throw ConfigError(option + " '" + s + "' must be NAME=PATH");
-  return {s.substr(0, eq), s.substr(eq + 1)};
-}
 
 struct EvalArgs {
   std::string dir;
@@ -93,7 +87,7 @@ void run_eval(const EvalArgs& a) {
     for (int64_t hd = 0; hd < h.models[0].model->cfg.n_head; ++hd) heads.push_back({l, hd});
   std::map<std::string, int64_t> own_of;
   for (const auto& o : a.own) {
-    const auto [domain, member] = split_pair(o, "--own");
+    const auto [domain, member] = name_value(o, "--own");
     int64_t k = -1;
     for (int64_t i = 0; i < K; ++i)
       if (man.members[i].name == member) k = i;
@@ -106,7 +100,7 @@ void run_eval(const EvalArgs& a) {
   };
   std::vector<DomainScore> scores;
   for (const auto& d : a.domains) {
-    const auto [name, file] = split_pair(d, "--domain");
+    const auto [name, file] = name_value(d, "--domain");
     const auto ids = h.models[0].tokenizer->encode(data::read_text_file(file));
     DomainScore s;
     s.name = name;
@@ -229,7 +223,7 @@ void add_hierarchy(CLI::App& app) {
   create->add_option("--prefix", c->prefix, "hard routing: predictions the router reads first")->capture_default_str();
   create->callback([c] {
     std::vector<std::pair<std::string, std::string>> specialists;
-    for (const auto& m : c->members) specialists.push_back(split_pair(m, "--member"));
+    for (const auto& m : c->members) specialists.push_back(name_value(m, "--member"));
     create_hierarchy(c->dir, c->base, specialists, c->routing, c->prefix);
     std::printf("hierarchy %s: base + %zu specialists, %s routing\n", c->dir.c_str(), specialists.size(), c->routing.c_str());
   });
@@ -239,7 +233,7 @@ void add_hierarchy(CLI::App& app) {
   add->add_option("dir", ad->first, "hierarchy directory")->required();
   add->add_option("--member", ad->second, "NAME=RUN")->required();
   add->callback([ad] {
-    const auto [name, run] = split_pair(ad->second, "--member");
+    const auto [name, run] = name_value(ad->second, "--member");
     add_to_hierarchy(ad->first, name, run);
     std::printf("hierarchy %s: added %s\n", ad->first.c_str(), name.c_str());
   });
@@ -260,6 +254,7 @@ void add_hierarchy(CLI::App& app) {
                "also each member's attention entropy and block / pointer fidelity on the predictions "
                "hard and soft routing gave it (share-weighted)");
   ev->callback([e] { run_eval(*e); });
+  add_hierarchy_route(*cmd);
 
   auto r = std::make_shared<std::pair<std::string, SpecialistConfig>>();
   r->second.train.max_steps = 200;

@@ -20,6 +20,11 @@ void add_hierarchy(CLI::App& app);
 void add_chat(CLI::App& app);
 void add_synth(CLI::App& app);
 
+void add_hierarchy_route(CLI::App& hierarchy);  // the `route` subcommand of `hierarchy`
+
+// "NAME=VALUE" of a repeatable option, split; ConfigError naming the option otherwise.
+std::pair<std::string, std::string> name_value(const std::string& s, const std::string& option);
+
 // Shared option groups (options.cpp).
 void add_model_options(CLI::App& cmd, ModelConfig& m);
 void add_data_options(CLI::App& cmd, DataConfig& d);

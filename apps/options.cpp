@@ -190,4 +190,11 @@ LocalistConfig localist_overrides(const LocalistConfig& stored, const CLI::App& 
   return c;
 }
 
+std::pair<std::string, std::string> name_value(const std::string& s, const std::string& option) {
+  const auto eq = s.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == s.size())
+    throw ConfigError(option + " '" + s + "' must be NAME=PATH");
+  return {s.substr(0, eq), s.substr(eq + 1)};
+}
+
 }  // namespace localist::app

@@ -78,6 +78,26 @@ TEST(HierarchyCli, HardRoutingFindsEachDomainsSpecialist) {
   }
   EXPECT_GT(j["all"]["segments"].get<int64_t>(), 20);
 
+  // the members spread over 2 processes (issue 9): base and b on rank 0, a on rank 1; each
+  // segment's rest is scored where its chosen member lives, with eval's numbers to rounding
+  const std::string route = std::string(LOCALIST_SOURCE_DIR) + "/scripts/launch.sh 2 " + LOCALIST_BINARY +
+                            " hierarchy route " + dir + "/h --domain a=" + dir + "/a_test.txt --domain b=" + dir +
+                            "/b_test.txt --segment-tokens 24 --json 2>&1";
+  FILE* p = popen(route.c_str(), "r");
+  std::string routed_out;
+  char buf[4096];
+  while (fgets(buf, sizeof buf, p)) routed_out += buf;
+  ASSERT_EQ(pclose(p), 0) << routed_out;
+  const auto routed = json::parse(routed_out.substr(routed_out.find('{')));
+  EXPECT_EQ(routed["placement"], json({{"base", 0}, {"a", 1}, {"b", 0}}));
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_NEAR(routed["domains"][i]["ppl_hard"].get<double>(), j["domains"][i]["ppl_hard"].get<double>(), 1e-4);
+    EXPECT_EQ(routed["domains"][i]["routing_accuracy"], j["domains"][i]["routing_accuracy"]);
+  }
+  const auto by_rank = routed["segments_scored_by_rank"];
+  EXPECT_EQ(by_rank[0].get<double>() + by_rank[1].get<double>(), j["all"]["segments"].get<double>());
+  EXPECT_GT(by_rank[1].get<double>(), 0);  // the a segments went to the process holding a
+
   // per member attention on what each routing gave it: shares add up to the segments
   r = run_cli("hierarchy eval " + dir + "/h --domain a=" + dir + "/a_test.txt --domain b=" + dir +
               "/b_test.txt --segment-tokens 24 --max-segments 10 --attention --json");

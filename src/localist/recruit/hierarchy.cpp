@@ -145,11 +145,20 @@ Hierarchy read_hierarchy(const std::string& dir) {
   return Hierarchy::from_json(j, p.string());
 }
 
-LoadedHierarchy load_hierarchy(const std::string& dir, const torch::Device& device) {
+LoadedHierarchy load_hierarchy(const std::string& dir, const torch::Device& device,
+                               const std::function<bool(size_t)>& hold) {
   LoadedHierarchy h;
   h.manifest = read_hierarchy(dir);
   for (const auto& m : h.manifest.members) {
-    h.models.push_back(load_model((fs::path(dir) / m.path).string(), device));
+    const auto path = (fs::path(dir) / m.path).string();
+    if (!hold || hold(h.models.size())) {
+      h.models.push_back(load_model(path, device));
+    } else {
+      LoadedModel config_only;
+      config_only.meta = read_checkpoint_meta(find_checkpoint_dir(path));
+      config_only.tokenizer = data::tokenizer_from_json(config_only.meta.tokenizer);
+      h.models.push_back(std::move(config_only));
+    }
     if (h.models.back().meta.tokenizer != h.models.front().meta.tokenizer)
       throw CheckpointError("hierarchy '" + dir + "': member '" + m.name + "' does not share the base's tokenizer");
   }

@@ -8,6 +8,7 @@
 //   DIR/members/NAME/          model.safetensors + checkpoint.json (the optimizer is not kept)
 // Member 0 is the base. Every member must share the base's tokenizer: the router compares the
 // models' probabilities of the same tokens.
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,9 +48,12 @@ Hierarchy read_hierarchy(const std::string& dir);
 
 struct LoadedHierarchy {
   Hierarchy manifest;
-  std::vector<LoadedModel> models;  // in manifest order
+  std::vector<LoadedModel> models;  // in manifest order; a member not held has no model
 };
-LoadedHierarchy load_hierarchy(const std::string& dir, const torch::Device& device);
+// hold(k): whether this process loads member k's weights (all when empty); the others get
+// their config and tokenizer only (a hierarchy spread over processes, distributed_router.h).
+LoadedHierarchy load_hierarchy(const std::string& dir, const torch::Device& device,
+                               const std::function<bool(size_t)>& hold = {});
 
 // One model's NLL (nats) of tokens[1..n-1] given what precedes each within the segment:
 // (n - 1,) float64, under its own dial with `blocks` (its rules' block map, built once per

@@ -109,11 +109,13 @@ void Distributed::average_gradients(const std::vector<torch::Tensor>& params, in
   }
 }
 
-torch::Tensor Distributed::average(const torch::Tensor& t) {
-  std::vector<torch::Tensor> one = {t.detach().clone()};
+torch::Tensor Distributed::sum(const torch::Tensor& t) {
+  std::vector<torch::Tensor> one = {t.detach().clone().contiguous()};
   group_->allreduce(one)->wait();
-  return one[0] / env_.world_size;
+  return one[0];
 }
+
+torch::Tensor Distributed::average(const torch::Tensor& t) { return sum(t) / env_.world_size; }
 
 bool Distributed::identical(const std::vector<torch::Tensor>& tensors) {
   torch::NoGradGuard no_grad;

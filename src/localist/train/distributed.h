@@ -47,6 +47,7 @@ class Distributed {
   // Every defined gradient replaced by its mean over the ranks. Buckets of ~bucket_bytes are
   // flattened and all-reduced asynchronously (all in flight at once), then unpacked.
   void average_gradients(const std::vector<torch::Tensor>& params, int64_t bucket_bytes = 25 << 20);
+  torch::Tensor sum(const torch::Tensor& t);      // a copy, summed over the ranks
   torch::Tensor average(const torch::Tensor& t);  // a copy, averaged over the ranks
   // Whether every rank holds the same values (per-tensor sums and sums of squares compared
   // exactly through all-reduce MAX and MIN): the check that the ranks have not drifted apart.
