@@ -31,35 +31,40 @@ std::vector<nlohmann::json> train_records(const std::string& run) {
   return out;
 }
 
+// grad_accum 2: the hooks all-reduce during the second micro-step's backward only, on what
+// both micro-steps accumulated
 TEST(CliDistributed, TwoRanksOverGlooEqualOneProcessOnTheGlobalBatch) {
-  const auto single = cli_tmp("dp_single"), pair = cli_tmp("dp_pair");
-  fs::remove_all(single);
-  fs::remove_all(pair);
-  auto one = run_cli("train " + kModel + "--batch-size 8 --out " + single);
-  ASSERT_EQ(one.code, 0) << one.output;
-  const std::string launch = std::string(LOCALIST_SOURCE_DIR) + "/scripts/launch.sh 2 " + LOCALIST_BINARY;
-  const std::string cmd = launch + " train --distributed " + kModel + "--batch-size 4 --out " + pair + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  ASSERT_EQ(pclose(p), 0) << out;
-  EXPECT_NE(out.find("distributed: 2 processes over c10d (gloo), batch 4 per rank, 8 in all"), std::string::npos) << out;
-  EXPECT_EQ(out.find("localist train:"), out.rfind("localist train:")) << "only rank 0 prints: " << out;
+  for (const std::string accum : {"1", "2"}) {
+    const auto single = cli_tmp("dp_single" + accum), pair = cli_tmp("dp_pair" + accum);
+    fs::remove_all(single);
+    fs::remove_all(pair);
+    const std::string args = kModel + "--grad-accum " + accum + " ";
+    auto one = run_cli("train " + args + "--batch-size 8 --out " + single);
+    ASSERT_EQ(one.code, 0) << one.output;
+    const std::string launch = std::string(LOCALIST_SOURCE_DIR) + "/scripts/launch.sh 2 " + LOCALIST_BINARY;
+    const std::string cmd = launch + " train --distributed " + args + "--batch-size 4 --out " + pair + " 2>&1";
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[4096];
+    while (fgets(buf, sizeof buf, p)) out += buf;
+    ASSERT_EQ(pclose(p), 0) << out;
+    EXPECT_NE(out.find("distributed: 2 processes over c10d (gloo), batch 4 per rank, 8 in all"), std::string::npos) << out;
+    EXPECT_EQ(out.find("localist train:"), out.rfind("localist train:")) << "only rank 0 prints: " << out;
 
-  const auto a = load_safetensors(single + "/checkpoint/model.safetensors");
-  const auto b = load_safetensors(pair + "/checkpoint/model.safetensors");
-  ASSERT_EQ(a.size(), b.size());
-  for (const auto& [name, t] : a)
-    EXPECT_TRUE(torch::allclose(t, b.at(name), /*rtol=*/1e-4, /*atol=*/1e-5))
-        << name << ": max difference " << (t - b.at(name)).abs().max().item<double>();
-  const auto la = train_records(single), lb = train_records(pair);
-  ASSERT_EQ(la.size(), 12u);
-  ASSERT_EQ(lb.size(), 12u);  // rank 0 alone writes the log
-  for (size_t i = 0; i < la.size(); ++i)
-    EXPECT_NEAR(la[i]["loss"].get<double>(), lb[i]["loss"].get<double>(), 1e-5) << "step " << i + 1;
-  EXPECT_NEAR(load_model(single, torch::kCPU).meta.metrics["loss"].get<double>(),
-              load_model(pair, torch::kCPU).meta.metrics["loss"].get<double>(), 1e-5);
+    const auto a = load_safetensors(single + "/checkpoint/model.safetensors");
+    const auto b = load_safetensors(pair + "/checkpoint/model.safetensors");
+    ASSERT_EQ(a.size(), b.size());
+    for (const auto& [name, t] : a)
+      EXPECT_TRUE(torch::allclose(t, b.at(name), /*rtol=*/1e-4, /*atol=*/1e-5))
+          << "accum " << accum << " " << name << ": max difference " << (t - b.at(name)).abs().max().item<double>();
+    const auto la = train_records(single), lb = train_records(pair);
+    ASSERT_EQ(la.size(), 12u);
+    ASSERT_EQ(lb.size(), 12u);  // rank 0 alone writes the log
+    for (size_t i = 0; i < la.size(); ++i)
+      EXPECT_NEAR(la[i]["loss"].get<double>(), lb[i]["loss"].get<double>(), 1e-5) << "accum " << accum << " step " << i + 1;
+    EXPECT_NEAR(load_model(single, torch::kCPU).meta.metrics["loss"].get<double>(),
+                load_model(pair, torch::kCPU).meta.metrics["loss"].get<double>(), 1e-5);
+  }
 }
 
 std::string launch2(const std::string& args) {

@@ -72,43 +72,6 @@ void Distributed::broadcast(const std::vector<torch::Tensor>& tensors) {
   }
 }
 
-void Distributed::average_gradients(const std::vector<torch::Tensor>& params, int64_t bucket_bytes) {
-  torch::NoGradGuard no_grad;
-  struct Bucket {
-    std::vector<torch::Tensor> grads;
-    torch::Tensor flat;
-    c10::intrusive_ptr<c10d::Work> work;
-  };
-  std::vector<Bucket> buckets(1);
-  int64_t bytes = 0;
-  for (const auto& p : params) {
-    if (!p.grad().defined()) continue;
-    const int64_t b = p.grad().numel() * p.grad().element_size();
-    if (bytes > 0 && bytes + b > bucket_bytes) buckets.emplace_back(), bytes = 0;
-    buckets.back().grads.push_back(p.grad());
-    bytes += b;
-  }
-  for (auto& bucket : buckets) {  // all in flight together
-    if (bucket.grads.empty()) continue;
-    std::vector<torch::Tensor> flat;
-    for (const auto& g : bucket.grads) flat.push_back(g.reshape({-1}));
-    bucket.flat = torch::cat(flat);
-    std::vector<torch::Tensor> one = {bucket.flat};
-    bucket.work = group_->allreduce(one);
-  }
-  const double inv = 1.0 / env_.world_size;
-  for (auto& bucket : buckets) {
-    if (!bucket.work) continue;
-    bucket.work->wait();
-    bucket.flat.mul_(inv);
-    int64_t at = 0;
-    for (auto& g : bucket.grads) {
-      g.copy_(bucket.flat.narrow(0, at, g.numel()).view_as(g));
-      at += g.numel();
-    }
-  }
-}
-
 torch::Tensor Distributed::sum(const torch::Tensor& t) {
   std::vector<torch::Tensor> one = {t.detach().clone().contiguous()};
   group_->allreduce(one)->wait();

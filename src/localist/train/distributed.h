@@ -4,10 +4,10 @@
 // RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT in its environment
 // (scripts/launch.sh sets them for N processes on this machine).
 //
-// What data parallelism needs and nothing more: parameters broadcast from rank 0, gradients
-// averaged across ranks (flattened into buckets, all-reduced asynchronously, then waited for),
-// scalars reduced for the metrics, a barrier, and small byte strings (a tokenizer, a
-// recruitment decision) sent from rank 0 through the c10d store.
+// What data parallelism needs and nothing more: parameters broadcast from rank 0, scalars
+// reduced for the metrics, a barrier, and small byte strings (a tokenizer, a
+// recruitment decision) sent from rank 0 through the c10d store. Gradients are averaged by
+// GradientSync (gradient_sync.h), overlapping the backward pass.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -44,15 +44,13 @@ class Distributed {
   const char* backend() const { return backend_; }
 
   void broadcast(const std::vector<torch::Tensor>& tensors);  // from rank 0, in place
-  // Every defined gradient replaced by its mean over the ranks. Buckets of ~bucket_bytes are
-  // flattened and all-reduced asynchronously (all in flight at once), then unpacked.
-  void average_gradients(const std::vector<torch::Tensor>& params, int64_t bucket_bytes = 25 << 20);
   torch::Tensor sum(const torch::Tensor& t);      // a copy, summed over the ranks
   torch::Tensor average(const torch::Tensor& t);  // a copy, averaged over the ranks
   // Whether every rank holds the same values (per-tensor sums and sums of squares compared
   // exactly through all-reduce MAX and MIN): the check that the ranks have not drifted apart.
   bool identical(const std::vector<torch::Tensor>& tensors);
   void barrier();
+  c10d::ProcessGroup& group() { return *group_; }  // for GradientSync (gradient_sync.h)
   // Rank 0's `bytes` under `key`, on every rank (rank 0 passes them, the others receive them).
   std::string share(const std::string& key, const std::string& bytes);
 

@@ -23,6 +23,7 @@
 #include "localist/train/checkpoint.h"
 #include "localist/train/distributed.h"
 #include "localist/train/gradient_clip.h"
+#include "localist/train/gradient_sync.h"
 #include "localist/train/lambda_schedule.h"
 #include "localist/train/lr_schedule.h"
 #include "localist/rules/info_anchors.h"
@@ -282,6 +283,8 @@ TrainSummary train(const TrainRequest& req) {
          << audit_path << "\n";
   const int64_t end_step = req.stop_at > 0 ? std::min(req.stop_at, tcfg.max_steps) : tcfg.max_steps;
   auto params = model->parameters();
+  std::unique_ptr<GradientSync> sync;  // distributed: gradients averaged as backward runs
+  if (dist) sync = std::make_unique<GradientSync>(*dist, params);
   const bool skip_nonfinite = tcfg.on_nonfinite == "skip";
   // stop mode: a non-finite step is noticed at the next log line or save (no per-step sync);
   // nothing non-finite is ever saved, so the last checkpoint stays the last good one
@@ -330,6 +333,7 @@ TrainSummary train(const TrainRequest& req) {
     const auto layer_lambda = Dial{lambda, lcfg.kappa, lcfg.lambda_layer_power}.layer_lambdas(mcfg.n_layer);
     const LocalistObjective objective{&blocks, dial, layer_lambda, att_penalty ? lcfg.alpha_att : 0.0};
     for (int64_t micro = 0; micro < tcfg.grad_accum; ++micro) {
+      if (sync && micro + 1 == tcfg.grad_accum) sync->arm();  // all-reduce during the last backward
       // Distributed: every rank draws the global batch and takes its own rows, so the ranks
       // together see exactly what one process with batch_size * world would.
       auto b = data::random_batch(rd.train, tcfg.batch_size * world, mcfg.block_size, tcfg.seed, step, micro);
@@ -347,7 +351,7 @@ TrainSummary train(const TrainRequest& req) {
       if (l.r_att.defined()) step_ratt += l.r_att.detach() * scale;
     }
     if (dist) {  // the global batch's gradient and loss, identical on every rank from here on
-      dist->average_gradients(params);
+      sync->finish();
       step_loss = dist->average(step_loss);
       if (att_penalty) step_ratt = dist->average(step_ratt);
     }
@@ -433,6 +437,7 @@ TrainSummary train(const TrainRequest& req) {
         opt = AdamW(named, {tcfg.lr, tcfg.beta1, tcfg.beta2, 1e-8, tcfg.weight_decay});
         opt.load_state(grown->optimizer);
         params = model->parameters();
+        if (dist) sync = std::make_unique<GradientSync>(*dist, params);
         lcfg.rules = grown->rules;
         blocks = BlockMap::from_config(lcfg, *rd.tokenizer);
         meta.model = mcfg;
