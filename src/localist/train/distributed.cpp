@@ -5,6 +5,9 @@
 
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef USE_C10D_NCCL  // a CUDA LibTorch built with NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include "localist/core/errors.h"
 
@@ -47,15 +50,26 @@ DistributedEnv DistributedEnv::from_environment() {
 }
 
 Distributed::Distributed(const DistributedEnv& env, const torch::Device& device) : env_(env) {
+#ifndef USE_C10D_NCCL
   if (device.is_cuda())
     throw ConfigError("--distributed on CUDA needs NCCL, which this LibTorch build does not "
-                      "provide here; use --device cpu (Gloo)");
+                      "provide; use --device cpu (Gloo)");
+#endif
   c10d::TCPStoreOptions opts;
   opts.port = static_cast<uint16_t>(env.master_port);
   opts.isServer = env.rank == 0;
   opts.numWorkers = env.world_size;
   opts.timeout = kStoreTimeout;
   store_ = c10::make_intrusive<c10d::TCPStore>(env.master_addr, opts);
+#ifdef USE_C10D_NCCL
+  if (device.is_cuda()) {  // not built or run on the CPU-only development machine (docs/distributed.md)
+    auto nccl = c10d::ProcessGroupNCCL::Options::create();
+    nccl->timeout = kStoreTimeout;
+    group_ = c10::make_intrusive<c10d::ProcessGroupNCCL>(store_, env.rank, env.world_size, nccl);
+    backend_ = "nccl";
+    return;
+  }
+#endif
   auto options = c10d::ProcessGroupGloo::Options::create();
   options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(env.master_addr));
   options->timeout = kStoreTimeout;

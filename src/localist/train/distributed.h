@@ -1,6 +1,6 @@
 #pragma once
 // Data-parallel training on PyTorch's own distributed engine, c10d (Gloo on CPU; NCCL on CUDA
-// where the LibTorch build has it), launched torchrun-style: one process per device, each with
+// where the LibTorch build has it, USE_C10D_NCCL), launched torchrun-style: one process per device, each with
 // RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT in its environment
 // (scripts/launch.sh sets them for N processes on this machine).
 //
@@ -15,12 +15,23 @@
 
 #include <torch/torch.h>
 
+#include "localist/core/compat.h"
+
 namespace c10d {
+class Backend;
 class ProcessGroup;
 class Store;
 }  // namespace c10d
 
 namespace localist {
+
+// The c10d object that runs the collectives: a ProcessGroup in LibTorch 1.13; in 2.x a
+// Backend (ProcessGroup became a dispatcher over backends there).
+#if LOCALIST_TORCH_2
+using CollectiveGroup = c10d::Backend;
+#else
+using CollectiveGroup = c10d::ProcessGroup;
+#endif
 
 struct DistributedEnv {
   int rank = 0, world_size = 1, local_rank = 0;
@@ -50,7 +61,7 @@ class Distributed {
   // exactly through all-reduce MAX and MIN): the check that the ranks have not drifted apart.
   bool identical(const std::vector<torch::Tensor>& tensors);
   void barrier();
-  c10d::ProcessGroup& group() { return *group_; }  // for GradientSync (gradient_sync.h)
+  CollectiveGroup& group() { return *group_; }  // for GradientSync (gradient_sync.h)
   // Rank 0's `bytes` under `key`, on every rank (rank 0 passes them, the others receive them).
   std::string share(const std::string& key, const std::string& bytes);
 
@@ -58,7 +69,7 @@ class Distributed {
   DistributedEnv env_;
   const char* backend_ = "gloo";
   c10::intrusive_ptr<c10d::Store> store_;
-  c10::intrusive_ptr<c10d::ProcessGroup> group_;
+  c10::intrusive_ptr<CollectiveGroup> group_;
 };
 
 }  // namespace localist

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <regex>
 #include <cstdio>
 #include <filesystem>
@@ -171,9 +172,14 @@ TrainSummary train(const TrainRequest& req) {
     probe.validate();
   }
   set_threads(tcfg.threads);
-  const torch::Device device = resolve_device(tcfg.device);
-  std::unique_ptr<Distributed> dist;  // data-parallel: rank 0 writes, every rank trains
-  if (req.distributed) dist = std::make_unique<Distributed>(DistributedEnv::from_environment(), device);
+  std::optional<DistributedEnv> env;  // data-parallel: rank 0 writes, every rank trains
+  if (req.distributed) env = DistributedEnv::from_environment();
+  const torch::Device device = [&] {
+    const auto d = resolve_device(tcfg.device);  // distributed on GPUs: one per process
+    return env && d.is_cuda() ? torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(env->local_rank)) : d;
+  }();
+  std::unique_ptr<Distributed> dist;
+  if (env) dist = std::make_unique<Distributed>(*env, device);
   const bool root = !dist || dist->is_root();
   const int world = dist ? dist->world_size() : 1, rank = dist ? dist->rank() : 0;
 
