@@ -225,14 +225,20 @@ json parse_rules_json(const std::string& text, const std::string& source) {
   return doc;
 }
 
+Rules rules_from_text(const std::string& blocks, const std::string& text, const std::string& source,
+                      const data::Tokenizer& tokenizer, json* doc) {
+  json j = parse_rules_json(text, source);
+  Rules r = parse_rules(j, tokenizer, kind_of(blocks), source, &text);
+  if (doc) *doc = std::move(j);
+  return r;
+}
+
 Rules rules_of(const LocalistConfig& config, const data::Tokenizer& tokenizer, json* doc) {
   const std::string kind = kind_of(config.blocks);
   if (config.rules.is_null() && !config.rules_file.empty()) {
     std::string text;
-    json j = read_rules_json(config.rules_file, &text);
-    Rules r = parse_rules(j, tokenizer, kind, config.rules_file, &text);
-    if (doc) *doc = std::move(j);
-    return r;
+    read_rules_json(config.rules_file, &text);
+    return rules_from_text(config.blocks, text, config.rules_file, tokenizer, doc);
   }
   if (doc) *doc = config.rules;
   if (config.rules.is_null()) {

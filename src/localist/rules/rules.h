@@ -58,6 +58,11 @@ nlohmann::json read_rules_json(const std::string& path, std::string* text = null
 // The same from the file's text; `source` names it in errors.
 nlohmann::json parse_rules_json(const std::string& text, const std::string& source);
 
+// A rules file's text (already read: e.g. by a watcher that compared it) checked against the
+// tokenizer for blocks = `blocks`; errors name `source`, the line and the field.
+Rules rules_from_text(const std::string& blocks, const std::string& text, const std::string& source,
+                      const data::Tokenizer& tokenizer, nlohmann::json* doc = nullptr);
+
 // The rules a config asks for: its rules_file read anew (and checked, errors naming lines) when
 // `rules` is null, else its stored `rules` document; none when it has neither.
 // `doc` receives the document (what a checkpoint stores).

@@ -28,11 +28,10 @@ RulesWatch::RulesWatch(LocalistConfig base, std::string path, const data::Tokeni
 
 void RulesWatch::load(const std::string& text) {
   LocalistConfig next = config_;
-  next.rules_file = path_;  // parsed from the file: errors name its lines and fields
-  next.rules = nullptr;
-  auto blocks = std::make_unique<BlockMap>(BlockMap::from_config(next, tokenizer_));
-  rules_of(next, tokenizer_, &next.rules);  // keep the document, as a checkpoint would
   next.rules_file.clear();
+  // the text just compared, not a second read of the file: errors name its lines and fields
+  rules_from_text(next.blocks, text, path_, tokenizer_, &next.rules);
+  auto blocks = std::make_unique<BlockMap>(BlockMap::from_config(next, tokenizer_));
   config_ = std::move(next);
   blocks_ = std::move(blocks);
   text_ = text;
