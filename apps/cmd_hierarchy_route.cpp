@@ -2,7 +2,7 @@
 // (recruit/distributed_router.h): member k lives on rank k % N, each segment's prefix is scored
 // where the members live, the router decides, and the rank holding the chosen member scores
 // the rest. Launched like distributed training, one process per device:
-//   scripts/launch.sh N localist hierarchy route DIR --domain NAME=FILE [--domain ...] [--json]
+//   torchrun --nproc-per-node N --no-python localist hierarchy route DIR --domain NAME=FILE [--domain ...] [--json]
 // Rank 0 prints per-domain routed perplexity, routing accuracy, and which rank scored what.
 #include <cmath>
 #include <cstdio>
@@ -89,7 +89,7 @@ void run_route(const RouteArgs& a) {
 void add_hierarchy_route(CLI::App& hierarchy) {
   auto a = std::make_shared<RouteArgs>();
   auto* cmd = hierarchy.add_subcommand(
-      "route", "hard routing with the members spread over processes (launch with scripts/launch.sh N): "
+      "route", "hard routing with the members spread over processes (launch with torchrun --nproc-per-node N --no-python): "
                "member k on rank k % N, each segment scored where its chosen member lives");
   cmd->add_option("dir", a->dir, "hierarchy directory")->required();
   cmd->add_option("--domain", a->domains, "held-out text of a domain, NAME=FILE; repeatable")->required();

@@ -20,7 +20,7 @@ void add_train(CLI::App& app) {
       ->excludes("--resume");
   cmd->add_flag("--distributed", req->distributed,
                 "data-parallel over c10d (Gloo), one process per device launched with RANK, WORLD_SIZE, "
-                "MASTER_ADDR, MASTER_PORT set (scripts/launch.sh N, or torchrun); --batch-size is per process");
+                "MASTER_ADDR, MASTER_PORT set (torchrun --nproc-per-node N --no-python); --batch-size is per process");
   cmd->add_option("--stop-at", req->stop_at, "stop after this step with a checkpoint (0 = run to the end)");
   add_model_options(*cmd, req->model);
   add_data_options(*cmd, req->data);

@@ -5,10 +5,13 @@
 
 #include "commands.h"
 #include "localist/core/errors.h"
+#include "localist/core/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"localist: localist language models (train, evaluate, sample)"};
   app.require_subcommand(1);
+  // localist, LibTorch and CUDA versions, and the GPUs this process sees
+  app.set_version_flag("--version", [] { return localist::version_report(); });
   localist::app::add_train(app);
   localist::app::add_eval(app);
   localist::app::add_generate(app);

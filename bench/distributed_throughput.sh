@@ -20,8 +20,8 @@ for i in $(seq "${REPS:-3}"); do
   one1+=("$(rate "$dir/a$i")")
   "$build/localist" train $model --batch-size "$global" --threads "$n" --out "$dir/b$i" >/dev/null
   onen+=("$(rate "$dir/b$i")")
-  scripts/launch.sh "$n" "$build/localist" train --distributed $model --batch-size 8 --threads 1 \
-    --out "$dir/c$i" >/dev/null
+  "${LOCALIST_PYTHON:-.venv/bin/python}" -m torch.distributed.run --standalone --nproc-per-node "$n" \
+    --no-python "$build/localist" train --distributed $model --batch-size 8 --threads 1 --out "$dir/c$i" >/dev/null 2>&1
   dp+=("$(rate "$dir/c$i")")
 done
 median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }

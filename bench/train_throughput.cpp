@@ -1,14 +1,18 @@
-// Training throughput of the localist GPT on random tokens: forward, backward, gradient clip
-// and AdamW, timed after warm-up. Prints one JSON line; bench/train_throughput.sh runs it
-// beside the same model in Python PyTorch (bench/peer_gpt.py) and prints the ratio.
+// Training throughput of the localist GPT on random tokens: forward (with the locality dial's
+// bias active unless --lambda 0), backward, gradient clip and AdamW, timed after warm-up.
+// Prints one JSON line; bench/train_throughput.sh runs it beside the same model in Python
+// PyTorch (bench/peer_gpt.py, eager and torch.compile) and prints the ratios.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "localist/core/device.h"
 #include "localist/core/progress.h"
+#include "localist/model/block_map.h"
+#include "localist/model/dial.h"
 #include "localist/model/gpt.h"
 #include "localist/train/adamw.h"
+#include "localist/train/gradient_clip.h"
 
 using namespace localist;
 
@@ -19,7 +23,8 @@ int main(int argc, char** argv) {
   c.n_head = 4;
   c.n_embd = 128;
   c.block_size = 128;
-  int64_t batch = 16, steps = 20, warmup = 3, threads = 0;
+  int64_t batch = 16, steps = 20, warmup = 3, threads = 0, window = 16;
+  Dial dial{1.0, 10.0, 0.0};  // window blocks, lambda 1, kappa 10 nats: the bias is a real mask
   std::string device_spec = "cpu";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i];
@@ -31,7 +36,10 @@ int main(int argc, char** argv) {
     else if (k == "--block-size") c.block_size = v;
     else if (k == "--batch") batch = v;
     else if (k == "--steps") steps = v;
+    else if (k == "--warmup") warmup = v;
     else if (k == "--threads") threads = v;
+    else if (k == "--window") window = v;
+    else if (k == "--lambda") dial.lambda = std::atof(argv[i + 1]);
     else if (k == "--device") device_spec = argv[i + 1];
     else { std::fprintf(stderr, "unknown option %s\n", k.c_str()); return 2; }
   }
@@ -45,13 +53,16 @@ int main(int argc, char** argv) {
   for (const auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
   AdamW opt(named, {1e-3, 0.9, 0.99, 1e-8, 0.1});
   auto params = model->parameters();
+  const auto blocks = BlockMap::window(window);
   auto x = torch::randint(0, c.vocab_size, {batch, c.block_size}, torch::kLong).to(device);
   auto y = torch::randint(0, c.vocab_size, {batch, c.block_size}, torch::kLong).to(device);
   auto step = [&] {
     opt.zero_grad();
-    auto loss = GptImpl::loss(model->forward(x).logits, y);
+    // the bias is rebuilt every step, as training does (segment and vocab layouts follow the tokens)
+    auto bias = dial.active() ? dial_biases(blocks.layout(x), dial, c.n_layer) : std::vector<torch::Tensor>{};
+    auto loss = GptImpl::loss(model->forward(x, false, bias).logits, y);
     loss.backward();
-    torch::nn::utils::clip_grad_norm_(params, 1.0);
+    clip_gradients(params, gradient_norm(params), 1.0);  // the trainer's clipping
     opt.step();
     return loss;
   };
@@ -63,8 +74,9 @@ int main(int argc, char** argv) {
   const double s = sw.seconds();
   const double tok_s = steps * batch * c.block_size / s;
   std::printf("{\"impl\": \"localist C++\", \"tokens_per_s\": %.1f, \"ms_per_step\": %.3f, "
-              "\"params\": %lld, \"device\": \"%s\", \"threads\": %d}\n",
+              "\"params\": %lld, \"gflop_per_s\": %.2f, \"lambda\": %g, \"device\": \"%s\", \"threads\": %d}\n",
               tok_s, 1000 * s / steps, static_cast<long long>(model->num_params()),
-              describe_device(device).c_str(), torch::get_num_threads());
+              tok_s * model->flops_per_token() / 1e9, dial.lambda, describe_device(device).c_str(),
+              torch::get_num_threads());
   return 0;
 }

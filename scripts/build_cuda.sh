@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# The CUDA build: the same sources against the LibTorch inside a CUDA PyTorch install
-# (DESIGN.md §2.1). Usage: scripts/build_cuda.sh [BUILD_DIR]   (default build-cuda)
-# On a GPU machine without Debian's -dev packages (no network there), the header libraries,
-# SentencePiece and GoogleTest come from the .deb files in .gpu-deps/, fetched beforehand on a
-# Debian machine by scripts/fetch_gpu_deps.sh, unpacked into a private prefix.
+# The build on a machine that brings its own PyTorch and has no network (the lent GPU
+# machine): the same sources and CMakeLists as everywhere, LibTorch taken from `python3`'s
+# torch (LOCALIST_PYTHON overrides), the Debian -dev packages it lacks unpacked from the .deb
+# files in .gpu-deps/ (fetched beforehand on a Debian machine by scripts/fetch_gpu_deps.sh).
+# Usage: scripts/build_cuda.sh [BUILD_DIR]   (default build-cuda)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build-cuda}"
-prefixes="$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')"
+export LOCALIST_PYTHON="${LOCALIST_PYTHON:-$(command -v python3)}"
+prefixes=""
 if [ ! -f /usr/include/CLI/CLI.hpp ] && [ -d .gpu-deps ]; then
   deps="$PWD/$build/deps"
   mkdir -p "$deps"
   for f in .gpu-deps/*.deb; do dpkg-deb -x "$f" "$deps"; done
-  prefixes="$prefixes;$deps/usr"
+  prefixes="$deps/usr"
 fi
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefixes" \
-  -DCMAKE_CUDA_ARCHITECTURES=90
+  -DLOCALIST_PYTHON="$LOCALIST_PYTHON"
 cmake --build "$build" -j"$(nproc)"

@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 mkdir -p .gpu-deps
 cd .gpu-deps
 apt-get download libcli11-dev nlohmann-json3-dev libsentencepiece-dev libsentencepiece0 \
-  libgtest-dev googletest 2>/dev/null
+  libgloo-dev libgtest-dev googletest 2>/dev/null
 ls

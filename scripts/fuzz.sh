@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 budget="${1:-60}"
 targets=(safetensors checkpoint rules tokenizers)
 scripts/install_deps.sh clang-14 libclang-rt-14-dev
+scripts/setup_python.sh
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
   -DLOCALIST_FUZZ=ON -DLOCALIST_TESTS=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]/#/fuzz_}"

@@ -12,7 +12,7 @@ export LD_LIBRARY_PATH="$PWD/build-cuda/deps/usr/lib/x86_64-linux-gnu:${LD_LIBRA
 (cd build-cuda && ctest --output-on-failure -j8) 2>&1 | tail -n 25 | tee "$out/ctest.log"
 {
   echo "## tiny (2x128, T=128, V=2048, batch 16)"
-  bench/train_throughput.sh build-cuda --device cuda --steps 50
+  LOCALIST_PYTHON=python3 bench/train_throughput.sh build-cuda --device cuda --steps 50
   echo "## 2-layer d=256 T=256 V=33k batch 32 (issue 7's first config)"
-  bench/train_throughput.sh build-cuda --device cuda --steps 50 --vocab 33000 --n-embd 256 --block-size 256 --n-head 4 --batch 32
+  LOCALIST_PYTHON=python3 bench/train_throughput.sh build-cuda --device cuda --steps 50 --vocab 33000 --n-embd 256 --block-size 256 --n-head 4 --batch 32
 } 2>&1 | tee "$out/bench.log"

@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Installs, from Debian's archive, whatever the build needs and this machine lacks.
 # Idempotent: a machine that has everything is left alone (no apt-get update).
-# Extra packages for one script (e.g. clang for fuzzing) may be given as arguments.
+#   scripts/install_deps.sh          what the `localist` command needs
+#   scripts/install_deps.sh test     ... and the test suite (GoogleTest)
+# Further packages for one script (e.g. clang for fuzzing) may be given as arguments.
+# LibTorch is not a Debian package here: scripts/setup_python.sh installs PyTorch from PyPI.
 set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
-  libtorch-dev          # LibTorch 1.13 (CPU)
-  libopenblas0-pthread  # ~10x faster than the reference BLAS LibTorch otherwise falls back to
-  libgloo-dev           # c10d Gloo backend (distributed on CPU)
+  python3 python3-venv  # the project's .venv (scripts/setup_python.sh)
+  libgloo-dev           # gloo's headers, which PyTorch's ProcessGroupGloo.hpp includes (CMakeLists.txt)
   libcli11-dev nlohmann-json3-dev libsentencepiece-dev
-  libgtest-dev libbenchmark-dev
-  "$@"
 )
+for a in "$@"; do
+  if [ "$a" = test ]; then PACKAGES+=(libgtest-dev); else PACKAGES+=("$a"); fi
+done
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -22,6 +25,7 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+command -v apt-get >/dev/null || { echo "install_deps: no apt-get: install ${missing[*]} by hand (Debian 12 names)" >&2; exit 1; }
 echo "install_deps: installing ${missing[*]}"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -18,6 +18,7 @@ if ! command -v chromium >/dev/null; then
   $SUDO apt-get install -y chromium >/dev/null
 fi
 if [ ! -x "$BUILD/localist" ]; then
+  "$ROOT/scripts/setup_python.sh"
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build "$BUILD" --target localist -j2
 fi

@@ -14,8 +14,8 @@ struct CliResult {
   std::string output;  // stdout and stderr
 };
 
-inline CliResult run_cli(const std::string& args) {
-  std::string cmd = std::string(LOCALIST_BINARY) + " " + args + " 2>&1";
+inline CliResult run_shell(const std::string& command) {
+  const std::string cmd = command + " 2>&1";
   CliResult r{0, ""};
   FILE* p = popen(cmd.c_str(), "r");
   std::array<char, 4096> buf;
@@ -23,6 +23,15 @@ inline CliResult run_cli(const std::string& args) {
   int status = pclose(p);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+inline CliResult run_cli(const std::string& args) { return run_shell(std::string(LOCALIST_BINARY) + " " + args); }
+
+// `localist ARGS` in 2 processes started by PyTorch's own launcher, torchrun (standalone: it
+// picks a free port, so tests may run side by side).
+inline CliResult run_torchrun2(const std::string& args) {
+  return run_shell(std::string(LOCALIST_PYTHON) + " -m torch.distributed.run --standalone --nproc-per-node 2 "
+                   "--no-python " + LOCALIST_BINARY + " " + args);
 }
 
 // One scratch directory per test program, removed at exit.

@@ -22,6 +22,19 @@ std::string tmp(const std::string& name) { return localist::testing::cli_tmp(nam
 const char* kTiny = "--n-layer 1 --n-head 2 --n-embd 16 --block-size 16 --batch-size 4 "
                     "--eval-interval 5 --eval-tokens 100 --device cpu ";
 
+TEST(Cli, VersionNamesLibTorchAndCuda) {
+  auto r = run("--version");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("localist "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("LibTorch 2."), std::string::npos) << r.output;
+#ifdef LOCALIST_CUDA  // the wheel's LibTorch: CUDA compiled in, whether or not a GPU is here
+  EXPECT_NE(r.output.find("CUDA compiled in: yes, CUDA 1"), std::string::npos) << r.output;
+#else
+  EXPECT_NE(r.output.find("CUDA compiled in: no"), std::string::npos) << r.output;
+#endif
+  EXPECT_NE(r.output.find("GPUs visible: "), std::string::npos) << r.output;
+}
+
 TEST(Cli, MissingDataPathIsAClearError) {
   auto r = run(std::string("train ") + kTiny + "--max-steps 2 --data /no/such/corpus.txt --out " + tmp("bad"));
   EXPECT_NE(r.code, 0);

@@ -1,5 +1,5 @@
 // Data-parallel training over c10d (issue 9): two processes over Gloo on loopback, launched
-// by scripts/launch.sh, end with the weights (to rounding) and the losses of one process
+// by torchrun (PyTorch's launcher), end with the weights (to rounding) and the losses of one process
 // trained on the same global batch; only rank 0 writes; a missing environment is a clear error.
 #include <gtest/gtest.h>
 
@@ -17,6 +17,7 @@ namespace {
 
 using testing::cli_tmp;
 using testing::run_cli;
+using testing::run_torchrun2;
 
 const std::string kModel = "--n-layer 2 --n-head 2 --n-embd 32 --block-size 32 --max-steps 12 --synth-tokens 5000 "
                            "--device cpu --threads 1 --eval-interval 6 --log-interval 1 --alpha-att 0.05 --lambda 0.5 ";
@@ -41,13 +42,9 @@ TEST(CliDistributed, TwoRanksOverGlooEqualOneProcessOnTheGlobalBatch) {
     const std::string args = kModel + "--grad-accum " + accum + " ";
     auto one = run_cli("train " + args + "--batch-size 8 --out " + single);
     ASSERT_EQ(one.code, 0) << one.output;
-    const std::string launch = std::string(LOCALIST_SOURCE_DIR) + "/scripts/launch.sh 2 " + LOCALIST_BINARY;
-    const std::string cmd = launch + " train --distributed " + args + "--batch-size 4 --out " + pair + " 2>&1";
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[4096];
-    while (fgets(buf, sizeof buf, p)) out += buf;
-    ASSERT_EQ(pclose(p), 0) << out;
+    const auto launched = run_torchrun2("train --distributed " + args + "--batch-size 4 --out " + pair);
+    const std::string& out = launched.output;
+    ASSERT_EQ(launched.code, 0) << out;
     EXPECT_NE(out.find("distributed: 2 processes over c10d (gloo), batch 4 per rank, 8 in all"), std::string::npos) << out;
     EXPECT_EQ(out.find("localist train:"), out.rfind("localist train:")) << "only rank 0 prints: " << out;
 
@@ -68,12 +65,8 @@ TEST(CliDistributed, TwoRanksOverGlooEqualOneProcessOnTheGlobalBatch) {
 }
 
 std::string launch2(const std::string& args) {
-  const std::string cmd = std::string(LOCALIST_SOURCE_DIR) + "/scripts/launch.sh 2 " + LOCALIST_BINARY + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (fgets(buf, sizeof buf, p)) out += buf;
-  return pclose(p) == 0 ? out : "FAILED: " + out;
+  const auto r = run_torchrun2(args);
+  return r.code == 0 ? r.output : "FAILED: " + r.output;
 }
 
 // Rank 0 decides; every rank applies its outcome (rules, weights and AdamW state through the

@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "localist/core/compat.h"
 #include "localist/core/device.h"
 #include "localist/model/gpt.h"
 #include "tiny_model.h"
@@ -43,7 +42,6 @@ TEST(Cuda, LogitsAndGradientsMatchTheCpu) {
 
 TEST(Cuda, FusedAttentionMatchesThePlainPath) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  if (!compat::has_sdpa()) GTEST_SKIP() << "LibTorch 1.x has no fused attention";
   torch::manual_seed(1);
   Gpt m(small());
   m->to(torch::kCUDA);

@@ -23,6 +23,7 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using testing::cli_tmp;
 using testing::run_cli;
+using testing::run_torchrun2;
 
 // A domain: words of 2-4 letters from its own alphabet, one letter pattern repeating.
 std::string domain_text(const std::string& letters, uint64_t seed, int words) {
@@ -80,14 +81,10 @@ TEST(HierarchyCli, HardRoutingFindsEachDomainsSpecialist) {
 
   // the members spread over 2 processes (issue 9): base and b on rank 0, a on rank 1; each
   // segment's rest is scored where its chosen member lives, with eval's numbers to rounding
-  const std::string route = std::string(LOCALIST_SOURCE_DIR) + "/scripts/launch.sh 2 " + LOCALIST_BINARY +
-                            " hierarchy route " + dir + "/h --domain a=" + dir + "/a_test.txt --domain b=" + dir +
-                            "/b_test.txt --segment-tokens 24 --json 2>&1";
-  FILE* p = popen(route.c_str(), "r");
-  std::string routed_out;
-  char buf[4096];
-  while (fgets(buf, sizeof buf, p)) routed_out += buf;
-  ASSERT_EQ(pclose(p), 0) << routed_out;
+  const auto launched = run_torchrun2("hierarchy route " + dir + "/h --domain a=" + dir + "/a_test.txt --domain b=" +
+                                      dir + "/b_test.txt --segment-tokens 24 --json");
+  const std::string& routed_out = launched.output;
+  ASSERT_EQ(launched.code, 0) << routed_out;
   const auto routed = json::parse(routed_out.substr(routed_out.find('{')));
   EXPECT_EQ(routed["placement"], json({{"base", 0}, {"a", 1}, {"b", 0}}));
   for (size_t i = 0; i < 2; ++i) {

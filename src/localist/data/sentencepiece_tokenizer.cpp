@@ -10,10 +10,12 @@
 #include <thread>
 #include <unordered_set>
 
+#include <sentencepiece_processor.h>
+#include <sentencepiece_trainer.h>
+
 #include "localist/core/errors.h"
 #include "localist/core/temp_dir.h"
 #include "localist/data/base64.h"
-#include "localist/data/sentencepiece_library.h"
 #include "localist/data/utf8.h"
 
 namespace localist::data {
@@ -79,14 +81,13 @@ SentencePieceTokenizer::SentencePieceTokenizer(std::string kind, std::string mod
     : kind_(std::move(kind)),
       model_proto_(std::move(model_proto)),
       requested_vocab_(requested_vocab),
-      sp_(std::make_unique<spm::Processor>()) {
+      sp_(std::make_unique<sentencepiece::SentencePieceProcessor>()) {
   if (kind_ != "bpe" && kind_ != "unigram")
     throw DataError("tokenizer json: kind = '" + kind_ + "' is not a SentencePiece kind");
-  std::string error;
-  if (!sp_->load(model_proto_, &error))
-    throw DataError("tokenizer " + kind_ + ": cannot load the SentencePiece model (" + error + ")");
-  newline_id_ = sp_->piece_to_id("<0x0A>");
-  if (newline_id_ < 0 || !sp_->is_byte(newline_id_))
+  if (const auto status = sp_->LoadFromSerializedProto(model_proto_); !status.ok())
+    throw DataError("tokenizer " + kind_ + ": cannot load the SentencePiece model (" + status.ToString() + ")");
+  newline_id_ = sp_->PieceToId("<0x0A>");
+  if (newline_id_ < 0 || !sp_->IsByte(newline_id_))
     throw DataError("tokenizer " + kind_ +
                     ": SentencePiece model has no byte piece <0x0A> (trained without "
                     "byte_fallback?)");
@@ -151,10 +152,10 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::train(const std:
       {"num_threads", std::to_string(threads)},
       {"minloglevel", "2"},  // training chatter off; errors still come back as a status
   };
-  std::string proto, error;
-  if (!spm::train(flags, &proto, &error))
+  std::string proto;
+  if (const auto status = sentencepiece::SentencePieceTrainer::Train(flags, nullptr, &proto); !status.ok())
     throw ConfigError("tokenizer " + kind + ": SentencePiece training failed with vocab " +
-                      std::to_string(vocab) + " (" + error + "); try a different --tokenizer-vocab");
+                      std::to_string(vocab) + " (" + status.ToString() + "); try a different --tokenizer-vocab");
   return std::make_unique<SentencePieceTokenizer>(kind, std::move(proto), vocab);
 }
 
@@ -173,7 +174,9 @@ std::vector<int32_t> SentencePieceTokenizer::encode(const std::string& text) con
     if (!first) out.push_back(newline_id_);
     first = false;
     if (line.empty()) continue;
-    const std::vector<int> ids = sp_->encode(line);
+    std::vector<int> ids;
+    if (const auto status = sp_->Encode(line, &ids); !status.ok())
+      throw DataError("tokenizer " + kind_ + ": SentencePiece encode failed: " + status.ToString());
     out.insert(out.end(), ids.begin(), ids.end());
   }
   return out;
@@ -184,7 +187,10 @@ std::string SentencePieceTokenizer::decode(const std::vector<int32_t>& ids) cons
   std::vector<int> line;
   const auto flush = [&] {
     if (line.empty()) return;
-    out += sp_->decode(line);
+    std::string text;
+    if (const auto status = sp_->Decode(line, &text); !status.ok())
+      throw DataError("tokenizer " + kind_ + ": SentencePiece decode failed: " + status.ToString());
+    out += text;
     line.clear();
   };
   for (int32_t id : ids) {
@@ -200,7 +206,7 @@ std::string SentencePieceTokenizer::decode(const std::vector<int32_t>& ids) cons
   return out;
 }
 
-int64_t SentencePieceTokenizer::vocab_size() const { return sp_->piece_size(); }
+int64_t SentencePieceTokenizer::vocab_size() const { return sp_->GetPieceSize(); }
 
 nlohmann::json SentencePieceTokenizer::to_json() const {
   return {{"kind", kind_},
@@ -211,9 +217,9 @@ nlohmann::json SentencePieceTokenizer::to_json() const {
 
 std::string SentencePieceTokenizer::token_text(int32_t id) const {
   check_token_id(kind_, id, vocab_size());
-  if (sp_->is_unknown(id)) return "<unk>";
-  const std::string& piece = sp_->id_to_piece(id);
-  if (sp_->is_byte(id)) {
+  if (sp_->IsUnknown(id)) return "<unk>";
+  const std::string& piece = sp_->IdToPiece(id);
+  if (sp_->IsByte(id)) {
     // Pieces look like <0x41>; show ASCII bytes as themselves.
     const unsigned value = static_cast<unsigned>(std::stoul(piece.substr(3, 2), nullptr, 16));
     return value < 0x80 ? std::string(1, static_cast<char>(value)) : piece;

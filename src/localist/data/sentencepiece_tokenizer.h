@@ -8,12 +8,10 @@
 // The vocabulary always holds <unk> + 256 byte pieces + every character of the training text;
 // asking for fewer is a ConfigError naming the minimum. Asking for more than the corpus supports
 // is not an error: training uses SentencePiece's soft limit and vocab_size() tells what was reached.
-// SentencePiece itself is reached through sentencepiece_library.h (it cannot be linked beside
-// LibTorch; see there).
 #include "localist/data/tokenizer.h"
 
-namespace localist::data::spm {
-class Processor;
+namespace sentencepiece {
+class SentencePieceProcessor;
 }
 
 namespace localist::data {
@@ -42,7 +40,7 @@ class SentencePieceTokenizer : public Tokenizer {
   std::string kind_;
   std::string model_proto_;
   int64_t requested_vocab_;
-  std::unique_ptr<spm::Processor> sp_;
+  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
   int32_t newline_id_ = -1;
 };
 

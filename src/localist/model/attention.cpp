@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "localist/core/compat.h"
 
 namespace localist {
 
@@ -38,13 +37,17 @@ AttentionOutput CausalSelfAttentionImpl::forward(const torch::Tensor& x, bool ne
   auto q = qkv[0], k = qkv[1], v = qkv[2];  // (B, H, T, Dh)
   AttentionOutput out;
   torch::Tensor y;
-  const bool fused = !need_probs && !trace && compat::has_sdpa() && (dropout == 0.0 || !is_training());
+  // fused attention whenever no one needs the probabilities: the dial's bias (with the causal
+  // -inf folded in) is its additive mask; the materialised path serves metrics and explain
+  const bool fused = !need_probs && !trace && (dropout == 0.0 || !is_training());
   if (fused && causal && !bias.defined()) {
-    y = compat::causal_sdpa(q, k, v, scale);
+    y = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0,
+                                         /*is_causal=*/true, scale);
   } else if (fused) {
     auto future = torch::ones({T, T}, x.options().dtype(torch::kBool)).triu(causal ? 1 : T);
     auto b = bias.defined() ? bias : torch::zeros({1, 1, T, T}, x.options());
-    y = compat::masked_sdpa(q, k, v, b.masked_fill(future, -INFINITY), scale);
+    auto mask = b.masked_fill(future, -INFINITY).to(q.scalar_type());  // (B|1, H|1, T, T)
+    y = at::scaled_dot_product_attention(q, k, v, mask, 0.0, /*is_causal=*/false, scale);
   } else {
     auto a = attend_causal(q, k, v, scale, is_training() ? dropout : 0.0, bias, causal);
     out.probs = a.probs;

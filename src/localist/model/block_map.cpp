@@ -1,5 +1,7 @@
 #include "localist/model/block_map.h"
 
+#include <algorithm>
+
 #include "localist/core/errors.h"
 #include "localist/rules/rules.h"
 
@@ -62,7 +64,7 @@ BlockMap BlockMap::from_spec(const std::string& spec, const data::Tokenizer& tok
   return segment(boundaries);
 }
 
-BlockLayout BlockMap::layout(const torch::Tensor& idx) const {
+BlockLayout BlockMap::layout(const torch::Tensor& idx, const torch::Device& device) const {
   auto tokens = idx.to(torch::kCPU, torch::kLong).contiguous();
   const int64_t B = tokens.size(0), T = tokens.size(1);
   auto block = torch::empty({B, T}, torch::kLong);
@@ -109,12 +111,13 @@ BlockLayout BlockMap::layout(const torch::Tensor& idx) const {
       for (int64_t i = 0; i < B * T; ++i)
         if (auto it = rules_->lambda_scale.find(tgt[i]); it != rules_->lambda_scale.end())
           sc[i] = static_cast<float>(it->second);
-      out.lambda_scale = out.lambda_scale.to(idx.device());
+      out.lambda_scale = out.lambda_scale.to(device);
     }
   }
-  out.block = out.block.to(idx.device());
-  out.target = out.target.to(idx.device());
-  out.is_anchor = out.is_anchor.to(idx.device());
+  out.n_blocks = 1 + std::max(out.block.max().item<int64_t>(), out.target.max().item<int64_t>());  // host tensors
+  out.block = out.block.to(device);
+  out.target = out.target.to(device);
+  out.is_anchor = out.is_anchor.to(device);
   return out;
 }
 

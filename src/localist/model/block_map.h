@@ -26,6 +26,7 @@ struct BlockLayout {
   torch::Tensor target;        // (B, T) int64: b(t); -1 = no target (the rule names none)
   torch::Tensor is_anchor;     // (B, T) bool
   torch::Tensor lambda_scale;  // (B, T) float: the rules' dial scale of b(t), or undefined (1)
+  int64_t n_blocks = 0;        // 1 + the largest block or target id (0: not known)
 };
 
 // (B, T, T) bool: key j is visible to query t (j <= t; any j when not causal) and in its
@@ -46,7 +47,10 @@ class BlockMap {
   static BlockMap vocab(std::unordered_map<int64_t, int64_t> token_block, int64_t n_blocks);
 
   // idx: (B, T) int64 token ids -> the layout of every sequence.
-  BlockLayout layout(const torch::Tensor& idx) const;
+  // The ids are read on the host: give a CPU idx (and the device the layout should live on) to
+  // spare a GPU step the copy back and its synchronisation.
+  BlockLayout layout(const torch::Tensor& idx) const { return layout(idx, idx.device()); }
+  BlockLayout layout(const torch::Tensor& idx, const torch::Device& device) const;
   std::string describe() const;
   // Blocks in a context of T positions: ceil(T / W) for window:W; `unbounded` for the kinds
   // whose count depends on the text (segment, vocab).

@@ -1,7 +1,5 @@
 #include "localist/train/adamw.h"
 
-#include <cmath>
-
 #include "localist/core/errors.h"
 
 namespace localist {
@@ -22,16 +20,25 @@ void AdamW::zero_grad() {
 void AdamW::step() {
   torch::NoGradGuard no_grad;
   ++t_;
-  const double bc1 = 1.0 - std::pow(opt_.beta1, static_cast<double>(t_));
-  const double bc2 = 1.0 - std::pow(opt_.beta2, static_cast<double>(t_));
-  for (auto& s : slots_) {
-    const auto& g = s.param.grad();
-    if (!g.defined()) continue;
-    if (s.decay && opt_.weight_decay > 0) s.param.mul_(1.0 - opt_.lr * opt_.weight_decay);
-    s.exp_avg.mul_(opt_.beta1).add_(g, 1.0 - opt_.beta1);
-    s.exp_avg_sq.mul_(opt_.beta2).addcmul_(g, g, 1.0 - opt_.beta2);
-    auto denom = (s.exp_avg_sq.sqrt() / std::sqrt(bc2)).add_(opt_.eps);
-    s.param.addcdiv_(s.exp_avg, denom, -opt_.lr / bc1);
+  // one fused multi-tensor kernel per weight-decay group (torch.optim.AdamW(fused=True)'s
+  // update: the same formula, no per-parameter op launches, no host synchronisation)
+  for (const bool decay : {true, false}) {
+    std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
+    for (auto& s : slots_) {
+      if (s.decay != decay || !s.param.grad().defined()) continue;
+      params.push_back(s.param);
+      grads.push_back(s.param.grad());
+      exp_avgs.push_back(s.exp_avg);
+      exp_avg_sqs.push_back(s.exp_avg_sq);
+    }
+    if (params.empty()) continue;
+    if (!step_.defined() || step_.device() != params[0].device())
+      step_ = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat).device(params[0].device()));
+    step_.fill_(static_cast<double>(t_));  // the kernel reads the step count, it does not advance it
+    steps.assign(params.size(), step_);
+    at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, opt_.lr,
+                      opt_.beta1, opt_.beta2, decay ? opt_.weight_decay : 0.0, opt_.eps,
+                      /*amsgrad=*/false, /*maximize=*/false);
   }
 }
 

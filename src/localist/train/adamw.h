@@ -1,7 +1,7 @@
 #pragma once
 // AdamW (Loshchilov & Hutter) with decoupled weight decay, the same update as
-// torch.optim.AdamW. Written out (a few lines) rather than using torch::optim::AdamW so that
-// its state is keyed by parameter *name*: checkpoints store it as plain tensors readable in
+// torch.optim.AdamW, run by LibTorch's fused multi-tensor kernel. Kept as our own class rather
+// than torch::optim::AdamW so that its state is keyed by parameter *name*: checkpoints store it as plain tensors readable in
 // Python, and features that grow parameters can extend it consistently.
 #include <map>
 #include <string>
@@ -39,6 +39,7 @@ class AdamW {
   std::vector<Slot> slots_;
   AdamWOptions opt_;
   int64_t t_ = 0;
+  torch::Tensor step_;  // t_ as the float scalar the fused kernel reads, on the parameters' device
 };
 
 }  // namespace localist

@@ -8,7 +8,8 @@ torch::Tensor attention_group_penalty(const std::vector<torch::Tensor>& probs,
   const auto& a0 = probs.at(0);
   auto blk = layout.block.to(a0.device());                                  // (B, T)
   auto tgt = layout.target.to(a0.device());                                 // (B, T)
-  const int64_t K = std::max(blk.max().item<int64_t>(), tgt.max().item<int64_t>()) + 1;
+  const int64_t K = layout.n_blocks > 0 ? layout.n_blocks  // known on the host: no device sync
+                                        : std::max(blk.max().item<int64_t>(), tgt.max().item<int64_t>()) + 1;
   auto onehot = torch::one_hot(blk, K).to(a0.scalar_type());                // (B, T, K)
   auto size = onehot.cumsum(1);                                             // |X_i(t)|: (B, T, K)
   // queries with nothing to read (no target, or its block not yet seen) are not penalised,

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "localist/core/atomic_file.h"
-#include "localist/core/compat.h"
+#include "localist/core/version.h"
 #include "localist/core/errors.h"
 #include "localist/core/json_text.h"
 #include "localist/core/safetensors.h"
@@ -59,7 +59,7 @@ void write_checkpoint_files(const fs::path& dir, const CheckpointMeta& meta, Gpt
   // the seed and the step are the whole RNG state: a resumed run draws what it would have.
   j["rng"] = {{"scheme", "per-step reseed from (train.seed, step, micro)"},
               {"seed", meta.train.seed}};
-  j["libtorch"] = compat::version();
+  j["libtorch"] = libtorch_version();
   write_text_atomically((dir / "checkpoint.json").string(), j.dump(2) + "\n");  // last: it marks the directory complete
   sync_path(dir.string());
 }

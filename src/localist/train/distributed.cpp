@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <string>
 
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef USE_C10D_NCCL  // a CUDA LibTorch built with NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
@@ -18,7 +20,7 @@ int env_int(const char* name, int fallback, bool required) {
   const char* v = std::getenv(name);
   if (!v || !*v) {
     if (required) throw ConfigError(std::string("--distributed: environment variable ") + name +
-                                    " is not set (launch with scripts/launch.sh or torchrun)");
+                                    " is not set (launch with torchrun --nproc-per-node N --no-python localist ...)");
     return fallback;
   }
   char* end = nullptr;
@@ -31,6 +33,25 @@ int env_int(const char* name, int fallback, bool required) {
 // Recruitment decisions (candidate fine-tunes on rank 0) can take many minutes: the other
 // ranks wait for them in the store, so its timeout is long.
 constexpr auto kStoreTimeout = std::chrono::hours(2);
+
+// The store every rank meets in. Under torchrun the launcher's agent already serves one at
+// MASTER_PORT (TORCHELASTIC_USE_AGENT_STORE): every rank joins it as a client, under the
+// per-attempt prefix torch.distributed uses; otherwise (variables set by hand) rank 0
+// serves it.
+c10::intrusive_ptr<c10d::Store> rendezvous_store(const DistributedEnv& env) {
+  const char* agent = std::getenv("TORCHELASTIC_USE_AGENT_STORE");
+  const bool agent_store = agent && std::string(agent) == "True";
+  c10d::TCPStoreOptions opts;
+  opts.port = static_cast<uint16_t>(env.master_port);
+  opts.isServer = !agent_store && env.rank == 0;
+  opts.numWorkers = env.world_size;
+  opts.timeout = kStoreTimeout;
+  auto store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, opts);
+  if (!agent_store) return store;
+  const char* attempt = std::getenv("TORCHELASTIC_RESTART_COUNT");
+  return c10::make_intrusive<c10d::PrefixStore>(
+      "/worker/attempt_" + std::string(attempt && *attempt ? attempt : "0"), store);
+}
 
 }  // namespace
 
@@ -55,12 +76,7 @@ Distributed::Distributed(const DistributedEnv& env, const torch::Device& device)
     throw ConfigError("--distributed on CUDA needs NCCL, which this LibTorch build does not "
                       "provide; use --device cpu (Gloo)");
 #endif
-  c10d::TCPStoreOptions opts;
-  opts.port = static_cast<uint16_t>(env.master_port);
-  opts.isServer = env.rank == 0;
-  opts.numWorkers = env.world_size;
-  opts.timeout = kStoreTimeout;
-  store_ = c10::make_intrusive<c10d::TCPStore>(env.master_addr, opts);
+  store_ = rendezvous_store(env);
 #ifdef USE_C10D_NCCL
   if (device.is_cuda()) {  // not built or run on the CPU-only development machine (docs/distributed.md)
     auto nccl = c10d::ProcessGroupNCCL::Options::create();

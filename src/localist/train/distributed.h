@@ -2,7 +2,7 @@
 // Data-parallel training on PyTorch's own distributed engine, c10d (Gloo on CPU; NCCL on CUDA
 // where the LibTorch build has it, USE_C10D_NCCL), launched torchrun-style: one process per device, each with
 // RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and MASTER_PORT in its environment
-// (scripts/launch.sh sets them for N processes on this machine).
+// (torchrun --no-python sets them: .venv/bin/torchrun --nproc-per-node N --no-python localist …).
 //
 // What data parallelism needs and nothing more: parameters broadcast from rank 0, scalars
 // reduced for the metrics, a barrier, and small byte strings (a tokenizer, a
@@ -15,23 +15,13 @@
 
 #include <torch/torch.h>
 
-#include "localist/core/compat.h"
 
 namespace c10d {
 class Backend;
-class ProcessGroup;
 class Store;
 }  // namespace c10d
 
 namespace localist {
-
-// The c10d object that runs the collectives: a ProcessGroup in LibTorch 1.13; in 2.x a
-// Backend (ProcessGroup became a dispatcher over backends there).
-#if LOCALIST_TORCH_2
-using CollectiveGroup = c10d::Backend;
-#else
-using CollectiveGroup = c10d::ProcessGroup;
-#endif
 
 struct DistributedEnv {
   int rank = 0, world_size = 1, local_rank = 0;
@@ -61,7 +51,7 @@ class Distributed {
   // exactly through all-reduce MAX and MIN): the check that the ranks have not drifted apart.
   bool identical(const std::vector<torch::Tensor>& tensors);
   void barrier();
-  CollectiveGroup& group() { return *group_; }  // for GradientSync (gradient_sync.h)
+  c10d::Backend& group() { return *group_; }  // for GradientSync (gradient_sync.h)
   // Rank 0's `bytes` under `key`, on every rank (rank 0 passes them, the others receive them).
   std::string share(const std::string& key, const std::string& bytes);
 
@@ -69,7 +59,7 @@ class Distributed {
   DistributedEnv env_;
   const char* backend_ = "gloo";
   c10::intrusive_ptr<c10d::Store> store_;
-  c10::intrusive_ptr<CollectiveGroup> group_;
+  c10::intrusive_ptr<c10d::Backend> group_;
 };
 
 }  // namespace localist

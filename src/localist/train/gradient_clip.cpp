@@ -2,20 +2,28 @@
 
 namespace localist {
 
-torch::Tensor gradient_norm(const std::vector<torch::Tensor>& params) {
-  std::vector<torch::Tensor> norms;
+namespace {
+std::vector<torch::Tensor> defined_grads(const std::vector<torch::Tensor>& params) {
+  std::vector<torch::Tensor> grads;
   for (const auto& p : params)
-    if (p.grad().defined()) norms.push_back(p.grad().norm(2));
-  if (norms.empty()) return torch::zeros({});
-  return norms.size() == 1 ? norms[0] : torch::stack(norms).norm(2);
+    if (p.grad().defined()) grads.push_back(p.grad());
+  return grads;
+}
+}  // namespace
+
+// multi-tensor (foreach) kernels: one launch for all gradients, not one per parameter
+torch::Tensor gradient_norm(const std::vector<torch::Tensor>& params) {
+  const auto grads = defined_grads(params);
+  if (grads.empty()) return torch::zeros({});
+  return torch::stack(at::_foreach_norm(grads, 2)).norm(2);
 }
 
 void clip_gradients(const std::vector<torch::Tensor>& params, const torch::Tensor& norm,
                     double max_norm) {
   torch::NoGradGuard no_grad;
   const auto coef = torch::clamp(max_norm / (norm + 1e-6), c10::nullopt, 1.0);
-  for (const auto& p : params)
-    if (p.grad().defined()) p.grad().mul_(coef);
+  const auto grads = defined_grads(params);
+  if (!grads.empty()) at::_foreach_mul_(grads, coef);
 }
 
 }  // namespace localist

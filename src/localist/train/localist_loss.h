@@ -27,8 +27,9 @@ struct LocalistLoss {
   torch::Tensor total() const { return r_att.defined() ? ce + r_att : ce; }
 };
 
-// x, y: (B, T) on the model's device.
+// x, y: (B, T) on the model's device; x_host: the same tokens on the CPU when the caller has
+// them (the block layout is read there: no copy back from the GPU).
 LocalistLoss localist_loss(Gpt& model, const torch::Tensor& x, const torch::Tensor& y,
-                           const LocalistObjective& objective);
+                           const LocalistObjective& objective, const torch::Tensor& x_host = {});
 
 }  // namespace localist

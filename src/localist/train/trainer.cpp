@@ -347,7 +347,7 @@ TrainSummary train(const TrainRequest& req) {
                      b.y.narrow(0, rank * tcfg.batch_size, tcfg.batch_size)};
       auto x = b.x.to(device, /*non_blocking=*/true), y = b.y.to(device, true);
       // The dial acts in training too (DESIGN.md §1.2): the logit bias and the penalty.
-      auto l = localist_loss(model, x, y, objective);
+      auto l = localist_loss(model, x, y, objective, b.x);
       const double scale = 1.0 / static_cast<double>(tcfg.grad_accum);
       auto total = l.total() * scale;
       if (std::count(req.poison_gradient_steps.begin(), req.poison_gradient_steps.end(), step))

@@ -68,12 +68,10 @@ void weight_group_prox(Gpt& model, int64_t k, const std::vector<double>& layer_s
   for_each_group(model, k, [&](int64_t l, int64_t, int64_t, int64_t i, torch::Tensor v) {
     const double step = layer_step.at(layer_step.size() == 1 ? 0 : l);
     if (step <= 0) return;
-    const double norm = v.norm().item<double>();
+    // group soft-thresholding, max(0, 1 - t / ||v||) v, on the device (no host sync): a
+    // group at or below the threshold becomes exactly zero
     const double t = step * std::sqrt(static_cast<double>(groups[i].second));
-    if (norm <= t)
-      v.zero_();
-    else
-      v.mul_(1.0 - t / norm);
+    v.mul_((1.0 - t / v.norm()).clamp_min(0.0));
   });
 }
 
