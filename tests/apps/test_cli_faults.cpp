@@ -115,11 +115,13 @@ TEST(CliFaults, ARealDivergenceStopsWithAClearError) {
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("diverged"), std::string::npos) << r.output;
   // skipping drops the NaN steps, but the weights a finite 10^9 loss left are past saving:
-  // the validation loss is NaN, and that stops the run too
+  // the run stops all the same, at a NaN validation loss or after 20 skipped steps in a row
+  // (which comes first depends on rounding: LibTorch 1.13's AdamW hit the first, the fused
+  // kernel of 2.x the second)
   r = run_cli(diverge + cli_tmp("diverge_skip") + " --on-nonfinite skip");
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("update skipped"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("validation loss became"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("training diverged"), std::string::npos) << r.output;
 }
 
 struct BadText {
