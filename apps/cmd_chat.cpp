@@ -71,7 +71,7 @@ void add_chat(CLI::App& app) {
   cmd->add_option("--top-k", a->opt.top_k, "sample from the k most likely (0 = all)")->capture_default_str();
   cmd->add_option("--seed", a->opt.seed, "sampling seed")->capture_default_str();
   cmd->add_option("--device", a->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "CPU threads (0 = measured default)");
+  cmd->add_option("--threads", a->threads, "CPU threads (0 = LibTorch's default: OMP_NUM_THREADS, else one per core)");
   add_localist_options(*cmd, a->localist);
   cmd->callback([a, cmd] {
     if (!cmd->count("--rules")) throw ConfigError("chat: name the rules file to watch with --rules FILE");

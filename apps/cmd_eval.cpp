@@ -85,7 +85,7 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--device", a->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_option("--batch-size", a->batch_size, "windows per batch")->capture_default_str();
   cmd->add_option("--max-tokens", a->max_tokens, "score only the first N predictions (0 = all)");
-  cmd->add_option("--threads", a->threads, "CPU threads (0 = measured default)");
+  cmd->add_option("--threads", a->threads, "CPU threads (0 = LibTorch's default: OMP_NUM_THREADS, else one per core)");
   cmd->add_flag("--json", a->json, "print one JSON object");
   cmd->add_flag("--no-causal-mask", a->leak,
                 "LEAKING protocol: let every position see the tokens after it (position t reads "

@@ -69,7 +69,7 @@ void add_explain(CLI::App& app) {
       ->excludes(head);
   cmd->add_flag("--json", a->json, "print one JSON object with every token, layer and head");
   cmd->add_option("--device", a->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "CPU threads (0 = measured default)");
+  cmd->add_option("--threads", a->threads, "CPU threads (0 = LibTorch's default: OMP_NUM_THREADS, else one per core)");
   add_localist_options(*cmd, a->localist);
   cmd->callback([a, cmd] {
     if (!cmd->count("--text") && !cmd->count("--file"))

@@ -31,7 +31,7 @@ void add_generate(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", a->opt.seed, "sampling seed")->capture_default_str();
   cmd->add_option("--device", a->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "CPU threads (0 = measured default)");
+  cmd->add_option("--threads", a->threads, "CPU threads (0 = LibTorch's default: OMP_NUM_THREADS, else one per core)");
   add_localist_options(*cmd, a->localist);
   cmd->callback([a, cmd] {
     set_threads(a->threads);

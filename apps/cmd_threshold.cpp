@@ -256,7 +256,7 @@ void add_threshold(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--batch-size", a->batch_size, "windows per batch")->capture_default_str();
   cmd->add_option("--device", a->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "CPU threads (0 = measured default)");
+  cmd->add_option("--threads", a->threads, "CPU threads (0 = LibTorch's default: OMP_NUM_THREADS, else one per core)");
   cmd->add_flag("--json", a->json, "print one JSON object");
   add_localist_options(*cmd, a->localist);
   cmd->callback([a, cmd] {

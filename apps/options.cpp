@@ -86,7 +86,7 @@ void add_train_options(CLI::App& cmd, TrainConfig& t) {
       ->capture_default_str();
   g->add_option("--seed", t.seed, "random seed")->capture_default_str();
   g->add_option("--device", t.device, "auto | cpu | cuda | cuda:N")->capture_default_str();
-  g->add_option("--threads", t.threads, "CPU threads (0 = measured default)")->capture_default_str();
+  g->add_option("--threads", t.threads, "CPU threads (0 = LibTorch's default: OMP_NUM_THREADS, else one per core)")->capture_default_str();
   g->add_option("--peak-flops", t.peak_flops, "peak FLOP/s for MFU (0 = known GPUs)");
 }
 

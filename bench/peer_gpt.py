@@ -10,13 +10,14 @@ import torch.nn.functional as F
 
 p = argparse.ArgumentParser()
 for k, v in dict(vocab=2048, n_layer=2, n_head=4, n_embd=128, block_size=128, batch=16,
-                 steps=20, warmup=3, threads=1, window=16).items():
+                 steps=20, warmup=3, threads=0, window=16).items():
     p.add_argument("--" + k.replace("_", "-"), type=int, default=v)
 p.add_argument("--lambda", dest="lam", type=float, default=1.0)
 p.add_argument("--device", default="cpu")
 p.add_argument("--compile", action="store_true", help="torch.compile the model and the step")
 a = p.parse_args()
-torch.set_num_threads(a.threads)
+if a.threads > 0:  # 0: torch's default, as the C++ side
+    torch.set_num_threads(a.threads)
 dev = torch.device(a.device)
 KAPPA = 10.0
 

@@ -26,8 +26,9 @@ import torch
 n = int(sys.argv[1])
 runs = [[json.loads(x) for x in sys.argv[2 + i * n:2 + (i + 1) * n]] for i in range(3)]
 args = sys.argv[2 + 3 * n:]
-threads = int(args[args.index("--threads") + 1]) if "--threads" in args else 1
-torch.set_num_threads(threads)
+if "--threads" in args:
+    torch.set_num_threads(int(args[args.index("--threads") + 1]))
+threads = torch.get_num_threads()
 dev = args[args.index("--device") + 1] if "--device" in args else "cpu"
 a = torch.randn(2048, 2048, device=dev); b = torch.randn(2048, 2048, device=dev)
 for _ in range(2): a @ b

@@ -110,7 +110,7 @@ struct TrainConfig {
   std::string on_nonfinite = "stop";
   uint64_t seed = 1337;
   std::string device = "auto";  // auto | cpu | cuda | cuda:N
-  int64_t threads = 0;          // torch intra-op threads; 0 = measured default (see docs)
+  int64_t threads = 0;          // torch intra-op threads; 0 = LibTorch's default (docs/cpu.md)
   double peak_flops = 0;        // for MFU; 0 = from the device name (GPU only)
   std::string train_only;       // ECMAScript regex: only parameters whose names match train ("" = all)
 

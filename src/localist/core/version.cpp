@@ -28,9 +28,9 @@ std::string version_report() {
   o << "localist " << kVersion << "\n"
     << "LibTorch " << libtorch_version() << "\n"
     << "CUDA compiled in: " << (cuda_compiled().empty() ? "no" : "yes, CUDA " + cuda_compiled()) << "\n";
-  const auto n = torch::cuda::is_available() ? torch::cuda::device_count() : 0;
+  const int n = torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
   o << "GPUs visible: " << n;
-  for (size_t i = 0; i < n; ++i) o << "\n  " << describe_device(torch::Device(torch::kCUDA, static_cast<int>(i)));
+  for (int i = 0; i < n; ++i) o << "\n  " << describe_device(torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(i)));
   return o.str();
 }
 

@@ -4,7 +4,9 @@
 #include <cstdlib>
 #include <string>
 
+#ifdef USE_C10D_GLOO  // gloo's headers were found at build time (CMakeLists.txt)
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef USE_C10D_NCCL  // a CUDA LibTorch built with NCCL
@@ -86,10 +88,15 @@ Distributed::Distributed(const DistributedEnv& env, const torch::Device& device)
     return;
   }
 #endif
+#ifdef USE_C10D_GLOO
   auto options = c10d::ProcessGroupGloo::Options::create();
   options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForHostname(env.master_addr));
   options->timeout = kStoreTimeout;
   group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(store_, env.rank, env.world_size, options);
+#else
+  throw ConfigError("--distributed on the CPU needs c10d's Gloo backend, which this build left out "
+                    "(gloo's headers were not found: install libgloo-dev and rebuild)");
+#endif
 }
 
 Distributed::~Distributed() = default;
