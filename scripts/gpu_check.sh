@@ -9,6 +9,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$out
 python3 -c 'import torch; print("torch", torch.__version__, torch.version.cuda)' | tee -a "$out/gpu.txt"
 time scripts/build_cuda.sh build-cuda 2>&1 | tail -n 30 | tee "$out/build.log"
 export LD_LIBRARY_PATH="$PWD/build-cuda/deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
+build-cuda/localist --version | tee -a "$out/gpu.txt"
 (cd build-cuda && ctest --output-on-failure -j8) 2>&1 | tail -n 25 | tee "$out/ctest.log"
 {
   echo "## tiny (2x128, T=128, V=2048, batch 16)"

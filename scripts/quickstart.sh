@@ -2,18 +2,24 @@
 # The README's two commands:
 #   scripts/quickstart.sh demo   install what is missing, build the `localist` command, run `localist demo`
 #   scripts/quickstart.sh test   install what is missing, build everything, run the test suite (CTest)
+# Prints how long each phase took at the end (docs/results.md has them for a fresh machine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-demo}"
 case "$what" in
-  demo) scripts/install_deps.sh; tests=OFF; target=(--target localist) ;;
-  test) scripts/install_deps.sh test; tests=ON; target=() ;;
+  demo) packages=(); tests=OFF; target=(--target localist) ;;
+  test) packages=(test); tests=ON; target=() ;;
   *) echo "usage: scripts/quickstart.sh demo|test" >&2; exit 2 ;;
 esac
-scripts/setup_python.sh
+phases=()
+phase() { phases+=("$1 $((SECONDS - start)) s"); start=$SECONDS; }
+start=$SECONDS
+scripts/install_deps.sh "${packages[@]}"; phase "packages"
+scripts/setup_python.sh; phase "python"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOCALIST_TESTS=$tests >/dev/null
-cmake --build build -j"$(nproc)" "${target[@]}"
+cmake --build build -j"$(nproc)" "${target[@]}"; phase "build"
 case "$what" in
-  demo) ./build/localist demo ;;
-  test) ctest --test-dir build --output-on-failure -j"$(nproc)" ;;
+  demo) ./build/localist demo; phase "demo" ;;
+  test) ctest --test-dir build --output-on-failure -j"$(nproc)"; phase "tests" ;;
 esac
+echo "quickstart $what: $(IFS=,; echo "${phases[*]}" | sed 's/,/, /g')"
