@@ -16,7 +16,13 @@ phase() { phases+=("$1 $((SECONDS - start)) s"); start=$SECONDS; }
 start=$SECONDS
 scripts/install_deps.sh "${packages[@]}"; phase "packages"
 scripts/setup_python.sh; phase "python"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOCALIST_TESTS=$tests >/dev/null
+# configure quietly (PyTorch's CMake files warn about things that do not concern this build);
+# its whole output is kept in build/configure.log and shown if it fails
+log=$(mktemp)
+if ! cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOCALIST_TESTS=$tests >"$log" 2>&1; then
+  cat "$log" >&2; exit 1
+fi
+mv "$log" build/configure.log
 cmake --build build -j"$(nproc)" "${target[@]}"; phase "build"
 case "$what" in
   demo) ./build/localist demo; phase "demo" ;;
