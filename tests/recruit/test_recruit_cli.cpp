@@ -84,8 +84,9 @@ TEST(RecruitCli, AHighThetaRecruitsNothing) {
   };
   EXPECT_EQ(accepted(high), 0);
   EXPECT_LE(accepted(high), accepted(low));
-  for (const auto& d : audit(high))
+  for (const auto& d : audit(high)) {
     if (d.contains("terms")) EXPECT_EQ(d["decision"], "reject");
+  }
   auto j = json::parse(run_cli("blocks " + high + " --json").output);
   EXPECT_EQ(j["blocks"].size(), 1u);  // still the one block it started with
 }
@@ -178,7 +179,7 @@ TEST(RecruitCli, GrownCheckpointEvaluatesExplainsAndResumes) {
   auto again = load_model(run, torch::kCPU);
   EXPECT_EQ(again.meta.model.n_head, 3);
   EXPECT_TRUE(torch::allclose(before, again.model->forward(x).logits, 1e-5, 1e-5));
-  for (const std::string cmd : {"eval " + run + " --json --device cpu",
+  for (const std::string& cmd : {"eval " + run + " --json --device cpu",
                                 "explain " + run + " --text 'A3 a1 a2' --device cpu --summary",
                                 "threshold " + run + " --device cpu --max-tokens 500",
                                 "train --resume --out " + run + " --max-steps 30 --threads 1"}) {

@@ -27,4 +27,10 @@ struct CheckpointError : UserError {
   using UserError::UserError;
 };
 
+// Not a user mistake: the program found itself in a state it should never reach (a bug).
+// main() reports it as an internal error, exit 4, not as a user error.
+struct InternalError : std::logic_error {
+  using std::logic_error::logic_error;
+};
+
 }  // namespace localist

@@ -36,8 +36,8 @@ struct CausalSelfAttentionImpl : torch::nn::Module {
   torch::nn::Linear c_proj{nullptr};  // (H Dh) -> (C); H Dh = C unless heads were recruited
   int64_t n_head, head_dim;
   double scale;  // 1 / (tau sqrt(d_head))
-  bool causal;   // false: bidirectional, leaks the next token (ModelConfig::causal)
   double dropout;
+  bool causal;   // false: bidirectional, leaks the next token (ModelConfig::causal)
 };
 TORCH_MODULE(CausalSelfAttention);
 

@@ -43,7 +43,6 @@ struct Rules {
   int64_t target_offset = 0;                         // window/segment: b(t) = beta(t) + offset
   std::unordered_map<int64_t, double> lambda_scale;  // vocab: target block -> dial scale
 
-  bool has_blocks() const { return block_names.size() > 1; }
 };
 
 // Checks `doc` against the tokenizer and the block kind ("window", "segment" or "vocab") and

@@ -135,7 +135,6 @@ bool Distributed::identical(const std::vector<torch::Tensor>& tensors) {
   return torch::equal(a[0], b[0]);
 }
 
-void Distributed::barrier() { group_->barrier()->wait(); }
 
 std::string Distributed::share(const std::string& key, const std::string& bytes) {
   const std::string k = "localist/" + key;

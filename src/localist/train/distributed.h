@@ -5,7 +5,7 @@
 // (torchrun --no-python sets them: .venv/bin/torchrun --nproc-per-node N --no-python localist …).
 //
 // What data parallelism needs and nothing more: parameters broadcast from rank 0, scalars
-// reduced for the metrics, a barrier, and small byte strings (a tokenizer, a
+// reduced for the metrics, and small byte strings (a tokenizer, a
 // recruitment decision) sent from rank 0 through the c10d store. Gradients are averaged by
 // GradientSync (gradient_sync.h), overlapping the backward pass.
 #include <cstdint>
@@ -50,7 +50,6 @@ class Distributed {
   // Whether every rank holds the same values (per-tensor sums and sums of squares compared
   // exactly through all-reduce MAX and MIN): the check that the ranks have not drifted apart.
   bool identical(const std::vector<torch::Tensor>& tensors);
-  void barrier();
   c10d::Backend& group() { return *group_; }  // for GradientSync (gradient_sync.h)
   // Rank 0's `bytes` under `key`, on every rank (rank 0 passes them, the others receive them).
   std::string share(const std::string& key, const std::string& bytes);

@@ -467,7 +467,7 @@ TrainSummary train(const TrainRequest& req) {
     auto state = model->parameters();
     state.push_back(torch::tensor({static_cast<double>(h & 0xffffffffu), static_cast<double>(h >> 32)}));
     if (!dist->identical(state))
-      throw ConfigError("distributed training: the ranks' weights or rules differ at the end (a bug; please report)");
+      throw InternalError("distributed training: the ranks' weights or rules differ at the end");
     if (out) *out << "distributed: all " << world << " ranks hold identical weights and rules\n";
   }
   summary.steps = std::max(start_step, end_step);
