@@ -112,7 +112,7 @@ TEST(CliLocalist, LeakingProtocolIsLabelledEverywhereAndRefusedWhereItMeansNothi
   std::string first;
   std::getline(table, first);
   EXPECT_EQ(first.rfind("LEAKING", 0), 0u) << first;
-  for (const std::string cmd : {"explain " + run + " --text 'A1 a2'", "threshold " + run}) {
+  for (const std::string& cmd : {"explain " + run + " --text 'A1 a2'", "threshold " + run}) {
     auto r = run_cli(cmd);
     EXPECT_NE(r.code, 0) << cmd;
     EXPECT_NE(r.output.find("--no-causal-mask"), std::string::npos) << r.output;

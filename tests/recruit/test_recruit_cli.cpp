@@ -85,7 +85,9 @@ TEST(RecruitCli, AHighThetaRecruitsNothing) {
   EXPECT_EQ(accepted(high), 0);
   EXPECT_LE(accepted(high), accepted(low));
   for (const auto& d : audit(high)) {
-    if (d.contains("terms")) EXPECT_EQ(d["decision"], "reject");
+    if (d.contains("terms")) {
+      EXPECT_EQ(d["decision"], "reject");
+    }
   }
   auto j = json::parse(run_cli("blocks " + high + " --json").output);
   EXPECT_EQ(j["blocks"].size(), 1u);  // still the one block it started with
