@@ -11,8 +11,8 @@
 #include "localist/data/corpus.h"
 #include "localist/data/synthetic.h"
 #include "localist/metrics/cluster_agreement.h"
-#include "localist/rules/rules.h"
-#include "localist/train/checkpoint.h"
+#include "localist/blocks/rules.h"
+#include "localist/run/checkpoint.h"
 
 namespace localist::app {
 namespace {

@@ -18,8 +18,8 @@
 #include "localist/core/errors.h"
 #include "localist/metrics/text_explain.h"
 #include "localist/model/sampler.h"
-#include "localist/rules/rules_watch.h"
-#include "localist/train/checkpoint.h"
+#include "localist/blocks/rules_watch.h"
+#include "localist/run/checkpoint.h"
 
 namespace localist::app {
 namespace {

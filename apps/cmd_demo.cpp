@@ -21,8 +21,8 @@
 #include "localist/metrics/text_explain.h"
 #include "localist/model/sampler.h"
 #include "localist/report/sweep.h"
-#include "localist/train/checkpoint.h"
-#include "localist/train/run_data.h"
+#include "localist/run/checkpoint.h"
+#include "localist/run/run_data.h"
 #include "localist/train/trainer.h"
 
 namespace localist::app {

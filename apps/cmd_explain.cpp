@@ -15,7 +15,7 @@
 #include "localist/core/errors.h"
 #include "localist/metrics/text_explain.h"
 #include "localist/model/dial.h"
-#include "localist/train/checkpoint.h"
+#include "localist/run/checkpoint.h"
 
 namespace localist::app {
 

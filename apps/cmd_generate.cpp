@@ -5,7 +5,7 @@
 #include "commands.h"
 #include "localist/core/device.h"
 #include "localist/model/sampler.h"
-#include "localist/train/checkpoint.h"
+#include "localist/run/checkpoint.h"
 
 namespace localist::app {
 

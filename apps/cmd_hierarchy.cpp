@@ -17,10 +17,10 @@
 #include "localist/core/errors.h"
 #include "localist/data/corpus.h"
 #include "localist/metrics/text_explain.h"
-#include "localist/recruit/hierarchy.h"
-#include "localist/recruit/router.h"
-#include "localist/recruit/specialist_recruiter.h"
-#include "localist/rules/rules.h"
+#include "localist/hierarchy/hierarchy.h"
+#include "localist/hierarchy/router.h"
+#include "localist/hierarchy/specialist_recruiter.h"
+#include "localist/blocks/rules.h"
 
 namespace localist::app {
 namespace {

@@ -12,7 +12,7 @@
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
 #include "localist/data/corpus.h"
-#include "localist/recruit/distributed_router.h"
+#include "localist/hierarchy/distributed_router.h"
 
 namespace localist::app {
 namespace {

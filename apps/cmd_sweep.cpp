@@ -6,7 +6,7 @@
 #include "commands.h"
 #include "localist/core/errors.h"
 #include "localist/report/sweep.h"
-#include "localist/train/checkpoint.h"
+#include "localist/run/checkpoint.h"
 
 namespace localist::app {
 

@@ -1,4 +1,4 @@
-// localist threshold: the constants of the concentration threshold (DESIGN.md §1.4) estimated
+// localist threshold: the constants of the concentration threshold (docs/design.md §1.4) estimated
 // from a checkpoint and held-out data, each printed with how it was estimated; the threshold
 // per layer/head (and per block where blocks are named) against the penalties in force; the
 // KKT check on the weight groups; the softmax concentration and entropy bounds per query.
@@ -12,8 +12,8 @@
 #include "localist/core/errors.h"
 #include "localist/metrics/checkpoint_eval.h"
 #include "localist/metrics/threshold.h"
-#include "localist/train/checkpoint.h"
-#include "localist/train/run_data.h"
+#include "localist/run/checkpoint.h"
+#include "localist/run/run_data.h"
 
 namespace localist::app {
 

@@ -1,6 +1,7 @@
 // localist train: train a model (or --resume one) into a run directory.
 #include "commands.h"
-#include "localist/train/checkpoint.h"
+#include "localist/recruit/recruiter.h"
+#include "localist/run/checkpoint.h"
 #include "localist/train/trainer.h"
 
 namespace localist::app {
@@ -8,6 +9,7 @@ namespace localist::app {
 void add_train(CLI::App& app) {
   auto* cmd = app.add_subcommand("train", "train a causal transformer LM");
   auto req = std::make_shared<TrainRequest>();
+  req->growth = recruiter_factory();
   req->run_dir = "runs/default";
   cmd->add_option("--out", req->run_dir, "run directory (checkpoint/, metrics.jsonl, tokens/)")
       ->capture_default_str();

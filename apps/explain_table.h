@@ -8,7 +8,7 @@
 
 #include "localist/data/tokenizer.h"
 #include "localist/metrics/text_explain.h"
-#include "localist/model/block_map.h"
+#include "localist/blocks/block_map.h"
 
 namespace localist::app {
 

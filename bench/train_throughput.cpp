@@ -8,7 +8,7 @@
 
 #include "localist/core/device.h"
 #include "localist/core/progress.h"
-#include "localist/model/block_map.h"
+#include "localist/blocks/block_map.h"
 #include "localist/model/dial.h"
 #include "localist/model/gpt.h"
 #include "localist/train/adamw.h"

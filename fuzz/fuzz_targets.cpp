@@ -7,19 +7,22 @@
 #include "localist/core/errors.h"
 #include "localist/core/safetensors.h"
 #include "localist/data/tokenizer.h"
-#include "localist/model/block_map.h"
-#include "localist/rules/rules.h"
-#include "localist/train/checkpoint.h"
+#include "localist/blocks/block_map.h"
+#include "localist/blocks/rules.h"
+#include "localist/run/checkpoint.h"
 
 namespace localist::fuzz {
 namespace {
 
-// Runs f; a UserError is a correct refusal. Everything else propagates (and aborts the fuzzer).
+// Runs f: true if it accepted the input, false on a UserError (a correct refusal). Everything
+// else propagates (and aborts the fuzzer).
 template <typename F>
-void refusal_ok(F&& f) {
+bool refusal_ok(F&& f) {
   try {
     f();
+    return true;
   } catch (const UserError&) {
+    return false;
   }
 }
 
@@ -30,15 +33,15 @@ const data::Tokenizer& word_tokenizer() {
 
 }  // namespace
 
-void safetensors(std::string_view bytes) {
-  refusal_ok([&] {
+bool safetensors(std::string_view bytes) {
+  return refusal_ok([&] {
     const auto tensors = parse_safetensors(bytes, "fuzz");
     for (const auto& [name, t] : tensors) (void)t.sum();  // touch every byte read
   });
 }
 
-void checkpoint(std::string_view bytes) {
-  refusal_ok([&] {
+bool checkpoint(std::string_view bytes) {
+  return refusal_ok([&] {
     const auto meta = checkpoint_meta_from_text(std::string(bytes), "fuzz/checkpoint.json");
     (void)parameter_count(meta.model);
     meta.data.validate();
@@ -51,12 +54,14 @@ void checkpoint(std::string_view bytes) {
   });
 }
 
-void rules(std::string_view bytes) {
+// Accepted: the document parses and at least one block kind takes it.
+bool rules(std::string_view bytes) {
   const std::string text(bytes);
-  refusal_ok([&] {
+  bool some_kind = false;
+  const bool parsed = refusal_ok([&] {
     const auto doc = parse_rules_json(text, "fuzz/rules.json");
     for (const char* kind : {"window", "segment", "vocab"})
-      refusal_ok([&] {
+      some_kind |= refusal_ok([&] {
         (void)parse_rules(doc, word_tokenizer(), kind, "fuzz/rules.json", &text);
         LocalistConfig c;
         c.blocks = std::string(kind) == "window" ? "window:4" : kind;
@@ -65,15 +70,17 @@ void rules(std::string_view bytes) {
         (void)blocks.describe();
       });
   });
+  return parsed && some_kind;
 }
 
-void tokenizers(std::string_view bytes) {
+// Accepted: the text trains a tokenizer, or the text is a tokenizer's JSON that loads.
+bool tokenizers(std::string_view bytes) {
   // first byte: which tokenizer and the word cap; the rest: training text, then text to encode
-  if (bytes.empty()) return;
+  if (bytes.empty()) return false;
   const bool word = bytes[0] & 1;
   const int64_t cap = (static_cast<unsigned char>(bytes[0]) >> 1) % 8;  // 0 = no cap, 1 is refused
   const std::string text(bytes.substr(1));
-  refusal_ok([&] {
+  const bool trained = refusal_ok([&] {
     const auto tok = data::train_tokenizer(word ? "word" : "char", text.substr(0, text.size() / 2), cap);
     const auto ids = tok->encode(text);
     const auto back = tok->decode(ids);
@@ -82,12 +89,15 @@ void tokenizers(std::string_view bytes) {
     if (again->encode(text) != ids) throw std::logic_error("tokenizer JSON round trip changed the encoding");
     (void)back;
   });
+  bool loaded = false;
   refusal_ok([&] {  // the same bytes as a tokenizer's JSON
     const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) return;
     const auto tok = data::tokenizer_from_json(j);
     if (tok->kind() != "bpe" && tok->kind() != "unigram") (void)tok->decode(tok->encode("the cat\nsat"));
+    loaded = true;
   });
+  return trained || loaded;
 }
 
 const std::vector<Target>& targets() {

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "localist/core/safetensors.h"
-#include "localist/train/checkpoint.h"
+#include "localist/run/checkpoint.h"
 
 namespace localist::testing {
 

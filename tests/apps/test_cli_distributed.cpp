@@ -8,7 +8,7 @@
 
 #include "cli_run.h"
 #include "localist/core/safetensors.h"
-#include "localist/train/checkpoint.h"
+#include "localist/run/checkpoint.h"
 
 namespace fs = std::filesystem;
 

@@ -19,7 +19,7 @@
 #include "checkpoint_checks.h"
 #include "cli_run.h"
 #include "localist/core/safetensors.h"
-#include "localist/train/checkpoint.h"
+#include "localist/run/checkpoint.h"
 
 namespace fs = std::filesystem;
 

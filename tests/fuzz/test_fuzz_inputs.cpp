@@ -35,9 +35,27 @@ TEST(FuzzInputs, EverySeedAndRegressionInputIsHandled) {
   for (const auto& t : fuzz::targets()) {
     const auto seeds = inputs("corpus", t.name);
     EXPECT_FALSE(seeds.empty()) << "no seeds for " << t.name;
-    for (const auto& bytes : seeds) EXPECT_NO_THROW(t.run(bytes)) << t.name;
+    // the seeds are valid files: a reader refusing one of them is broken
+    for (const auto& bytes : seeds) {
+      bool accepted = false;
+      EXPECT_NO_THROW(accepted = t.run(bytes)) << t.name;
+      EXPECT_TRUE(accepted) << t.name << " refused a valid seed of " << bytes.size() << " bytes";
+    }
     for (const auto& bytes : inputs("regressions", t.name)) EXPECT_NO_THROW(t.run(bytes)) << t.name;
   }
+}
+
+// ... and the readers do refuse what is not a valid file, with a UserError (run returns false).
+TEST(FuzzInputs, InvalidInputsAreRefused) {
+  for (const auto& t : fuzz::targets()) {
+    for (const std::string bytes : {std::string(), std::string("{\"not\": [1, 2"), std::string("\x01\xff\xfe")}) {
+      bool accepted = true;
+      EXPECT_NO_THROW(accepted = t.run(bytes)) << t.name;
+      if (std::string(t.name) != "tokenizers")  // any text trains a tokenizer
+        EXPECT_FALSE(accepted) << t.name << " accepted an invalid input of " << bytes.size() << " bytes";
+    }
+  }
+  EXPECT_FALSE(fuzz::tokenizers(""));  // not even the selector byte
 }
 
 // A deterministic, clang-free slice of what the fuzzer does: each seed cut at every length and

@@ -1,4 +1,4 @@
-// The threshold estimators (DESIGN.md §1.4): the bounds' closed forms against hand-computed
+// The threshold estimators (docs/design.md §1.4): the bounds' closed forms against hand-computed
 // values; the per-query bounds hold on a random model with the dial on and agree with the
 // attention metrics; R_x / sigma_X and the KKT gradients against direct computations; and
 // `localist threshold --json` end to end.
@@ -15,7 +15,7 @@
 #include "localist/core/temp_dir.h"
 #include "localist/metrics/attention_metrics.h"
 #include "localist/metrics/threshold.h"
-#include "localist/train/weight_group_prox.h"
+#include "localist/loss/weight_group_prox.h"
 #include "tiny_model.h"
 
 namespace localist {

@@ -6,7 +6,7 @@
 
 #include "localist/core/errors.h"
 #include "localist/metrics/attention_metrics.h"
-#include "localist/model/block_map.h"
+#include "localist/blocks/block_map.h"
 #include "localist/model/dial.h"
 #include "localist/model/gpt.h"
 #include "tiny_model.h"

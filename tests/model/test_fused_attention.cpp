@@ -7,7 +7,7 @@
 
 #include <limits>
 
-#include "localist/model/block_map.h"
+#include "localist/blocks/block_map.h"
 #include "localist/model/dial.h"
 #include "localist/model/gpt.h"
 #include "tiny_model.h"

@@ -11,7 +11,7 @@
 #include "localist/core/progress.h"
 #include "localist/model/grow_heads.h"
 #include "localist/recruit/recruiter.h"
-#include "localist/train/checkpoint.h"
+#include "localist/run/checkpoint.h"
 
 namespace localist {
 namespace {
@@ -135,7 +135,7 @@ TEST(Recruiter, PMaxCapsRecruitmentAndResumeDropsLaterRecords) {
   rc.enabled = true;
   rc.theta = 5;  // p_max = ceil(ln 100 / 5) = 1
   rc.start = 10, rc.interval = 10;
-  Recruiter rec(rc, path, 100, 10000, /*resume_step=*/10);
+  Recruiter rec({rc, path, 100, 10000, /*start_step=*/10});
   EXPECT_EQ(rec.p_max(), 1);
   EXPECT_EQ(rec.accepted(), 1);  // the step-50 record belongs to an interrupted run
   EXPECT_EQ(MetricsLog(path).read_until(1000).size(), 1u);
@@ -143,7 +143,10 @@ TEST(Recruiter, PMaxCapsRecruitmentAndResumeDropsLaterRecords) {
   AdamW opt({}, {});
   auto tokens = [] { return data::TokenFile::from_tokens({0, 1, 2}, 11); };
   RunData rd{nullptr, tokens(), tokens(), tokens(), ""};
-  EXPECT_FALSE(rec.decide(20, model, opt, json::object(), {}, 1e-3, rd, TrainConfig{}, nullptr));
+  const LocalistConfig localist;
+  const LocalistObjective objective;
+  const TrainConfig train;
+  EXPECT_FALSE(rec.decide({20, model, opt, localist, objective, 1e-3, rd, train, nullptr}));
   const auto log = MetricsLog(path).read_until(1000);
   ASSERT_EQ(log.size(), 2u);
   EXPECT_EQ(log[1]["decision"], "cap");
@@ -172,11 +175,8 @@ TEST(RecruitCli, GrownCheckpointEvaluatesExplainsAndResumes) {
   Gpt grown = grow_heads(lm.model, 1, 3);
   auto meta = lm.meta;
   meta.model = grown->cfg;
-  std::vector<std::pair<std::string, torch::Tensor>> named;
-  for (const auto& p : grown->named_parameters()) named.emplace_back(p.key(), p.value());
-  AdamW opt(named, {});
-  opt.load_state(grow_optimizer_state(load_optimizer_state(dir), lm.meta.model, grown->cfg));
-  save_checkpoint(dir, meta, grown, &opt);
+  const auto state = grow_optimizer_state(load_optimizer_state(dir), lm.meta.model, grown->cfg);
+  save_checkpoint(dir, meta, grown, &state);
 
   auto again = load_model(run, torch::kCPU);
   EXPECT_EQ(again.meta.model.n_head, 3);

@@ -10,7 +10,7 @@
 #include "localist/core/errors.h"
 #include "localist/core/temp_dir.h"
 #include "localist/report/sweep.h"
-#include "localist/train/checkpoint.h"
+#include "localist/run/checkpoint.h"
 #include "tiny_run.h"
 
 namespace localist {

@@ -7,7 +7,7 @@
 #include <limits>
 
 #include "localist/core/temp_dir.h"
-#include "localist/train/checkpoint.h"
+#include "localist/run/checkpoint.h"
 #include "localist/train/trainer.h"
 #include "tiny_run.h"
 

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "cli_run.h"
-#include "localist/train/checkpoint.h"
+#include "localist/run/checkpoint.h"
 #include "tiny_run.h"
 
 namespace localist {

@@ -50,10 +50,10 @@ struct DataConfig {
   void validate() const;
 };
 
-// The localist settings (DESIGN.md §1.1-1.2): which block map, and the dial.
+// The localist settings (docs/design.md §1.1-1.2): which block map, and the dial.
 struct LocalistConfig {
   std::string blocks = "segment";  // window:W | segment (a block per line) | vocab (from rules)
-  std::string rules_file;          // a rules file (JSON, DESIGN.md §1.7) to read; its content is
+  std::string rules_file;          // a rules file (JSON, docs/design.md §1.7) to read; its content is
   nlohmann::json rules;            //   parsed into `rules`, which checkpoints store (null = none)
   std::string anchors = "auto";    // auto (the rules' anchor tokens if any, else first) |
                                    // first (of each run) | rules (listed tokens) | info:N
@@ -69,7 +69,7 @@ struct LocalistConfig {
   void validate() const;
 };
 
-// Block recruitment during training (DESIGN.md §1.5, recruit/recruiter.h); off unless enabled.
+// Block recruitment during training (docs/design.md §1.5, recruit/recruiter.h); off unless enabled.
 // Units: nats per token for theta and h_min, nats for epsilon.
 struct RecruitConfig {
   bool enabled = false;

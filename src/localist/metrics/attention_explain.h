@@ -1,6 +1,6 @@
 #pragma once
 // The audit view of one sequence (`localist explain`): for every query t and every layer/head,
-// where its attention went, in the terms of DESIGN.md §1.1-1.3:
+// where its attention went, in the terms of docs/design.md §1.1-1.3:
 //   top block      argmax_i sum_{j in X_i(t)} a_tj, with that mass
 //   target mass    sum_{j in X_b(t)(t)} a_tj: the query's block fidelity (NaN: empty target set)
 //   top anchor     argmax over visible anchors j <= t of a_tj (any block), with its block and mass
@@ -15,7 +15,7 @@
 
 #include <torch/torch.h>
 
-#include "localist/model/block_map.h"
+#include "localist/blocks/block_map.h"
 
 namespace localist {
 

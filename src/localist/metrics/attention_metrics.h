@@ -1,5 +1,5 @@
 #pragma once
-// The localist measurements of attention (DESIGN.md §1.3), accumulated over batches:
+// The localist measurements of attention (docs/design.md §1.3), accumulated over batches:
 //   entropy      -sum_j a_tj log2 a_tj, bits, mean over layers, heads and queries; beside it
 //                the maximum-entropy reference mean_t log2(t + 1) (t + 1 keys visible, t from 0)
 //   pointer      sum of a_tj over the anchors of the target block, j <= t
@@ -10,7 +10,7 @@
 
 #include <torch/torch.h>
 
-#include "localist/model/block_map.h"
+#include "localist/blocks/block_map.h"
 
 namespace localist {
 

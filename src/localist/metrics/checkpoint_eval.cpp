@@ -4,9 +4,9 @@
 #include <filesystem>
 
 #include "localist/core/errors.h"
-#include "localist/model/block_map.h"
+#include "localist/blocks/block_map.h"
 #include "localist/model/dial.h"
-#include "localist/train/weight_group_prox.h"
+#include "localist/loss/weight_group_prox.h"
 
 namespace localist {
 

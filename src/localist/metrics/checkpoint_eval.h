@@ -1,6 +1,6 @@
 #pragma once
 // A checkpoint evaluated with a LocalistConfig on a held-out split: perplexity, top-1 accuracy,
-// the attention measurements (DESIGN.md §1.3) and the weight-group norms; causal unless the
+// the attention measurements (docs/design.md §1.3) and the weight-group norms; causal unless the
 // model was switched to its leaking, bidirectional mode (GptImpl::set_causal). The one
 // implementation behind `localist eval` and `localist sweep`.
 #include <string>
@@ -10,8 +10,8 @@
 #include "localist/core/config.h"
 #include "localist/metrics/attention_metrics.h"
 #include "localist/metrics/perplexity.h"
-#include "localist/train/checkpoint.h"
-#include "localist/train/run_data.h"
+#include "localist/run/checkpoint.h"
+#include "localist/run/run_data.h"
 
 namespace localist {
 

@@ -7,7 +7,7 @@
 
 #include "localist/data/token_file.h"
 #include "localist/metrics/attention_metrics.h"
-#include "localist/model/block_map.h"
+#include "localist/blocks/block_map.h"
 #include "localist/model/dial.h"
 #include "localist/model/gpt.h"
 

@@ -11,7 +11,7 @@
 #include <torch/torch.h>
 
 #include "localist/metrics/attention_explain.h"
-#include "localist/model/block_map.h"
+#include "localist/blocks/block_map.h"
 #include "localist/model/dial.h"
 #include "localist/model/gpt.h"
 

@@ -5,8 +5,8 @@
 
 #include "localist/core/errors.h"
 #include "localist/data/batcher.h"
-#include "localist/train/attention_penalty.h"
-#include "localist/train/weight_group_prox.h"
+#include "localist/loss/attention_penalty.h"
+#include "localist/loss/weight_group_prox.h"
 
 namespace localist {
 namespace {

@@ -1,5 +1,5 @@
 #pragma once
-// The concentration threshold of DESIGN.md §1.4, every constant estimated from a model and
+// The concentration threshold of docs/design.md §1.4, every constant estimated from a model and
 // held-out data, with the bounds that come with it and the KKT check:
 //
 //   lambda_i^(h)(tau, delta) = 2 L_l R_x sigma_X sqrt|X_i| / (tau (1 - rho_max)) exp(-delta / tau)
@@ -48,7 +48,7 @@
 
 #include "localist/core/config.h"
 #include "localist/data/token_file.h"
-#include "localist/model/block_map.h"
+#include "localist/blocks/block_map.h"
 #include "localist/model/dial.h"
 #include "localist/model/gpt.h"
 

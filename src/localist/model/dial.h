@@ -1,5 +1,5 @@
 #pragma once
-// The locality dial's logit bias (DESIGN.md §1.2, effect 1): works at inference on any
+// The locality dial's logit bias (docs/design.md §1.2, effect 1): works at inference on any
 // checkpoint, no retraining.  b_tj = -lambda_l * s_t * kappa * [beta(j) != b(t)], kappa in nats,
 // where lambda_l is the dial at layer l (progressive: lambda * (l / (L-1))^beta, every layer
 // alike at beta = 0) and s_t the rules' per-block scale of query t's target (1 by default).
@@ -11,7 +11,7 @@
 #include <torch/torch.h>
 
 #include "localist/core/config.h"
-#include "localist/model/block_map.h"
+#include "localist/blocks/block_map.h"
 
 namespace localist {
 

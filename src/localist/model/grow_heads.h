@@ -1,5 +1,5 @@
 #pragma once
-// New capacity for a recruited block (DESIGN.md §1.5): one more attention head in every layer,
+// New capacity for a recruited block (docs/design.md §1.5): one more attention head in every layer,
 // added to a trained model without changing what it computes. Old weights keep their places
 // (c_attn rows are laid out q | k | v, each head after head, so a head is inserted at the end of
 // each third); the new head's q, k, v rows start as a fresh N(0, 0.02) draw and its c_proj

@@ -1,12 +1,12 @@
 #pragma once
 // Autoregressive sampling with temperature and top-k, cropping the context to block_size.
 // With a block map and an active dial, every step's forward carries the dial's logit bias for
-// the layout of the context it reads (the dial moves at inference, DESIGN.md §1.2).
+// the layout of the context it reads (the dial moves at inference, docs/design.md §1.2).
 #include <vector>
 
 #include <torch/torch.h>
 
-#include "localist/model/block_map.h"
+#include "localist/blocks/block_map.h"
 #include "localist/model/dial.h"
 #include "localist/model/gpt.h"
 

@@ -4,8 +4,8 @@
 #include <map>
 
 #include "localist/recruit/type_clusters.h"
-#include "localist/rules/info_anchors.h"
-#include "localist/rules/rules.h"
+#include "localist/blocks/info_anchors.h"
+#include "localist/blocks/rules.h"
 
 namespace localist {
 namespace {

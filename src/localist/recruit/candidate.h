@@ -1,5 +1,5 @@
 #pragma once
-// A candidate block (DESIGN.md §1.5): which block to split, which of its token types move to the
+// A candidate block (docs/design.md §1.5): which block to split, which of its token types move to the
 // new block, and the new rules document. The parent is the block with the most confused queries
 // (at least min_confused) with a split not decided recently: the confused queries' token types
 // (each seen at least min_count times) are split in two by the company they keep
@@ -18,7 +18,7 @@
 #include "localist/core/config.h"
 #include "localist/data/token_file.h"
 #include "localist/data/tokenizer.h"
-#include "localist/model/block_map.h"
+#include "localist/blocks/block_map.h"
 #include "localist/recruit/confusion.h"
 
 namespace localist {

@@ -1,5 +1,5 @@
 #pragma once
-// Confused queries (DESIGN.md §1.5), the signal that a block is missing. Query t is confused when
+// Confused queries (docs/design.md §1.5), the signal that a block is missing. Query t is confused when
 // its attention entropy H_t (nats, mean over layers and heads) exceeds ln|A_i*(t)| + epsilon:
 // i* is the block receiving most of t's attention and A_i*(t) its anchors visible to t, so a
 // query that reads one anchor of one block sharply is never confused, and one spread over
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "localist/data/token_file.h"
-#include "localist/model/block_map.h"
+#include "localist/blocks/block_map.h"
 #include "localist/model/dial.h"
 #include "localist/model/gpt.h"
 

@@ -37,7 +37,7 @@ void check_theta_ratio(double theta_llm, double theta_block) {
   const double r = theta_llm / theta_block;
   if (r < 50 || r > 200)
     throw ConfigError("theta_LLM / theta_block = " + std::to_string(theta_llm) + " / " + std::to_string(theta_block) +
-                      " = " + std::to_string(r) + " lies outside [50, 200] (DESIGN.md 1.6)");
+                      " = " + std::to_string(r) + " lies outside [50, 200] (docs/design.md §1.6)");
 }
 
 int64_t max_recruitments(int64_t vocab, double h_min, double theta) {

@@ -1,5 +1,5 @@
 #pragma once
-// The recruitment criterion (DESIGN.md §1.5) in explicit units: nats per training token.
+// The recruitment criterion (docs/design.md §1.5) in explicit units: nats per training token.
 // A candidate block p+1 is worth its cost iff the total description length drops by more
 // than theta:
 //   Delta L_total = Delta L_model + Delta L_data < -theta
@@ -45,7 +45,7 @@ CriterionTerms recruitment_terms(int64_t params_added, int64_t train_tokens, int
 // ceil((ln vocab - h_min) / theta), at least 0.
 int64_t max_recruitments(int64_t vocab, double h_min, double theta);
 
-// LLM-level recruitment (a whole specialist, DESIGN.md §1.6) uses the same terms with k its
+// LLM-level recruitment (a whole specialist, docs/design.md §1.6) uses the same terms with k its
 // parameters, N the corpus's training tokens and no rule (V = 1, m = 0); its threshold must be
 // 50 to 200 times the block threshold, so a specialist is recruited only for what blocks
 // cannot buy. ConfigError naming both values otherwise.

@@ -8,45 +8,52 @@
 #include "localist/recruit/candidate.h"
 #include "localist/recruit/confusion.h"
 #include "localist/recruit/criterion.h"
-#include "localist/rules/rules.h"
+#include "localist/train/step.h"
+#include "localist/blocks/rules.h"
 
 namespace localist {
 namespace {
 
 using json = nlohmann::json;
 
-// Held-out NLL (nats/token) of `model` after `steps` AdamW steps from `state` at a constant lr,
-// on batches fixed by (seed, step): the candidate and its control see the same ones.
+// Held-out NLL (nats/token) of `model` after rc.finetune_steps optimizer steps from `state` at
+// a constant lr, on batches fixed by (seed, step): the candidate and its control see the same
+// ones. The trainer's step (train/step.h); a non-finite step is skipped, as --on-nonfinite skip.
 double finetuned_nll(Gpt model, const TensorMap& state, const LocalistObjective& objective,
-                     double lr, const RunData& rd, const TrainConfig& tcfg, const RecruitConfig& rc,
-                     int64_t step) {
+                     const GrowthContext& c, const RecruitConfig& rc) {
   std::vector<std::pair<std::string, torch::Tensor>> named;
   for (const auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
-  AdamW opt(named, {lr, tcfg.beta1, tcfg.beta2, 1e-8, tcfg.weight_decay});
+  const auto& tcfg = c.train;
+  AdamW opt(named, {c.lr, tcfg.beta1, tcfg.beta2, 1e-8, tcfg.weight_decay});
   opt.load_state(state);
-  const auto device = model->parameters().front().device();
+  const auto params = model->parameters();
+  const auto device = params.front().device();
   const uint64_t seed = tcfg.seed ^ 0x7265637275697400ULL;  // "recruit": batches apart from training's
-  torch::manual_seed(seed + static_cast<uint64_t>(step));    // both arms draw the same dropout
+  torch::manual_seed(seed + static_cast<uint64_t>(c.step));  // both arms draw the same dropout
+  StepSettings settings;
+  settings.grad_clip = tcfg.grad_clip;
+  settings.alpha_w = c.localist.lambda * c.localist.alpha_w > 0 ? c.localist.alpha_w : 0;
+  settings.unit_groups = c.localist.unit_groups;
   model->train();
   for (int64_t s = 0; s < rc.finetune_steps; ++s) {
     opt.zero_grad();
-    auto b = data::random_batch(rd.train, tcfg.batch_size, model->cfg.block_size, seed, step, s);
-    localist_loss(model, b.x.to(device), b.y.to(device), objective).total().backward();
-    if (tcfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), tcfg.grad_clip);
-    opt.step();
+    const auto losses = accumulate_gradients(model, objective, [&](int64_t) {
+      return data::random_batch(c.data.train, tcfg.batch_size, model->cfg.block_size, seed, c.step, s);
+    }, settings);
+    const auto g = step_gradient_norm(params, losses.ce);
+    if (g.finite.item<bool>()) apply_update(model, opt, params, g.norm, c.lr, objective, settings);
   }
-  return evaluate(model, rd.valid, tcfg.batch_size, device, rc.eval_tokens, nullptr,
+  return evaluate(model, c.data.valid, tcfg.batch_size, device, rc.eval_tokens, nullptr,
                   {objective.blocks, objective.dial, nullptr}).nll;
 }
 
 }  // namespace
 
-Recruiter::Recruiter(const RecruitConfig& rc, std::string audit_path, int64_t vocab,
-                     int64_t train_tokens, int64_t resume_step)
-    : rc_(rc), audit_(std::move(audit_path)), vocab_(vocab), train_tokens_(train_tokens),
-      p_max_(max_recruitments(vocab, rc.h_min, rc.theta)) {
-  audit_.truncate_after(resume_step);
-  for (const auto& r : audit_.read_until(resume_step)) {
+Recruiter::Recruiter(const GrowthSetup& setup)
+    : rc_(setup.recruit), audit_(setup.audit_path), vocab_(setup.vocab),
+      train_tokens_(setup.train_tokens), p_max_(max_recruitments(setup.vocab, rc_.h_min, rc_.theta)) {
+  audit_.truncate_after(setup.start_step);
+  for (const auto& r : audit_.read_until(setup.start_step)) {
     if (r.value("decision", "") == "accept") ++accepted_;
     if (r.contains("key") && r.at("key").is_string() && r.contains("step") && r.at("step").is_number_integer())
       decided_[r.at("key").get<std::string>()] = r.at("step").get<int64_t>();
@@ -64,17 +71,28 @@ bool Recruiter::due(int64_t step) const {
   return rc_.enabled && step >= rc_.start && (step - rc_.start) % rc_.interval == 0;
 }
 
-std::optional<Accepted> Recruiter::decide(int64_t step, Gpt& model, const AdamW& opt,
-                                          const LocalistConfig& run_localist,
-                                          const LocalistObjective& objective,
-                                          double lr, const RunData& rd, const TrainConfig& tcfg,
-                                          std::ostream* out) {
-  const json& rules = run_localist.rules;
+std::string Recruiter::describe() const {
+  return "a decision every " + std::to_string(rc_.interval) + " steps from step " +
+         std::to_string(rc_.start) + ", theta " + json(rc_.theta).dump() + " nats/token, p_max " +
+         std::to_string(p_max_) + " (" + std::to_string(accepted_) + " recruited so far); audit log " +
+         audit_.path();
+}
+
+GrowthHookFactory recruiter_factory() {
+  return [](const GrowthSetup& setup) { return std::make_unique<Recruiter>(setup); };
+}
+
+std::optional<Grown> Recruiter::decide(const GrowthContext& c) {
+  const int64_t step = c.step;
+  Gpt& model = c.model;
+  const auto& objective = c.objective;
+  const auto& tcfg = c.train;
+  const json& rules = c.localist.rules;
   const int64_t n_blocks = static_cast<int64_t>(rules_blocks(rules).size());
   json rec = {{"type", "recruit"}, {"step", step}, {"p_max", p_max_}, {"blocks_before", n_blocks},
               {"units", "nats per token (epsilon and entropies: nats)"}};
   auto say = [&](const std::string& line) {
-    if (out) *out << "recruit step " << step << ": " << line << "\n" << std::flush;
+    if (c.out) *c.out << "recruit step " << step << ": " << line << "\n" << std::flush;
   };
   if (accepted_ >= p_max_) {
     rec["decision"] = "cap";
@@ -83,15 +101,15 @@ std::optional<Accepted> Recruiter::decide(int64_t step, Gpt& model, const AdamW&
     say(rec["reason"].get<std::string>());
     return std::nullopt;
   }
-  const auto& tok = *rd.tokenizer;
-  const auto confusion = find_confused(model, *objective.blocks, n_blocks, objective.dial, rd.train,
+  const auto& tok = *c.data.tokenizer;
+  const auto confusion = find_confused(model, *objective.blocks, n_blocks, objective.dial, c.data.train,
                                        tcfg.batch_size, rc_.probe_batches, tcfg.seed ^ static_cast<uint64_t>(step),
                                        rc_.epsilon);
   rec["queries"] = confusion.queries;
   rec["confused_queries"] = confusion.confused;
   rec["mean_attention_entropy_nats"] = confusion.mean_entropy_nats;
   rec["confused_per_block"] = confusion.confused_in_block;
-  const auto cand = propose_candidate(confusion, rules, tok, rd.train, model->cfg.block_size, rc_, tried_at(step));
+  const auto cand = propose_candidate(confusion, rules, tok, c.data.train, model->cfg.block_size, rc_, tried_at(step));
   if (!cand) {
     rec["decision"] = "none";
     rec["reason"] = "no split left to try (those decided in the last " +
@@ -113,7 +131,7 @@ std::optional<Accepted> Recruiter::decide(int64_t step, Gpt& model, const AdamW&
   rec["split_quality"] = cand->split_quality;
 
   // the candidate: grown capacity, its rules; the control: the model as it is
-  LocalistConfig lc = run_localist;  // the run's settings (anchors), the candidate's rules
+  LocalistConfig lc = c.localist;  // the run's settings (anchors), the candidate's rules
   lc.rules_file.clear();
   lc.rules = cand->rules;
   const BlockMap cand_blocks = BlockMap::from_config(lc, tok);
@@ -121,13 +139,13 @@ std::optional<Accepted> Recruiter::decide(int64_t step, Gpt& model, const AdamW&
   cand_objective.blocks = &cand_blocks;
   const uint64_t grow_seed = tcfg.seed * 1000003ULL + static_cast<uint64_t>(step) + 17;
   Gpt grown = grow_heads(model, rc_.heads, grow_seed);
-  const auto grown_state = grow_optimizer_state(opt.state(), model->cfg, grown->cfg);
+  const auto grown_state = grow_optimizer_state(c.optimizer.state(), model->cfg, grown->cfg);
   // copies (grow by 0 heads = a deep copy), so the trainer's model and state stay untouched
   Gpt control = grow_heads(model, 0, grow_seed), candidate = grow_heads(grown, 0, grow_seed);
-  const auto control_state = grow_optimizer_state(opt.state(), model->cfg, model->cfg);
+  const auto control_state = grow_optimizer_state(c.optimizer.state(), model->cfg, model->cfg);
   const auto candidate_state = grow_optimizer_state(grown_state, grown->cfg, grown->cfg);
-  const double without = finetuned_nll(control, control_state, objective, lr, rd, tcfg, rc_, step);
-  const double with = finetuned_nll(candidate, candidate_state, cand_objective, lr, rd, tcfg, rc_, step);
+  const double without = finetuned_nll(control, control_state, objective, c, rc_);
+  const double with = finetuned_nll(candidate, candidate_state, cand_objective, c, rc_);
   const auto t = recruitment_terms(grown->num_params() - model->num_params(), train_tokens_, vocab_,
                                    static_cast<int64_t>(cand->tokens.size()), without, with, rc_.theta);
   rec["terms"] = {{"params_added_k", t.params_added},
@@ -166,7 +184,7 @@ std::optional<Accepted> Recruiter::decide(int64_t step, Gpt& model, const AdamW&
   rec["recruited"] = accepted_;
   audit_.append(rec);
   say(std::string(buf) + "; blocks " + std::to_string(n_blocks + 1) + ", p_max " + std::to_string(p_max_));
-  return Accepted{grown, grown_state, cand->rules};
+  return Grown{grown, grown_state, cand->rules};
 }
 
 }  // namespace localist

@@ -15,12 +15,12 @@
 #include "localist/core/errors.h"
 #include "localist/metrics/attention_metrics.h"
 #include "localist/metrics/checkpoint_eval.h"
-#include "localist/model/block_map.h"
+#include "localist/blocks/block_map.h"
 #include "localist/model/dial.h"
 #include "localist/report/svg.h"
 #include "localist/report/sweep_table.h"
-#include "localist/train/checkpoint.h"
-#include "localist/train/run_data.h"
+#include "localist/run/checkpoint.h"
+#include "localist/run/run_data.h"
 
 namespace localist {
 

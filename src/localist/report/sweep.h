@@ -1,6 +1,6 @@
 #pragma once
 // A locality sweep (issue 4): the dial lambda stepped over a list of values, one row of
-// measurements per value (DESIGN.md §1.3: entropy beside its max-entropy reference, pointer and
+// measurements per value (docs/design.md §1.3: entropy beside its max-entropy reference, pointer and
 // block fidelity, perplexity, accuracy, tokens scored, and the sparsity of R_W).
 //   inference  one checkpoint; lambda changed at evaluation only (as `localist eval --lambda`)
 //   retrain    one model trained per lambda (same data, seed, budget) in DIR/runs/lambda_X and

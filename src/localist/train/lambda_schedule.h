@@ -1,5 +1,5 @@
 #pragma once
-// The dial's schedule in training (DESIGN.md §1.2): constant, or a linear ramp from 0 to lambda
+// The dial's schedule in training (docs/design.md §1.2): constant, or a linear ramp from 0 to lambda
 // over the first `lambda_ramp` steps, so a model can learn its content before it is localised.
 // The per-layer (progressive) part of the schedule is the Dial's layer_power.
 #include <cstdint>

@@ -1,5 +1,6 @@
 #pragma once
-// The training loop: AdamW, warmup + cosine learning rate, gradient clipping and accumulation,
+// The training loop (set-up in train_setup.h, one step in step.h, progress in train_log.h):
+// AdamW, warmup + cosine learning rate, gradient clipping and accumulation,
 // periodic evaluation, a progress line (loss, tokens/s, ETA, MFU on GPU), a JSON-lines metrics
 // log, checkpoints and resume. Deterministic under a seed: batches and dropout come from
 // generators re-seeded from (seed, step, micro-step), so a resumed run repeats what an
@@ -10,6 +11,7 @@
 
 #include "localist/core/config.h"
 #include "localist/metrics/perplexity.h"
+#include "localist/train/growth_hook.h"
 
 namespace localist {
 
@@ -19,6 +21,9 @@ struct TrainRequest {
   TrainConfig train;
   LocalistConfig localist;  // blocks and dial; lambda > 0 biases attention during training
   RecruitConfig recruit;    // block recruitment (recruit/recruiter.h), off by default
+  // what grows the model when recruit.enabled: recruiter_factory() (recruit/recruiter.h) from the commands
+  // that offer --recruit (the trainer does not know what grows it; train/growth_hook.h)
+  GrowthHookFactory growth;
   std::string run_dir;   // checkpoint/, metrics.jsonl, tokens/
   bool resume = false;   // continue the run in run_dir (its configs win, except max_steps)
   // start from this checkpoint's weights, shape and tokenizer (a fresh optimizer, the data and

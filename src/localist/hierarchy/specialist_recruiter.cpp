@@ -1,0 +1,215 @@
+#include "localist/hierarchy/specialist_recruiter.h"
+
+#include <filesystem>
+
+#include "localist/core/atomic_file.h"
+#include "localist/core/errors.h"
+#include "localist/core/progress.h"
+#include "localist/data/corpus.h"
+#include "localist/recruit/criterion.h"
+#include "localist/hierarchy/domain_clusters.h"
+#include "localist/hierarchy/hierarchy.h"
+#include "localist/hierarchy/router.h"
+#include "localist/train/trainer.h"
+
+namespace localist {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+// Block recruitment has nothing left to give: its last `n` decisions accepted nothing.
+json block_recruitment_state(const std::string& member_dir, int64_t n) {
+  const auto log = MetricsLog((fs::path(member_dir) / "recruit.jsonl").string()).read_until(1LL << 62);
+  json s = {{"decisions", log.size()}, {"window", n}};
+  if (static_cast<int64_t>(log.size()) < n) {
+    s["exhausted"] = false;
+    s["why"] = "the base run made " + std::to_string(log.size()) + " block decisions, fewer than " + std::to_string(n);
+    return s;
+  }
+  int64_t accepted = 0;
+  for (size_t i = log.size() - static_cast<size_t>(n); i < log.size(); ++i)
+    accepted += log[i].value("decision", "") == "accept";
+  s["accepted_in_window"] = accepted;
+  s["exhausted"] = accepted == 0;
+  if (accepted) s["why"] = "block recruitment accepted a block in its last " + std::to_string(n) + " decisions";
+  return s;
+}
+
+// Scoring: every member's NLL of every held-out segment, computed once per member.
+struct Scores {
+  std::vector<std::vector<torch::Tensor>> nll;  // [member][segment] (S-1,)
+  std::vector<int64_t> segment_cluster;
+
+  void add_member(LoadedModel& lm, const std::vector<std::vector<int32_t>>& segments) {
+    nll.emplace_back();
+    const auto blocks = BlockMap::from_config(lm.meta.localist, *lm.tokenizer);
+    for (const auto& s : segments) nll.back().push_back(segment_nll(lm, blocks, s));
+  }
+  // mean routed NLL (nats/prediction) over the segments of `cluster` (-1: all)
+  double routed(const Hierarchy& h, int64_t members, int64_t cluster) const {
+    double sum = 0, n = 0;
+    for (size_t s = 0; s < segment_cluster.size(); ++s) {
+      if (cluster >= 0 && segment_cluster[s] != cluster) continue;
+      std::vector<torch::Tensor> rows;
+      for (int64_t m = 0; m < members; ++m) rows.push_back(nll[m][s]);
+      const auto x = torch::stack(rows);
+      const auto r = h.routing == "soft" ? route_soft(x) : route_hard(x, std::min(h.prefix, x.size(1)));
+      sum += r.nll.sum().item<double>();
+      n += static_cast<double>(x.size(1));
+    }
+    return n > 0 ? sum / n : 0;
+  }
+};
+
+std::string join(const std::vector<std::string>& chunks, size_t from, size_t to) {
+  std::string s;
+  for (size_t i = from; i < to; ++i) s += chunks[i];
+  return s;
+}
+
+}  // namespace
+
+void SpecialistConfig::validate() const {
+  auto bad = [](const std::string& field, const std::string& why) { throw ConfigError(field + ": " + why); };
+  if (data_file.empty()) bad("--data", "name the training text");
+  if (clusters < 1) bad("--clusters", "must be >= 1");
+  if (chunk_chars < 1) bad("--chunk-chars", "must be >= 1");
+  if (!(holdout > 0 && holdout < 1)) bad("--holdout", "must lie in (0, 1)");
+  if (segment_tokens < 2) bad("--segment-tokens", "must be >= 2");
+  if (max_eval_segments < 1) bad("--max-eval-segments", "must be >= 1");
+  if (exhausted_after < 1) bad("--exhausted-after", "must be >= 1");
+  if (!(entropy_threshold >= 0)) bad("--entropy-threshold", "must be >= 0 nats/token");
+  check_theta_ratio(theta_llm, theta_block);
+  train.validate();
+}
+
+SpecialistSummary recruit_specialists(const std::string& dir, const SpecialistConfig& cfg, std::ostream* out) {
+  cfg.validate();
+  auto h = load_hierarchy(dir, torch::Device(torch::kCPU));
+  const CheckpointMeta base_meta = h.models.front().meta;  // (h.models grows: no references into it)
+  const int64_t context = h.models.front().model->cfg.block_size;
+  const std::string base_dir = (fs::path(dir) / h.manifest.members[0].path).string();
+  const json blocks = block_recruitment_state(base_dir, cfg.exhausted_after);
+  if (!blocks["exhausted"].get<bool>() && !cfg.skip_block_check)
+    throw ConfigError("specialists are recruited only once block recruitment has nothing left to give: " +
+                      blocks["why"].get<std::string>() + " (--skip-block-check records and overrides this)");
+  if (cfg.segment_tokens - 1 > context)
+    throw ConfigError("--segment-tokens " + std::to_string(cfg.segment_tokens) + " exceeds the models' context " +
+                      std::to_string(context) + " + 1");
+
+  const auto domains = cluster_domains(data::read_text_file(cfg.data_file), cfg.chunk_chars, cfg.clusters);
+  const auto& tok = *h.models.front().tokenizer;  // owned through a unique_ptr: stays put
+  // per cluster: training chunks (the first 1 - holdout) and held-out scoring segments
+  std::vector<std::vector<std::string>> train_chunks(cfg.clusters), held_chunks(cfg.clusters);
+  for (int64_t c = 0; c < cfg.clusters; ++c) {
+    std::vector<std::string> mine;
+    for (size_t i = 0; i < domains.chunks.size(); ++i)
+      if (domains.cluster[i] == c) mine.push_back(domains.chunks[i]);
+    const size_t held = std::max<size_t>(1, static_cast<size_t>(cfg.holdout * static_cast<double>(mine.size())));
+    for (size_t i = 0; i < mine.size(); ++i) (i + held < mine.size() ? train_chunks : held_chunks)[c].push_back(mine[i]);
+  }
+  int64_t N = 0;  // training tokens of the corpus
+  for (const auto& chunks : train_chunks)
+    for (const auto& c : chunks) N += static_cast<int64_t>(tok.encode(c).size());
+  std::vector<std::vector<int32_t>> segments;
+  Scores scores;
+  for (int64_t c = 0; c < cfg.clusters; ++c) {
+    int64_t taken = 0;
+    for (const auto& chunk : held_chunks[c]) {
+      const auto ids = tok.encode(chunk);
+      for (size_t at = 0; at + cfg.segment_tokens <= ids.size() && taken < cfg.max_eval_segments; at += cfg.segment_tokens, ++taken) {
+        segments.emplace_back(ids.begin() + static_cast<int64_t>(at), ids.begin() + static_cast<int64_t>(at) + cfg.segment_tokens);
+        scores.segment_cluster.push_back(c);
+      }
+    }
+  }
+  if (segments.empty()) throw DataError("'" + cfg.data_file + "': no held-out chunk holds a " + std::to_string(cfg.segment_tokens) + "-token segment");
+  for (auto& m : h.models) scores.add_member(m, segments);
+
+  const MetricsLog audit((fs::path(dir) / "recruit.jsonl").string());
+  const int64_t first = static_cast<int64_t>(audit.read_until(1LL << 62).size());
+  SpecialistSummary summary;
+  const auto sizes = domains.sizes();
+  for (int64_t c = 0; c < cfg.clusters; ++c) {
+    const int64_t members = static_cast<int64_t>(scores.nll.size());
+    json rec = {{"type", "specialist"}, {"step", first + c}, {"cluster", "c" + std::to_string(c)},
+                {"chunks", sizes[c]}, {"train_chunks", train_chunks[c].size()}, {"held_out_chunks", held_chunks[c].size()},
+                {"sample", held_chunks[c].empty() ? "" : held_chunks[c].front().substr(0, 120)},
+                {"members_before", members}, {"routing", h.manifest.routing}, {"block_recruitment", blocks},
+                {"skip_block_check", cfg.skip_block_check},
+                {"theta_LLM", cfg.theta_llm}, {"theta_block", cfg.theta_block},
+                {"theta_ratio", cfg.theta_llm / cfg.theta_block},
+                {"units", "nats per token (domain entropy: per held-out prediction of the cluster; "
+                          "Delta terms: per held-out prediction of the whole corpus)"}};
+    const double entropy = scores.routed(h.manifest, members, c);
+    rec["domain_entropy_nats"] = entropy;
+    rec["entropy_threshold"] = cfg.entropy_threshold;
+    if (entropy <= cfg.entropy_threshold || train_chunks[c].empty()) {
+      rec["decision"] = "none";
+      rec["reason"] = train_chunks[c].empty() ? "no training chunks" : "domain entropy at or below the threshold";
+      audit.append(rec);
+      ++summary.skipped;
+      continue;
+    }
+    std::string name = "c" + std::to_string(c);
+    for (int i = 2; std::any_of(h.manifest.members.begin(), h.manifest.members.end(),
+                                [&](const auto& m) { return m.name == name; }); ++i)
+      name = "c" + std::to_string(c) + "-" + std::to_string(i);
+    const fs::path work = fs::path(dir) / "work" / name;
+    fs::remove_all(work);
+    fs::create_directories(work);
+    write_text_atomically((work / "train.txt").string(), join(train_chunks[c], 0, train_chunks[c].size()));
+    write_text_atomically((work / "valid.txt").string(), join(held_chunks[c], 0, held_chunks[c].size()));
+    TrainRequest req;
+    req.init_from = base_dir;
+    req.data = base_meta.data;
+    req.data.source = "";
+    req.data.train_file = (work / "train.txt").string();
+    req.data.valid_file = (work / "valid.txt").string();
+    req.data.test_file = "";
+    req.train = cfg.train;
+    req.localist = base_meta.localist;  // the base's blocks, rules and dial
+    req.run_dir = (work / "run").string();
+    req.out = nullptr;
+    if (out) *out << "specialist " << name << ": fine-tuning from the base on " << train_chunks[c].size()
+                   << " chunks (domain entropy " << entropy << " nats/token)\n";
+    const auto trained = train(req);
+    h.models.push_back(load_model(req.run_dir, torch::Device(torch::kCPU)));
+    scores.add_member(h.models.back(), segments);
+    const double without = scores.routed(h.manifest, members, -1);
+    Hierarchy grown = h.manifest;
+    grown.members.push_back({name, name, "members/" + name});
+    const double with = scores.routed(grown, members + 1, -1);
+    const auto t = recruitment_terms(trained.trainable, N, 1, 0, without, with, cfg.theta_llm);
+    rec["candidate"] = name;
+    rec["terms"] = {{"params_added_k", t.params_added}, {"train_tokens_N", t.train_tokens},
+                    {"delta_L_model", t.delta_model}, {"L_data_without", without}, {"L_data_with", with},
+                    {"delta_L_data", t.delta_data}, {"delta_L_total", t.delta_total}, {"theta", cfg.theta_llm},
+                    {"cluster_L_data_with", scores.routed(grown, members + 1, c)}};
+    rec["code_length"] = "Delta L_model = (k/2) ln N / N; L_data = held-out NLL of the whole corpus under " +
+                         h.manifest.routing + " routing";
+    rec["decision"] = t.accept ? "accept" : "reject";
+    if (t.accept) {
+      add_to_hierarchy(dir, name, req.run_dir);
+      h.manifest = read_hierarchy(dir);
+      ++summary.accepted;
+    } else {
+      h.models.pop_back();
+      scores.nll.pop_back();
+      ++summary.rejected;
+    }
+    audit.append(rec);
+    if (out) {
+      char line[400];
+      std::snprintf(line, sizeof line,
+                    "specialist %s: %s (dL_model %+.4f, dL_data %+.4f, dL_total %+.4f %s -theta_LLM = %.4f nats/token)\n",
+                    name.c_str(), t.accept ? "accept" : "reject", t.delta_model, t.delta_data, t.delta_total,
+                    t.accept ? "<" : ">=", -cfg.theta_llm);
+      *out << line;
+    }
+  }
+  return summary;
+}
+
+}  // namespace localist
