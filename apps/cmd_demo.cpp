@@ -99,7 +99,7 @@ void print_explanation(LoadedModel& lm, const torch::Device& device) {
   for (int64_t l = 0; l < mc.n_layer; ++l)
     for (int64_t h = 0; h < mc.n_head; ++h) every_head.push_back({l, h});
   print_explain_table({explained, blocks, *lm.tokenizer, ids, every_head, mc.n_layer, mc.n_head,
-                       mc.block_size, /*summary=*/true});
+                       mc.context_length, /*summary=*/true});
 }
 
 }  // namespace
@@ -113,7 +113,7 @@ void add_demo(CLI::App& app) {
   req->model.n_layer = 2;
   req->model.n_head = 4;
   req->model.n_embd = 64;
-  req->model.block_size = 64;
+  req->model.context_length = 64;
   req->train.batch_size = 16;
   req->train.max_steps = 3000;
   req->train.warmup_steps = 50;

@@ -90,7 +90,7 @@ void add_explain(CLI::App& app) {
     const auto ids = tok.encode(text);
     if (ids.empty()) throw DataError("explain: the text encodes to no tokens; nothing to explain");
 
-    const int64_t n = ids.size(), T = mc.block_size;
+    const int64_t n = ids.size(), T = mc.context_length;
     const auto explained = explain_text(lm.model, blocks, dial, ids, device);
     const auto& rows = explained.rows;
     const int64_t windows = explained.windows;
@@ -106,7 +106,7 @@ void add_explain(CLI::App& app) {
     const int64_t block_n = sum.block_n, pointer_n = sum.pointer_n;
     const std::string kappa = nlohmann::json(lc)["kappa"].dump();
     const std::string note =
-        windows > 1 ? "the text is " + std::to_string(n) + " tokens, longer than the context (block_size " +
+        windows > 1 ? "the text is " + std::to_string(n) + " tokens, longer than the context (context_length " +
                           std::to_string(T) + "): explained in " + std::to_string(windows) +
                           " consecutive windows, each read causally from its own start as in eval "
                           "(no context carries over; block ids are per window)"
@@ -171,7 +171,7 @@ void add_explain(CLI::App& app) {
           {"lambda_layer_power", lc.lambda_layer_power},
           {"n_layer", mc.n_layer},
           {"n_head", mc.n_head},
-          {"block_size", T},
+          {"context_length", T},
           {"tokens", n},
           {"windows", windows},
           {"note", note.empty() ? nlohmann::json(nullptr) : nlohmann::json(note)},

@@ -9,7 +9,7 @@ void add_model_options(CLI::App& cmd, ModelConfig& m) {
   g->add_option("--n-layer", m.n_layer, "transformer layers")->capture_default_str();
   g->add_option("--n-head", m.n_head, "attention heads per layer")->capture_default_str();
   g->add_option("--n-embd", m.n_embd, "model width d_model")->capture_default_str();
-  g->add_option("--block-size", m.block_size, "context length T")->capture_default_str();
+  g->add_option("--context,--block-size", m.context_length, "context length T in tokens (--block-size: the same, nanoGPT's name)")->capture_default_str();
   g->add_option("--dropout", m.dropout, "dropout probability")->capture_default_str();
   g->add_option("--tie-weights", m.tie_weights, "share lm_head with the token embedding")
       ->capture_default_str();

@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
   c.n_layer = 2;
   c.n_head = 4;
   c.n_embd = 128;
-  c.block_size = 128;
+  c.context_length = 128;
   int64_t batch = 16, steps = 20, warmup = 3, threads = 0, window = 16;
   Dial dial{1.0, 10.0, 0.0};  // window blocks, lambda 1, kappa 10 nats: the bias is a real mask
   std::string device_spec = "cpu";
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     else if (k == "--n-layer") c.n_layer = v;
     else if (k == "--n-head") c.n_head = v;
     else if (k == "--n-embd") c.n_embd = v;
-    else if (k == "--block-size") c.block_size = v;
+    else if (k == "--block-size") c.context_length = v;
     else if (k == "--batch") batch = v;
     else if (k == "--steps") steps = v;
     else if (k == "--warmup") warmup = v;
@@ -54,8 +54,8 @@ int main(int argc, char** argv) {
   AdamW opt(named, {1e-3, 0.9, 0.99, 1e-8, 0.1});
   auto params = model->parameters();
   const auto blocks = BlockMap::window(window);
-  auto x = torch::randint(0, c.vocab_size, {batch, c.block_size}, torch::kLong).to(device);
-  auto y = torch::randint(0, c.vocab_size, {batch, c.block_size}, torch::kLong).to(device);
+  auto x = torch::randint(0, c.vocab_size, {batch, c.context_length}, torch::kLong).to(device);
+  auto y = torch::randint(0, c.vocab_size, {batch, c.context_length}, torch::kLong).to(device);
   auto step = [&] {
     opt.zero_grad();
     // the bias is rebuilt every step, as training does (segment and vocab layouts follow the tokens)
@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
   for (int64_t i = 0; i < steps; ++i) last = step();
   last.item<double>();  // waits for the device
   const double s = sw.seconds();
-  const double tok_s = steps * batch * c.block_size / s;
+  const double tok_s = steps * batch * c.context_length / s;
   std::printf("{\"impl\": \"localist C++\", \"tokens_per_s\": %.1f, \"ms_per_step\": %.3f, "
               "\"params\": %lld, \"gflop_per_s\": %.2f, \"lambda\": %g, \"device\": \"%s\", \"threads\": %d}\n",
               tok_s, 1000 * s / steps, static_cast<long long>(model->num_params()),

@@ -14,7 +14,7 @@ inline TrainRequest tiny_localist_run(const std::string& dir) {
   r.model.n_layer = 1;
   r.model.n_head = 2;
   r.model.n_embd = 32;
-  r.model.block_size = 32;
+  r.model.context_length = 32;
   r.data.synth_tokens = 5000;
   r.train.batch_size = 8;
   r.train.max_steps = 150;

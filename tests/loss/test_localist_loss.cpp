@@ -10,7 +10,7 @@ namespace {
 Gpt tiny(int64_t n_layer, int64_t n_head, int64_t context) {
   torch::manual_seed(11);
   ModelConfig c;
-  c.vocab_size = 9, c.n_layer = n_layer, c.n_head = n_head, c.n_embd = 8, c.block_size = context;
+  c.vocab_size = 9, c.n_layer = n_layer, c.n_head = n_head, c.n_embd = 8, c.context_length = context;
   return Gpt(c);
 }
 

@@ -1,5 +1,5 @@
 // evaluate(), the headline perplexity and accuracy, against a hand computation: every token after
-// the first predicted once, from the tokens before it in its window of block_size, one window
+// the first predicted once, from the tokens before it in its window of context_length, one window
 // at a time with no batching or padding; and a model with zero logits, whose NLL is ln V exactly.
 #include <gtest/gtest.h>
 
@@ -21,7 +21,7 @@ data::TokenFile corpus(int64_t n) {
 Gpt tiny_model() {
   torch::manual_seed(5);
   ModelConfig c;
-  c.vocab_size = kVocab, c.n_layer = 2, c.n_head = 2, c.n_embd = 16, c.block_size = kContext;
+  c.vocab_size = kVocab, c.n_layer = 2, c.n_head = 2, c.n_embd = 16, c.context_length = kContext;
   Gpt m(c);
   m->eval();
   return m;

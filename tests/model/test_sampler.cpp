@@ -39,7 +39,7 @@ TEST(Sampler, LambdaZeroIsPlainSampling) {
   model->eval();
   auto blocks = BlockMap::window(2);
   SampleOptions plain;
-  plain.max_new_tokens = 20;  // past block_size: the context is cropped
+  plain.max_new_tokens = 20;  // past context_length: the context is cropped
   plain.seed = 5;
   SampleOptions dial_off = plain;
   dial_off.blocks = &blocks;
@@ -70,7 +70,7 @@ TEST(Sampler, TheDialBiasesEveryStepsForward) {
 
   // Sampling runs under the hard mask, and greedy sampling follows the biased logits step by step.
   dialled.temperature = 0;
-  dialled.max_new_tokens = 40;  // past block_size (32): the layout of the cropped context
+  dialled.max_new_tokens = 40;  // past context_length (32): the layout of the cropped context
   std::vector<int32_t> prompt(run.text.begin(), run.text.begin() + 5);
   auto out = sample(run.lm.model, prompt, dialled, torch::kCPU);
   ASSERT_EQ(out.size(), prompt.size() + 40);

@@ -19,7 +19,7 @@ constexpr int64_t kContext = 8;
 Gpt uniform_attention_model(int64_t vocab) {
   torch::manual_seed(2);
   ModelConfig c;
-  c.vocab_size = vocab, c.n_layer = 2, c.n_head = 2, c.n_embd = 8, c.block_size = kContext;
+  c.vocab_size = vocab, c.n_layer = 2, c.n_head = 2, c.n_embd = 8, c.context_length = kContext;
   Gpt m(c);
   torch::NoGradGuard no_grad;
   for (auto& p : m->named_parameters())

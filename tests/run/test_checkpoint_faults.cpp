@@ -53,7 +53,7 @@ TEST(CheckpointFaults, ConfigDisagreeingWithTheWeightsIsRefusedBeforeBuildingThe
   const auto good = read_json(json);
   // 2^20 wide: building it would allocate terabytes; the header check comes first.
   for (const auto& [field, value] : std::vector<std::pair<std::string, int64_t>>{
-           {"n_embd", int64_t{1} << 20}, {"n_layer", 3}, {"vocab_size", 100000}, {"block_size", 64}}) {
+           {"n_embd", int64_t{1} << 20}, {"n_layer", 3}, {"vocab_size", 100000}, {"context_length", 64}}) {
     auto j = good;
     j["model"][field] = value;
     write_json(json, j);

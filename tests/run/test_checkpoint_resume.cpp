@@ -22,7 +22,7 @@ TrainRequest tiny_request(const std::string& dir) {
   r.model.n_layer = 1;
   r.model.n_head = 2;
   r.model.n_embd = 16;
-  r.model.block_size = 16;
+  r.model.context_length = 16;
   r.model.dropout = 0.1;  // resume must also reproduce dropout masks
   r.data.synth_tokens = 4000;
   r.train.batch_size = 4;

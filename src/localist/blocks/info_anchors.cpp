@@ -7,9 +7,9 @@
 namespace localist {
 
 std::vector<AnchorScore> info_anchors(const data::TokenFile& train, const BlockMap& blocks,
-                                      int64_t block_size, const InfoAnchorOptions& opt) {
+                                      int64_t context_length, const InfoAnchorOptions& opt) {
   const int64_t V = train.vocab_size();
-  const int64_t windows = std::min(train.size(), opt.max_tokens) / block_size;
+  const int64_t windows = std::min(train.size(), opt.max_tokens) / context_length;
   std::unordered_map<uint64_t, double> joint;  // v * V + w -> follower count
   std::vector<double> followers_of(V, 0.0), marginal(V, 0.0);
   std::vector<int64_t> occurrences(V, 0), block_of(V, 0);
@@ -19,19 +19,19 @@ std::vector<AnchorScore> info_anchors(const data::TokenFile& train, const BlockM
   const int64_t per_batch = 64;
   for (int64_t w0 = 0; w0 < windows; w0 += per_batch) {
     const int64_t B = std::min(per_batch, windows - w0);
-    auto idx = torch::from_blob(const_cast<int32_t*>(train.data()) + w0 * block_size,
-                                {B, block_size}, torch::kInt)
+    auto idx = torch::from_blob(const_cast<int32_t*>(train.data()) + w0 * context_length,
+                                {B, context_length}, torch::kInt)
                    .to(torch::kLong);                       // (B, T)
     auto blk = blocks.layout(idx).block.contiguous();       // (B, T)
     const int64_t* tok = idx.data_ptr<int64_t>();
     const int64_t* b = blk.data_ptr<int64_t>();
     for (int64_t r = 0; r < B; ++r)
-      for (int64_t j = 0; j < block_size; ++j) {
-        const int64_t i = r * block_size + j, v = tok[i];
+      for (int64_t j = 0; j < context_length; ++j) {
+        const int64_t i = r * context_length + j, v = tok[i];
         bool any = false;
-        for (int64_t k = j + 1; k < std::min(block_size, j + 1 + opt.horizon); ++k) {
-          if (b[r * block_size + k] != b[i]) continue;
-          const int64_t w = tok[r * block_size + k];
+        for (int64_t k = j + 1; k < std::min(context_length, j + 1 + opt.horizon); ++k) {
+          if (b[r * context_length + k] != b[i]) continue;
+          const int64_t w = tok[r * context_length + k];
           joint[static_cast<uint64_t>(v) * V + w] += 1;
           followers_of[v] += 1;
           marginal[w] += 1;

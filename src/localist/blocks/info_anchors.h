@@ -38,6 +38,6 @@ struct InfoAnchorOptions {
 
 // The n best types, best first.
 std::vector<AnchorScore> info_anchors(const data::TokenFile& train, const BlockMap& blocks,
-                                      int64_t block_size, const InfoAnchorOptions& opt);
+                                      int64_t context_length, const InfoAnchorOptions& opt);
 
 }  // namespace localist

@@ -28,7 +28,7 @@ void ModelConfig::validate() const {
   require(n_embd > 0, "n_embd", n_embd, "> 0");
   require(head_size >= 0, "head_size", head_size, ">= 0 (0 = n_embd / n_head)");
   require(head_size > 0 || n_embd % n_head == 0, "n_embd", n_embd, "a multiple of n_head");
-  require(block_size > 0, "block_size", block_size, "> 0");
+  require(context_length > 0, "context_length", context_length, "> 0");
   require(dropout >= 0 && dropout < 1, "dropout", dropout, "in [0, 1)");
   require(attn_temperature > 0, "attn_temperature", attn_temperature, "> 0");
 }
@@ -128,15 +128,17 @@ void read_field(const nlohmann::json& j, const char* name, T& out) {
 
 void to_json(nlohmann::json& j, const ModelConfig& c) {
   LOCALIST_FIELD(vocab_size) LOCALIST_FIELD(n_layer) LOCALIST_FIELD(n_head)
-  LOCALIST_FIELD(n_embd) LOCALIST_FIELD(block_size) LOCALIST_FIELD(dropout)
+  LOCALIST_FIELD(n_embd) LOCALIST_FIELD(context_length) LOCALIST_FIELD(dropout)
   LOCALIST_FIELD(tie_weights) LOCALIST_FIELD(attn_temperature) LOCALIST_FIELD(causal)
   LOCALIST_FIELD(head_size)
 }
 void from_json(const nlohmann::json& j, ModelConfig& c) {
   LOCALIST_READ(vocab_size) LOCALIST_READ(n_layer) LOCALIST_READ(n_head)
-  LOCALIST_READ(n_embd) LOCALIST_READ(block_size) LOCALIST_READ(dropout)
+  LOCALIST_READ(n_embd) LOCALIST_READ(context_length) LOCALIST_READ(dropout)
   LOCALIST_READ(tie_weights) LOCALIST_READ(attn_temperature) LOCALIST_READ(causal)
   LOCALIST_READ(head_size)
+  // checkpoints written before 0.4 call the context length by nanoGPT's name
+  if (!j.contains("context_length") && j.contains("block_size")) read_field(j, "block_size", c.context_length);
 }
 void to_json(nlohmann::json& j, const DataConfig& c) {
   LOCALIST_FIELD(source) LOCALIST_FIELD(train_file) LOCALIST_FIELD(valid_file)

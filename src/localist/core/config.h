@@ -14,7 +14,7 @@ struct ModelConfig {
   int64_t n_layer = 2;
   int64_t n_head = 4;
   int64_t n_embd = 128;
-  int64_t block_size = 128;  // context length T
+  int64_t context_length = 128;  // context length T
   double dropout = 0.0;
   bool tie_weights = true;   // lm_head shares the token embedding
   double attn_temperature = 1.0;  // tau in s_tj = q.k / (tau sqrt(d_head))
@@ -116,7 +116,7 @@ struct TrainConfig {
 
   void validate() const;
   int64_t tokens_per_step(const ModelConfig& m) const {
-    return batch_size * grad_accum * m.block_size;
+    return batch_size * grad_accum * m.context_length;
   }
 };
 

@@ -21,8 +21,8 @@ constexpr int64_t kIgnoreIndex = -1;  // the target value of padded positions
 // B random contiguous windows of T tokens (start positions uniform over all n - T windows).
 // Deterministic in (seed, step, micro) alone, with its own std::mt19937_64 seeded from a
 // SplitMix64 mix of the three, so a resumed run draws exactly the batches it would have drawn.
-// DataError if tokens.size() < block_size + 1.
-Batch random_batch(const TokenFile& tokens, int64_t batch_size, int64_t block_size, uint64_t seed,
+// DataError if tokens.size() < context_length + 1.
+Batch random_batch(const TokenFile& tokens, int64_t batch_size, int64_t context_length, uint64_t seed,
                    int64_t step, int64_t micro);
 
 // The full sequential pass for evaluation: consecutive non-overlapping windows, window w
@@ -32,6 +32,6 @@ Batch random_batch(const TokenFile& tokens, int64_t batch_size, int64_t block_si
 // padding too). Up to batch_size windows per batch; the last batch may have fewer rows.
 // DataError if tokens.size() < 2.
 std::vector<Batch> sequential_batches(const TokenFile& tokens, int64_t batch_size,
-                                      int64_t block_size, int64_t max_tokens = 0);
+                                      int64_t context_length, int64_t max_tokens = 0);
 
 }  // namespace localist::data

@@ -168,9 +168,9 @@ LoadedHierarchy load_hierarchy(const std::string& dir, const torch::Device& devi
 torch::Tensor segment_nll(LoadedModel& lm, const BlockMap& blocks, const std::vector<int32_t>& tokens) {
   const int64_t n = static_cast<int64_t>(tokens.size());
   if (n < 2) throw DataError("a segment needs at least 2 tokens to score");
-  if (n - 1 > lm.model->cfg.block_size)
+  if (n - 1 > lm.model->cfg.context_length)
     throw ConfigError("a segment of " + std::to_string(n) + " tokens does not fit a context of " +
-                      std::to_string(lm.model->cfg.block_size) + " + 1");
+                      std::to_string(lm.model->cfg.context_length) + " + 1");
   torch::NoGradGuard no_grad;
   const auto device = lm.model->parameters().front().device();
   auto ids = torch::tensor(std::vector<int64_t>(tokens.begin(), tokens.end()), torch::kLong).to(device);

@@ -88,7 +88,7 @@ SpecialistSummary recruit_specialists(const std::string& dir, const SpecialistCo
   cfg.validate();
   auto h = load_hierarchy(dir, torch::Device(torch::kCPU));
   const CheckpointMeta base_meta = h.models.front().meta;  // (h.models grows: no references into it)
-  const int64_t context = h.models.front().model->cfg.block_size;
+  const int64_t context = h.models.front().model->cfg.context_length;
   const std::string base_dir = (fs::path(dir) / h.manifest.members[0].path).string();
   const json blocks = block_recruitment_state(base_dir, cfg.exhausted_after);
   if (!blocks["exhausted"].get<bool>() && !cfg.skip_block_check)

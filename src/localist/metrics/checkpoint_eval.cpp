@@ -33,7 +33,7 @@ CheckpointEval evaluate_checkpoint(LoadedModel& lm, const data::TokenFile& token
                                    int64_t max_tokens, const torch::Device& device) {
   const auto blocks = BlockMap::from_config(lc, *lm.tokenizer);
   // block-mass matrix size: every window of the context, or the first 16 segments
-  AttentionMetricsAccumulator attention(blocks.blocks_per_context(lm.meta.model.block_size, 16),
+  AttentionMetricsAccumulator attention(blocks.blocks_per_context(lm.meta.model.context_length, 16),
                                         lm.model->cfg.causal);
   CheckpointEval r;
   r.lm = evaluate(lm.model, tokens, batch_size, device, max_tokens, nullptr,

@@ -19,7 +19,7 @@ EvalResult evaluate(Gpt& model, const data::TokenFile& tokens, int64_t batch_siz
     per_token->correct.assign(tokens.size(), 0);
   }
   int64_t position = 1;  // windows are consecutive: the next target's position in `tokens`
-  for (const auto& b : data::sequential_batches(tokens, batch_size, model->cfg.block_size,
+  for (const auto& b : data::sequential_batches(tokens, batch_size, model->cfg.context_length,
                                                 max_tokens)) {
     auto x = b.x.to(device), y = b.y.to(device);
     // The block layout is needed only for the dial or the attention metrics.

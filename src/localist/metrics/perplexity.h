@@ -1,7 +1,7 @@
 #pragma once
 // Perplexity and top-1 accuracy over a full held-out split, causal (unless the model was built or
 // switched bidirectional, which leaks the next token: ModelConfig::causal): consecutive
-// non-overlapping windows of block_size tokens, every token after the first predicted once
+// non-overlapping windows of context_length tokens, every token after the first predicted once
 // from the tokens before it in its window.
 #include <torch/torch.h>
 

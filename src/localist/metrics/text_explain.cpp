@@ -8,7 +8,7 @@ TextExplanation explain_text(Gpt& model, const BlockMap& blocks, const Dial& dia
                              const std::vector<int32_t>& ids, const torch::Device& device) {
   torch::NoGradGuard no_grad;
   const auto& mc = model->cfg;
-  const int64_t n = static_cast<int64_t>(ids.size()), T = mc.block_size;
+  const int64_t n = static_cast<int64_t>(ids.size()), T = mc.context_length;
   TextExplanation x;
   x.windows = (n + T - 1) / T;
   x.rows.reserve(n);

@@ -1,6 +1,6 @@
 #pragma once
 // A whole text through a checkpoint, for the audit view (`localist explain`, `localist chat`):
-// consecutive windows of block_size tokens, each read causally from its own start (as eval),
+// consecutive windows of context_length tokens, each read causally from its own start (as eval),
 // with the dial as configured; per token, where every head's attention went
 // (metrics/attention_explain) and what the model predicted next. Then the text's block and
 // pointer fidelity and mean entropy over a chosen set of heads.

@@ -388,7 +388,7 @@ ThresholdEstimate estimate_threshold(Gpt& model, const data::TokenFile& tokens, 
                                      const PenaltyInForce& penalty) {
   const bool was_training = model->is_training();
   ThresholdEstimator est(model, blocks, dial, penalty);
-  for (const auto& b : data::sequential_batches(tokens, batch_size, model->cfg.block_size, max_tokens))
+  for (const auto& b : data::sequential_batches(tokens, batch_size, model->cfg.context_length, max_tokens))
     est.add(b.x.to(device), b.y.to(device));
   if (was_training) model->train();
   return est.result();

@@ -35,7 +35,7 @@ torch::Tensor LayerImpl::forward(const torch::Tensor& x, bool need_probs,
 GptImpl::GptImpl(const ModelConfig& c) : cfg(c) {
   cfg.validate();
   wte = register_module("wte", torch::nn::Embedding(cfg.vocab_size, cfg.n_embd));
-  wpe = register_module("wpe", torch::nn::Embedding(cfg.block_size, cfg.n_embd));
+  wpe = register_module("wpe", torch::nn::Embedding(cfg.context_length, cfg.n_embd));
   layers = register_module("layers", torch::nn::ModuleList());
   for (int64_t l = 0; l < cfg.n_layer; ++l) layers->push_back(Layer(cfg));
   ln_f = register_module("ln_f", torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.n_embd})));
@@ -67,9 +67,9 @@ GptOutput GptImpl::forward(const torch::Tensor& idx, bool need_attn,
   if (attn_bias.size() > 1 && static_cast<int64_t>(attn_bias.size()) != cfg.n_layer)
     throw ConfigError("attention biases: " + std::to_string(attn_bias.size()) + " given for " +
                       std::to_string(cfg.n_layer) + " layers; expected none, one, or one per layer");
-  if (T > cfg.block_size)
-    throw ConfigError("sequence length " + std::to_string(T) + " exceeds block_size " +
-                      std::to_string(cfg.block_size));
+  if (T > cfg.context_length)
+    throw ConfigError("sequence length " + std::to_string(T) + " exceeds context_length " +
+                      std::to_string(cfg.context_length));
   auto pos = torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(idx.device()));
   auto x = torch::dropout(wte(idx) + wpe(pos), cfg.dropout, is_training());  // (B, T, C)
   GptOutput out;
@@ -108,13 +108,13 @@ int64_t parameter_count(const ModelConfig& cfg) {
   // mirrors the constructors above: embeddings, per layer (ln_1, c_attn, c_proj, ln_2, mlp), ln_f, head
   const long double C = cfg.n_embd, A = cfg.attn_width(), V = cfg.vocab_size;
   const long double layer = 2 * C + (C * 3 * A + 3 * A) + (A * C + C) + 2 * C + (C * 4 * C + 4 * C) + (4 * C * C + C);
-  const long double n = V * C + cfg.block_size * C + cfg.n_layer * layer + 2 * C + (cfg.tie_weights ? 0 : C * V);
+  const long double n = V * C + cfg.context_length * C + cfg.n_layer * layer + 2 * C + (cfg.tie_weights ? 0 : C * V);
   return n >= 9.2e18L ? INT64_MAX : static_cast<int64_t>(n);
 }
 
 double GptImpl::flops_per_token() const {
   const double N = static_cast<double>(num_params());
-  return 6.0 * N + 12.0 * cfg.n_layer * cfg.block_size * cfg.n_embd;
+  return 6.0 * N + 12.0 * cfg.n_layer * cfg.context_length * cfg.n_embd;
 }
 
 }  // namespace localist

@@ -38,7 +38,7 @@ struct GptOutput {
 
 struct GptImpl : torch::nn::Module {
   explicit GptImpl(const ModelConfig& cfg);
-  // idx: (B, T) int64 token ids, T <= block_size; attn_bias: additive logit biases (the
+  // idx: (B, T) int64 token ids, T <= context_length; attn_bias: additive logit biases (the
   // dial), each (B, 1, T, T) or undefined: none, one for every layer, or one per layer;
   // trace: when given, receives one AttentionTrace per layer (materialising attention)
   GptOutput forward(const torch::Tensor& idx, bool need_attn = false,

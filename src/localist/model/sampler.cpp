@@ -8,7 +8,7 @@ torch::Tensor next_token_logits(Gpt& model, const std::vector<int32_t>& context,
                                 const SampleOptions& opt, const torch::Device& device) {
   if (context.empty()) throw ConfigError("the prompt encodes to no tokens; give a non-empty prompt");
   torch::NoGradGuard no_grad;
-  const int64_t T = model->cfg.block_size;
+  const int64_t T = model->cfg.context_length;
   const int64_t start = std::max<int64_t>(0, static_cast<int64_t>(context.size()) - T);
   std::vector<int64_t> ctx(context.begin() + start, context.end());
   auto idx = torch::tensor(ctx, torch::kLong).unsqueeze(0).to(device);  // (1, t)

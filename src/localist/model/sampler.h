@@ -1,5 +1,5 @@
 #pragma once
-// Autoregressive sampling with temperature and top-k, cropping the context to block_size.
+// Autoregressive sampling with temperature and top-k, cropping the context to context_length.
 // With a block map and an active dial, every step's forward carries the dial's logit bias for
 // the layout of the context it reads (the dial moves at inference, docs/design.md §1.2).
 #include <vector>
@@ -21,7 +21,7 @@ struct SampleOptions {
   Dial dial;                         // applied when blocks is set and dial.active()
 };
 
-// The next-token logits (V) float on the CPU after `context` (its last block_size tokens),
+// The next-token logits (V) float on the CPU after `context` (its last context_length tokens),
 // with the options' dial applied: one step of sample() (dropout as the model is set: eval()).
 torch::Tensor next_token_logits(Gpt& model, const std::vector<int32_t>& context,
                                 const SampleOptions& opt, const torch::Device& device);

@@ -20,7 +20,7 @@ json block_list(const json& rules) {
 std::map<int64_t, std::vector<int64_t>> choose_anchors(const json& rules,
                                                        const data::Tokenizer& tokenizer,
                                                        const data::TokenFile& train,
-                                                       int64_t block_size, int64_t min_count) {
+                                                       int64_t context_length, int64_t min_count) {
   LocalistConfig lc;
   lc.blocks = "vocab";
   lc.anchors = "first";
@@ -32,7 +32,7 @@ std::map<int64_t, std::vector<int64_t>> choose_anchors(const json& rules,
   opt.min_count = min_count;
   opt.within_block = true;
   std::map<int64_t, std::vector<AnchorScore>> by_block;
-  for (const auto& s : info_anchors(train, blocks, block_size, opt)) {
+  for (const auto& s : info_anchors(train, blocks, context_length, opt)) {
     auto it = parsed.token_block.find(s.token);
     by_block[it == parsed.token_block.end() ? 0 : it->second].push_back(s);  // best first
   }
@@ -72,7 +72,7 @@ std::vector<std::pair<std::string, std::vector<std::string>>> rules_blocks(const
 
 std::optional<Candidate> propose_candidate(const Confusion& confusion, const json& rules,
                                            const data::Tokenizer& tokenizer,
-                                           const data::TokenFile& train, int64_t block_size,
+                                           const data::TokenFile& train, int64_t context_length,
                                            const RecruitConfig& rc, const std::set<std::string>& tried) {
   const json blocks = block_list(rules);
   const auto names = rules_blocks(rules);
@@ -162,7 +162,7 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
         continue;
       }
       // anchors: re-chosen for the new block and the parent (block 0's live in the global list)
-      const auto anchors = choose_anchors(doc, tokenizer, train, block_size, rc.min_count);
+      const auto anchors = choose_anchors(doc, tokenizer, train, context_length, rc.min_count);
       auto texts = [&](int64_t block) {
         auto it = anchors.find(block);
         return it == anchors.end() ? json::array() : token_texts(tokenizer, it->second);

@@ -39,7 +39,7 @@ struct Candidate {
 // decided recently; blocks whose split is among them are skipped. nullopt: nothing to propose.
 std::optional<Candidate> propose_candidate(const Confusion& confusion, const nlohmann::json& rules,
                                            const data::Tokenizer& tokenizer,
-                                           const data::TokenFile& train, int64_t block_size,
+                                           const data::TokenFile& train, int64_t context_length,
                                            const RecruitConfig& rc, const std::set<std::string>& tried);
 
 // Token ids as the texts a rules file names them by.

@@ -15,7 +15,7 @@ Confusion find_confused(Gpt& model, const BlockMap& blocks, int64_t n_blocks, co
   model->eval();
   torch::NoGradGuard no_grad;
   const auto device = model->parameters().front().device();
-  const int64_t T = model->cfg.block_size;
+  const int64_t T = model->cfg.context_length;
   double entropy_sum = 0;
   for (int64_t b = 0; b < n_batches; ++b) {
     auto batch = data::random_batch(train, batch_size, T, seed, 0, b);

@@ -38,7 +38,7 @@ double finetuned_nll(Gpt model, const TensorMap& state, const LocalistObjective&
   for (int64_t s = 0; s < rc.finetune_steps; ++s) {
     opt.zero_grad();
     const auto losses = accumulate_gradients(model, objective, [&](int64_t) {
-      return data::random_batch(c.data.train, tcfg.batch_size, model->cfg.block_size, seed, c.step, s);
+      return data::random_batch(c.data.train, tcfg.batch_size, model->cfg.context_length, seed, c.step, s);
     }, settings);
     const auto g = step_gradient_norm(params, losses.ce);
     if (g.finite.item<bool>()) apply_update(model, opt, params, g.norm, c.lr, objective, settings);
@@ -109,7 +109,7 @@ std::optional<Grown> Recruiter::decide(const GrowthContext& c) {
   rec["confused_queries"] = confusion.confused;
   rec["mean_attention_entropy_nats"] = confusion.mean_entropy_nats;
   rec["confused_per_block"] = confusion.confused_in_block;
-  const auto cand = propose_candidate(confusion, rules, tok, c.data.train, model->cfg.block_size, rc_, tried_at(step));
+  const auto cand = propose_candidate(confusion, rules, tok, c.data.train, model->cfg.context_length, rc_, tried_at(step));
   if (!cand) {
     rec["decision"] = "none";
     rec["reason"] = "no split left to try (those decided in the last " +

@@ -214,7 +214,7 @@ std::string attention_section(const std::string& dir, const ReportOptions& opt) 
   // The sample: the first N tokens of the text given, or of the validation split.
   std::vector<int64_t> ids;
   std::string sample;
-  const int64_t want = std::min<int64_t>(opt.tokens, mc.block_size);
+  const int64_t want = std::min<int64_t>(opt.tokens, mc.context_length);
   if (!opt.text.empty()) {
     for (int32_t t : tok.encode(opt.text)) {
       if (static_cast<int64_t>(ids.size()) >= want) break;
@@ -321,7 +321,7 @@ std::string run_section(const std::string& dir, const ReportOptions& opt, int in
     const auto meta = read_checkpoint_meta(find_checkpoint_dir(dir));
     const auto& m = meta.model;
     o << "<p>Checkpoint at step " << meta.step << ": " << m.n_layer << " layers, " << m.n_head
-      << " heads, d=" << m.n_embd << ", context " << m.block_size << "; trained with blocks "
+      << " heads, d=" << m.n_embd << ", context " << m.context_length << "; trained with blocks "
       << escape(meta.localist.blocks) << ", λ " << escape(format_lambda(meta.localist.lambda))
       << ", κ " << escape(kappa_text(meta.localist)) << (meta.localist.logit_bias ? "" : " (logit bias off)")
       << "; data " << escape(meta.data.source.empty() ? "split files" : meta.data.source)

@@ -223,7 +223,7 @@ SweepOutcome run_sweep(const SweepConfig& cfg, const std::string& dir, std::ostr
     const auto& t = cfg.train;
     result.header = "Sweep, protocol retrain (one model trained per λ, evaluated at its own λ): " +
         std::to_string(m.n_layer) + " layers, d=" + std::to_string(m.n_embd) + ", " +
-        std::to_string(m.n_head) + " heads, T=" + std::to_string(m.block_size) + ", " +
+        std::to_string(m.n_head) + " heads, T=" + std::to_string(m.context_length) + ", " +
         std::to_string(t.max_steps) + " steps of " +
         std::to_string(t.batch_size * t.grad_accum) + " sequences, lr " + format_lambda(t.lr) +
         ", seed " + std::to_string(t.seed) + ", " + describe_localist(cfg.localist) + "; " +

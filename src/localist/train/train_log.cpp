@@ -43,7 +43,7 @@ nlohmann::json progress_record(const IntervalFigures& f) {
 void print_header(std::ostream& out, const RunHeader& h) {
   const auto& m = h.model;
   out << "localist train: " << format_count(h.params) << " parameters, " << m.n_layer
-      << " layers, d=" << m.n_embd << ", " << m.n_head << " heads, T=" << m.block_size << ", vocab "
+      << " layers, d=" << m.n_embd << ", " << m.n_head << " heads, T=" << m.context_length << ", vocab "
       << m.vocab_size << " (" << h.tokenizer_kind << ") on " << h.device << "\n"
       << "data: " << h.data_description << " | train " << format_count(h.train_tokens)
       << " tokens, valid " << format_count(h.valid_tokens) << "\n";

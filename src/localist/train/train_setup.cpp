@@ -151,10 +151,10 @@ RunData load_train_data(const RunConfigs& cfg, const TrainRequest& req, Distribu
 
 void settle_rules(RunConfigs& cfg, const RunData& data, bool new_run, std::ostream* out,
                   const std::string& metrics_path) {
-  check_split_sizes(data, cfg.model.block_size);
+  check_split_sizes(data, cfg.model.context_length);
   rules_of(cfg.localist, *data.tokenizer, &cfg.localist.rules);  // errors name the file's lines
   if (new_run && cfg.localist.anchors.rfind("info:", 0) == 0)
-    choose_info_anchors(cfg.localist, data, cfg.model.block_size, out, metrics_path);
+    choose_info_anchors(cfg.localist, data, cfg.model.context_length, out, metrics_path);
 }
 
 AdamWOptions adamw_options(const TrainConfig& t) {

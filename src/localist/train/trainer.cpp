@@ -223,7 +223,7 @@ void Trainer::step(int64_t step) {
   // Distributed: every rank draws the global batch and takes its own rows, so the ranks
   // together see exactly what one process with batch_size * world would.
   auto losses = accumulate_gradients(model_, objective, [&](int64_t micro) {
-    auto b = data::random_batch(data_.train, t.batch_size * at_.world, cfg_.model.block_size, t.seed, step, micro);
+    auto b = data::random_batch(data_.train, t.batch_size * at_.world, cfg_.model.context_length, t.seed, step, micro);
     if (!at_.dist) return b;
     return data::Batch{b.x.narrow(0, at_.rank * t.batch_size, t.batch_size),
                        b.y.narrow(0, at_.rank * t.batch_size, t.batch_size)};
