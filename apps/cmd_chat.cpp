@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "opened_checkpoint.h"
 #include "text_format.h"
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
@@ -25,10 +26,9 @@ namespace localist::app {
 namespace {
 
 struct ChatArgs {
-  std::string checkpoint, device = "auto";
+  std::string checkpoint;
   SampleOptions opt;
-  int64_t threads = 0;
-  LocalistConfig localist;
+  InferenceArgs run;  // device, threads, localist overrides
 };
 
 
@@ -70,15 +70,13 @@ void add_chat(CLI::App& app) {
   cmd->add_option("--temperature", a->opt.temperature, "softmax temperature (0 = greedy)")->capture_default_str();
   cmd->add_option("--top-k", a->opt.top_k, "sample from the k most likely (0 = all)")->capture_default_str();
   cmd->add_option("--seed", a->opt.seed, "sampling seed")->capture_default_str();
-  cmd->add_option("--device", a->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "CPU threads (0 = LibTorch's default: OMP_NUM_THREADS, else one per core)");
-  add_localist_options(*cmd, a->localist);
+  add_inference_options(*cmd, a->run);
   cmd->callback([a, cmd] {
     if (!cmd->count("--rules")) throw ConfigError("chat: name the rules file to watch with --rules FILE");
-    set_threads(a->threads);
-    const auto device = resolve_device(a->device);
-    auto lm = load_model(a->checkpoint, device);
-    LocalistConfig lc = localist_overrides(lm.meta.localist, *cmd, a->localist);
+    auto c = open_checkpoint(a->checkpoint, *cmd, a->run);
+    auto& lm = c.lm;
+    const auto device = c.device;
+    LocalistConfig& lc = c.localist;
     RulesWatch rules(lc, lc.rules_file, *lm.tokenizer);
     std::cout << "chat " << a->checkpoint << " | rules " << lc.rules_file << ": " << rules.blocks().describe()
               << " | lambda " << Dial::from_config(rules.config()).lambda

@@ -31,10 +31,10 @@ namespace {
 
 void print_reference_table(const TrainRequest& req, const TrainSummary& summary, LoadedModel& lm,
                            const torch::Device& device) {
-  auto rd = prepare_run_data(lm.meta.data, req.run_dir + "/tokens", &lm.meta.tokenizer);
+  auto run_data = prepare_run_data(lm.meta.data, req.run_dir + "/tokens", &lm.meta.tokenizer);
   const auto blocks = BlockMap::from_config(lm.meta.localist, *lm.tokenizer);
   TokenScores scores;
-  const auto r = evaluate(lm.model, rd.test, 16, device, 0, &scores,
+  const auto r = evaluate(lm.model, run_data.test, 16, device, 0, &scores,
                           {&blocks, Dial::from_config(lm.meta.localist), nullptr});
   // Ground truth of the test split: which tokens are echoes (need the anchor).
   const auto spec = data::synthetic_split_spec(lm.meta.data, "test");

@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "commands.h"
+#include "opened_checkpoint.h"
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
 #include "localist/metrics/checkpoint_eval.h"
@@ -16,13 +17,11 @@ struct EvalArgs {
   std::string checkpoint;
   std::string split = "test";
   std::string data, train_file, valid_file, test_file;
-  std::string device = "auto";
   int64_t batch_size = 8;
   int64_t max_tokens = 0;
-  int64_t threads = 0;
   bool json = false;
   bool leak = false;  // --no-causal-mask
-  LocalistConfig localist;  // overrides of the checkpoint's, when given
+  InferenceArgs run;  // device, threads, localist overrides
 };
 
 // (L, H) tensor -> nested JSON arrays
@@ -82,43 +81,41 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--train-file", a->train_file, "override the train split file");
   cmd->add_option("--valid-file", a->valid_file, "override the validation split file");
   cmd->add_option("--test-file", a->test_file, "override the test split file");
-  cmd->add_option("--device", a->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   cmd->add_option("--batch-size", a->batch_size, "windows per batch")->capture_default_str();
   cmd->add_option("--max-tokens", a->max_tokens, "score only the first N predictions (0 = all)");
-  cmd->add_option("--threads", a->threads, "CPU threads (0 = LibTorch's default: OMP_NUM_THREADS, else one per core)");
+  add_device_options(*cmd, a->run.device, a->run.threads);
   cmd->add_flag("--json", a->json, "print one JSON object");
   cmd->add_flag("--no-causal-mask", a->leak,
                 "LEAKING protocol: let every position see the tokens after it (position t reads "
                 "the token it predicts); only to show what such numbers mean");
-  add_localist_options(*cmd, a->localist);
+  add_localist_options(*cmd, a->run.localist);
   cmd->callback([a, cmd] {
-    set_threads(a->threads);
-    const auto device = resolve_device(a->device);
-    auto lm = load_model(a->checkpoint, device);
+    auto c = open_checkpoint(a->checkpoint, *cmd, a->run);
+    auto& lm = c.lm;
+    const auto device = c.device;
     if (a->leak) lm.model->set_causal(false);
     const bool causal = lm.model->cfg.causal;
     const char* kLeak = "NOT CAUSAL: each position sees the token it predicts; these numbers leak";
-    DataConfig dcfg = lm.meta.data;
+    DataConfig data_cfg = lm.meta.data;
     if (!a->data.empty()) {  // other data: only the tokenizer kind carries over
       DataConfig other;
       other.source = a->data;
-      other.tokenizer = dcfg.tokenizer;
-      dcfg = other;
+      other.tokenizer = data_cfg.tokenizer;
+      data_cfg = other;
     }
-    if (!a->train_file.empty()) dcfg.train_file = a->train_file;
-    if (!a->valid_file.empty()) dcfg.valid_file = a->valid_file;
-    if (!a->test_file.empty()) dcfg.test_file = a->test_file;
-    auto rd = checkpoint_run_data(a->checkpoint, lm, dcfg);
-    const auto& tokens = split_tokens(rd, a->split);
-    // The dial and blocks move at inference without retraining: flags override the checkpoint.
-    const LocalistConfig lc = localist_overrides(lm.meta.localist, *cmd, a->localist);
+    if (!a->train_file.empty()) data_cfg.train_file = a->train_file;
+    if (!a->valid_file.empty()) data_cfg.valid_file = a->valid_file;
+    if (!a->test_file.empty()) data_cfg.test_file = a->test_file;
+    auto run_data = checkpoint_run_data(a->checkpoint, lm, data_cfg);
+    const auto& tokens = split_tokens(run_data, a->split);
+    const LocalistConfig& lc = c.localist;
     const auto ev = evaluate_checkpoint(lm, tokens, lc, a->batch_size, a->max_tokens, device);
     const auto& r = ev.lm;
     const auto& am = ev.attention;
     if (a->json) {
       nlohmann::json j = {{"perplexity", r.perplexity}, {"accuracy", r.accuracy},
                           {"tokens", r.tokens},         {"nll_nats", r.nll},
-                          {"split", a->split},          {"data", rd.description},
+                          {"split", a->split},          {"data", run_data.description},
                           {"checkpoint", a->checkpoint}, {"step", lm.meta.step},
                           {"causal", causal},
                           {"blocks", lc.blocks},        {"lambda", lc.lambda},
@@ -140,7 +137,7 @@ void add_eval(CLI::App& app) {
     } else {
       std::printf("data:\n  %s\n%s split: %lld tokens scored | perplexity %.4f | accuracy %.2f%% | "
                   "nll %.4f nats/token | %s\n",
-                  std::regex_replace(rd.description, std::regex("\n"), "\n  ").c_str(),
+                  std::regex_replace(run_data.description, std::regex("\n"), "\n  ").c_str(),
                   a->split.c_str(), static_cast<long long>(r.tokens), r.perplexity,
                   100 * r.accuracy, r.nll, causal ? "causal" : kLeak);
       std::printf("attention (blocks %s, lambda %.2f, kappa %s): entropy %.3f bits (max-entropy "

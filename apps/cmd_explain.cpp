@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "opened_checkpoint.h"
 #include "explain_table.h"
 #include "text_format.h"
 #include "localist/core/device.h"
@@ -21,11 +22,10 @@ namespace localist::app {
 
 namespace {
 struct ExplainArgs {
-  std::string checkpoint, text, file, device = "auto";
+  std::string checkpoint, text, file;
   int64_t layer = -1, head = -1;  // -1: every layer / head
   bool summary = false, json = false;
-  int64_t threads = 0;
-  LocalistConfig localist;  // overrides of the checkpoint's, when given
+  InferenceArgs run;  // device, threads, localist overrides
 };
 
 std::string read_text(const ExplainArgs& a, bool from_file) {
@@ -68,24 +68,22 @@ void add_explain(CLI::App& app) {
       ->excludes(layer)
       ->excludes(head);
   cmd->add_flag("--json", a->json, "print one JSON object with every token, layer and head");
-  cmd->add_option("--device", a->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "CPU threads (0 = LibTorch's default: OMP_NUM_THREADS, else one per core)");
-  add_localist_options(*cmd, a->localist);
+  add_device_options(*cmd, a->run.device, a->run.threads);
+  add_localist_options(*cmd, a->run.localist);
   cmd->callback([a, cmd] {
     if (!cmd->count("--text") && !cmd->count("--file"))
       throw ConfigError("explain: give the text to explain with --text \"...\" or --file PATH");
     const std::string text = read_text(*a, cmd->count("--file") > 0);
-    set_threads(a->threads);
-    const auto device = resolve_device(a->device);
-    auto lm = load_model(a->checkpoint, device);
+    auto c = open_checkpoint(a->checkpoint, *cmd, a->run);
+    auto& lm = c.lm;
+    const auto device = c.device;
     require_causal(lm.meta.model, "explain");
     const auto& mc = lm.meta.model;
     if (cmd->count("--layer")) check_index("--layer", a->layer, mc.n_layer, "layers");
     if (cmd->count("--head")) check_index("--head", a->head, mc.n_head, "heads per layer");
-    // The dial and blocks as configured: the checkpoint's, overridden by the flags given.
-    const LocalistConfig lc = localist_overrides(lm.meta.localist, *cmd, a->localist);
-    const auto blocks = BlockMap::from_config(lc, *lm.tokenizer);
-    const Dial dial = Dial::from_config(lc);
+    const LocalistConfig& lc = c.localist;
+    const auto& blocks = c.blocks;
+    const Dial dial = c.dial;
     const auto& tok = *lm.tokenizer;
     const auto ids = tok.encode(text);
     if (ids.empty()) throw DataError("explain: the text encodes to no tokens; nothing to explain");

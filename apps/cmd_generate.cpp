@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "opened_checkpoint.h"
 #include "localist/core/device.h"
 #include "localist/model/sampler.h"
 #include "localist/run/checkpoint.h"
@@ -11,10 +12,9 @@ namespace localist::app {
 
 namespace {
 struct GenerateArgs {
-  std::string checkpoint, prompt = "\n", device = "auto";
+  std::string checkpoint, prompt = "\n";
   SampleOptions opt;
-  int64_t threads = 0;
-  LocalistConfig localist;  // overrides of the checkpoint's, when given
+  InferenceArgs run;  // device, threads, localist overrides
 };
 }  // namespace
 
@@ -30,20 +30,14 @@ void add_generate(CLI::App& app) {
   cmd->add_option("--top-k", a->opt.top_k, "sample from the k most likely (0 = all)")
       ->capture_default_str();
   cmd->add_option("--seed", a->opt.seed, "sampling seed")->capture_default_str();
-  cmd->add_option("--device", a->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "CPU threads (0 = LibTorch's default: OMP_NUM_THREADS, else one per core)");
-  add_localist_options(*cmd, a->localist);
+  add_inference_options(*cmd, a->run);
   cmd->callback([a, cmd] {
-    set_threads(a->threads);
-    const auto device = resolve_device(a->device);
-    auto lm = load_model(a->checkpoint, device);
-    // The dial moves at inference: flags override the checkpoint's blocks and dial.
-    const LocalistConfig lc = localist_overrides(lm.meta.localist, *cmd, a->localist);
-    const auto blocks = BlockMap::from_config(lc, *lm.tokenizer);
+    auto c = open_checkpoint(a->checkpoint, *cmd, a->run);
+    auto& lm = c.lm;
     SampleOptions opt = a->opt;
-    opt.blocks = &blocks;
-    opt.dial = Dial::from_config(lc);
-    auto ids = sample(lm.model, lm.tokenizer->encode(a->prompt), opt, device);
+    opt.blocks = &c.blocks;
+    opt.dial = c.dial;
+    auto ids = sample(lm.model, lm.tokenizer->encode(a->prompt), opt, c.device);
     std::cout << lm.tokenizer->decode(ids) << std::endl;
   });
 }

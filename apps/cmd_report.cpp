@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "opened_checkpoint.h"
 #include "localist/core/device.h"
 #include "localist/report/html_report.h"
 #include "localist/report/sweep.h"
@@ -34,8 +35,7 @@ void add_report(CLI::App& app) {
   cmd->add_option("--lambdas", a->lambdas,
                   "heatmaps at these lambdas, a comma list or start:stop:step (default: 0 and the "
                   "checkpoint's own)");
-  cmd->add_option("--device", a->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "CPU threads (0 = LibTorch's default: OMP_NUM_THREADS, else one per core)");
+  add_device_options(*cmd, a->device, a->threads);
   add_localist_options(*cmd, a->localist);
   cmd->callback([a, cmd] {
     set_threads(a->threads);

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "opened_checkpoint.h"
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
 #include "localist/metrics/checkpoint_eval.h"
@@ -21,12 +22,10 @@ namespace {
 struct ThresholdArgs {
   std::string checkpoint;
   std::string split = "test";
-  std::string device = "auto";
   int64_t batch_size = 8;
   int64_t max_tokens = 2000;
-  int64_t threads = 0;
   bool json = false;
-  LocalistConfig localist;  // overrides of the checkpoint's, when given
+  InferenceArgs run;  // device, threads, localist overrides
 };
 
 // A number for JSON: null where it is infinite or undefined (JSON has no inf / NaN).
@@ -255,32 +254,30 @@ void add_threshold(CLI::App& app) {
   cmd->add_option("--max-tokens", a->max_tokens, "held-out predictions to use (0 = the whole split)")
       ->capture_default_str();
   cmd->add_option("--batch-size", a->batch_size, "windows per batch")->capture_default_str();
-  cmd->add_option("--device", a->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
-  cmd->add_option("--threads", a->threads, "CPU threads (0 = LibTorch's default: OMP_NUM_THREADS, else one per core)");
+  add_device_options(*cmd, a->run.device, a->run.threads);
   cmd->add_flag("--json", a->json, "print one JSON object");
-  add_localist_options(*cmd, a->localist);
+  add_localist_options(*cmd, a->run.localist);
   cmd->callback([a, cmd] {
     if (a->max_tokens < 0)
       throw ConfigError("max_tokens = " + std::to_string(a->max_tokens) + " is impossible; expected >= 0");
     if (a->batch_size < 1)
       throw ConfigError("batch_size = " + std::to_string(a->batch_size) + " is impossible; expected >= 1");
-    set_threads(a->threads);
-    const auto device = resolve_device(a->device);
-    auto lm = load_model(a->checkpoint, device);
+    auto c = open_checkpoint(a->checkpoint, *cmd, a->run);
+    auto& lm = c.lm;
+    const auto device = c.device;
     require_causal(lm.meta.model, "threshold");
-    auto rd = checkpoint_run_data(a->checkpoint, lm, lm.meta.data);
-    const auto& tokens = split_tokens(rd, a->split);
+    auto run_data = checkpoint_run_data(a->checkpoint, lm, lm.meta.data);
+    const auto& tokens = split_tokens(run_data, a->split);
     // The dial and blocks move at inference; the penalties in force may be overridden too, to
     // ask what a given alpha would guarantee on these weights.
-    const LocalistConfig lc = localist_overrides(lm.meta.localist, *cmd, a->localist);
-    const auto blocks = BlockMap::from_config(lc, *lm.tokenizer);
-    const auto e = estimate_threshold(lm.model, tokens, a->batch_size, device, a->max_tokens, blocks,
-                                      Dial::from_config(lc),
+    const LocalistConfig& lc = c.localist;
+    const auto e = estimate_threshold(lm.model, tokens, a->batch_size, device, a->max_tokens, c.blocks,
+                                      c.dial,
                                       PenaltyInForce::from_config(lc, lm.meta.model.n_layer));
     if (a->json)
-      std::cout << to_json(e, *a, lc, blocks, lm.meta.step).dump() << "\n";
+      std::cout << to_json(e, *a, lc, c.blocks, lm.meta.step).dump() << "\n";
     else
-      print_report(e, *a, lc, blocks, lm.meta.step);
+      print_report(e, *a, lc, c.blocks, lm.meta.step);
   });
 }
 

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -78,9 +79,25 @@ TEST(Cli, TrainEvalJsonAndGenerateEndToEnd) {
   auto e = run("eval " + dir + " --json --device cpu");
   ASSERT_EQ(e.code, 0) << e.output;
   auto j = nlohmann::json::parse(e.output);
-  EXPECT_GT(j.at("perplexity").get<double>(), 1.0);
+  EXPECT_NEAR(j.at("perplexity").get<double>(), std::exp(j.at("nll_nats").get<double>()), 1e-9);
   EXPECT_GE(j.at("accuracy").get<double>(), 0.0);
+  EXPECT_LE(j.at("accuracy").get<double>(), 1.0);
   EXPECT_GT(j.at("tokens").get<int64_t>(), 0);
+  // eval on the validation split repeats the trainer's last evaluation
+  auto v = run("eval " + dir + " --json --device cpu --split valid --max-tokens 100");  // kTiny's --eval-tokens
+  ASSERT_EQ(v.code, 0) << v.output;
+  const auto valid = nlohmann::json::parse(v.output);
+  nlohmann::json last_eval;
+  std::ifstream log(dir + "/metrics.jsonl");
+  for (std::string line; std::getline(log, line);) {
+    const auto rec = nlohmann::json::parse(line);
+    if (rec["type"] == "eval") last_eval = rec;
+  }
+  ASSERT_TRUE(last_eval.is_object());
+  EXPECT_EQ(last_eval["step"], 6);
+  EXPECT_EQ(valid["tokens"], last_eval["tokens"]);
+  EXPECT_NEAR(valid["perplexity"].get<double>(), last_eval["perplexity"].get<double>(), 1e-4);
+  EXPECT_NEAR(valid["accuracy"].get<double>(), last_eval["accuracy"].get<double>(), 1e-12);
 
   // The dial moves at inference on the same checkpoint: block fidelity rises with lambda and
   // the hard mask leaves no off-target mass.

@@ -149,8 +149,8 @@ std::vector<BadText> bad_texts() {
       {"binary (NUL bytes)", binary, "looks like a binary file", "looks like a binary file", "looks like a binary file"},
       {"random bytes, invalid UTF-8", random_bytes, "", "not valid UTF-8", "not valid UTF-8"},
       {"Latin-1 text", "caf\xe9 na\xefve " + words, "", "not valid UTF-8", "not valid UTF-8"},
-      {"shorter than one context", "a b\na b\na b\n", "fewer than context_length + 1", "fewer than context_length + 1",
-       "fewer than context_length + 1"},
+      {"shorter than one context", "a b\na b\na b\n", "fewer than the context + 1", "fewer than the context + 1",
+       "fewer than the context + 1"},
       {"one enormous line (2 MB)", long_line, "", "", ""},
       {"CRLF line ends", "a b c\r\nd e f\r\n" + words, "", "", ""},
   };

@@ -52,8 +52,13 @@ TEST(CliLocalist, VocabRulesTrainAndSwapAtInferenceWithoutRetraining) {
   // another rules file at inference: block A's queries now read block B; same weights
   const auto swapped = synthetic_rules(",\n  \"targets\": {\"A\": \"B\"}");
   auto other = eval_json(run + " --rules " + swapped);
-  EXPECT_LT(other["perplexity"].get<double>() - stored["perplexity"].get<double>(), 1e9);
+  // the bias follows the new targets: A's queries now put their mass on block B, which the
+  // block fidelity (measured against the swapped targets) shows; without the dial they do not
+  EXPECT_GT(other["block_fidelity"].get<double>(), 0.99);
+  const auto unbiased = eval_json(run + " --rules " + swapped + " --lambda 0");
+  EXPECT_LT(unbiased["block_fidelity"].get<double>(), other["block_fidelity"].get<double>() - 0.2);
   EXPECT_NE(other["block_fidelity"], stored["block_fidelity"]);
+  EXPECT_NE(other["attention_entropy_bits"], stored["attention_entropy_bits"]);
   EXPECT_NE(other["perplexity"], stored["perplexity"]);
   // the stored rules are unchanged: evaluating without --rules gives the first numbers again
   EXPECT_EQ(eval_json(run)["perplexity"], stored["perplexity"]);

@@ -48,11 +48,12 @@ TEST(FuzzInputs, EverySeedAndRegressionInputIsHandled) {
 // ... and the readers do refuse what is not a valid file, with a UserError (run returns false).
 TEST(FuzzInputs, InvalidInputsAreRefused) {
   for (const auto& t : fuzz::targets()) {
-    for (const std::string bytes : {std::string(), std::string("{\"not\": [1, 2"), std::string("\x01\xff\xfe")}) {
+    for (const std::string& bytes : {std::string(), std::string("{\"not\": [1, 2"), std::string("\x01\xff\xfe")}) {
       bool accepted = true;
       EXPECT_NO_THROW(accepted = t.run(bytes)) << t.name;
-      if (std::string(t.name) != "tokenizers")  // any text trains a tokenizer
+      if (std::string(t.name) != "tokenizers") {  // any text trains a tokenizer
         EXPECT_FALSE(accepted) << t.name << " accepted an invalid input of " << bytes.size() << " bytes";
+      }
     }
   }
   EXPECT_FALSE(fuzz::tokenizers(""));  // not even the selector byte

@@ -251,6 +251,24 @@ TEST(Threshold, CommandEndToEndJson) {
     for (const auto& row : j.at(k))
       for (const auto& v : row) EXPECT_TRUE(finite(v)) << k;
   EXPECT_TRUE(finite(j.at("own_block_size")));
+  // the threshold reported is the formula (docs/design.md §1.4) at the constants reported
+  const double own = j["own_block_size"].get<double>();
+  EXPECT_GE(own, 1.0);
+  EXPECT_LE(own, 4.0);  // a window of 4 seen causally
+  for (int l = 0; l < 2; ++l)
+    for (int h = 0; h < 2; ++h) {
+      const auto& layer = j["layers"][l];
+      const double expected = concentration_threshold(
+          j["lipschitz_max"][l][h].get<double>(), layer["R_x"].get<double>(), layer["sigma_X"].get<double>(), own,
+          1.0, layer["rho_max"].get<double>(), j["delta_median"][l][h].get<double>());
+      EXPECT_NEAR(j["threshold_own_block"][l][h].get<double>(), expected, 1e-9 * std::abs(expected)) << l << "," << h;
+      for (const char* k : {"off_target_mass", "delta_positive_fraction"}) {
+        EXPECT_GE(j[k][l][h].get<double>(), 0.0) << k;
+        EXPECT_LE(j[k][l][h].get<double>(), 1.0) << k;
+      }
+      EXPECT_GE(layer["rho_max"].get<double>(), 0.0);
+      EXPECT_LT(layer["rho_max"].get<double>(), 1.0);
+    }
   EXPECT_EQ(j.at("block_sizes").size(), 4u);  // window:4 over T = 16
   EXPECT_EQ(j.at("kkt").at("groups").get<int64_t>(), 2 * 2 * 2 * 4);
   EXPECT_EQ(j["kkt"]["pass"].get<int64_t>() + j["kkt"]["fail"].get<int64_t>(),

@@ -61,21 +61,28 @@ struct TwoFamilies {
 
 TwoFamilies two_families() {
   std::ostringstream text;
-  for (int line = 0; line < 60; ++line) {
+  uint32_t state = 12345;  // words drawn at random within the family: a family's types look alike
+  for (int line = 0; line < 80; ++line) {
     const char family = line % 2 ? 'b' : 'a';
-    for (int w = 0; w < 6; ++w) text << family << (line * 7 + w * 3) % 4 << ' ';
+    for (int w = 0; w < 8; ++w) {
+      state = state * 1664525u + 1013904223u;
+      text << family << (state >> 16) % 4 << ' ';
+    }
     text << '\n';
   }
-  TwoFamilies f;
-  f.tok = data::train_tokenizer("word", text.str(), 0);
-  const auto ids = f.tok->encode(text.str());
-  f.train = data::TokenFile::from_tokens(ids, f.tok->vocab_size());
+  auto tok = data::train_tokenizer("word", text.str(), 0);
+  const auto ids = tok->encode(text.str());
+  auto train = data::TokenFile::from_tokens(ids, tok->vocab_size());
+  TwoFamilies f{std::move(tok), std::move(train), {}, {}};
   for (int i = 0; i < 4; ++i) {
     f.a.insert(f.tok->encode("a" + std::to_string(i))[0]);
     f.b.insert(f.tok->encode("b" + std::to_string(i))[0]);
   }
   return f;
 }
+
+// The rules a recruiting run starts from: one block, "other".
+nlohmann::json one_block() { return {{"blocks", nlohmann::json::array()}}; }
 
 Confusion all_confused(const TwoFamilies& f) {
   Confusion c;
@@ -92,7 +99,7 @@ Confusion all_confused(const TwoFamilies& f) {
 TEST(Candidate, SplitsOffOneWordFamilyWhole) {
   const auto f = two_families();
   RecruitConfig rc;
-  const auto cand = propose_candidate(all_confused(f), nlohmann::json(), *f.tok, f.train, kContext, rc, {});
+  const auto cand = propose_candidate(all_confused(f), one_block(), *f.tok, f.train, kContext, rc, {});
   ASSERT_TRUE(cand);
   EXPECT_EQ(cand->parent, 0);
   const std::set<int64_t> moved(cand->tokens.begin(), cand->tokens.end());
@@ -104,8 +111,8 @@ TEST(Candidate, SplitsOffOneWordFamilyWhole) {
   EXPECT_EQ(blocks[1].first, cand->name);
   EXPECT_EQ(blocks[1].second.size(), 4u);
   // once decided, the same split waits
-  EXPECT_FALSE(propose_candidate(all_confused(f), nlohmann::json(), *f.tok, f.train, kContext, rc, {cand->key()}) &&
-               propose_candidate(all_confused(f), nlohmann::json(), *f.tok, f.train, kContext, rc, {cand->key()})->key() == cand->key());
+  EXPECT_FALSE(propose_candidate(all_confused(f), one_block(), *f.tok, f.train, kContext, rc, {cand->key()}) &&
+               propose_candidate(all_confused(f), one_block(), *f.tok, f.train, kContext, rc, {cand->key()})->key() == cand->key());
 }
 
 TEST(Candidate, TooFewConfusedQueriesProposeNothing) {
@@ -113,7 +120,7 @@ TEST(Candidate, TooFewConfusedQueriesProposeNothing) {
   RecruitConfig rc;
   auto c = all_confused(f);
   c.confused_in_block = {rc.min_confused - 1};
-  EXPECT_FALSE(propose_candidate(c, nlohmann::json(), *f.tok, f.train, kContext, rc, {}));
+  EXPECT_FALSE(propose_candidate(c, one_block(), *f.tok, f.train, kContext, rc, {}));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iostream>
 #include <numeric>
 
 #include "localist/core/temp_dir.h"
@@ -28,6 +29,8 @@ TEST(Training, LowersTheLossTowardTheSyntheticOptimum) {
   const double optimum = data::synthetic_optimal_nll(data::synthetic_split_spec(r.data, "valid"));
   const double start = std::accumulate(s.losses.begin(), s.losses.begin() + 10, 0.0) / 10;
   const double end = std::accumulate(s.losses.end() - 10, s.losses.end(), 0.0) / 10;
+  std::cout << "[ converge ] ln V " << std::log(static_cast<double>(vocab)) << ", first 10 steps " << start
+            << ", last 10 " << end << ", valid " << s.valid.nll << ", optimum " << optimum << " nats/token\n";
   EXPECT_NEAR(s.losses.front(), std::log(static_cast<double>(vocab)), 0.5);
   EXPECT_LT(end, start - 0.5);
   // more than half of the way from ln V to the optimum, and not below it beyond noise

@@ -68,6 +68,82 @@ std::string join(const std::vector<std::string>& chunks, size_t from, size_t to)
   return s;
 }
 
+// Per cluster: training chunks (the first 1 - holdout of its chunks) and held-out ones.
+struct ClusterChunks {
+  std::vector<std::vector<std::string>> train, held;
+};
+
+ClusterChunks split_clusters(const DomainClusters& domains, const SpecialistConfig& cfg) {
+  ClusterChunks out{std::vector<std::vector<std::string>>(cfg.clusters), std::vector<std::vector<std::string>>(cfg.clusters)};
+  for (int64_t c = 0; c < cfg.clusters; ++c) {
+    std::vector<std::string> mine;
+    for (size_t i = 0; i < domains.chunks.size(); ++i)
+      if (domains.cluster[i] == c) mine.push_back(domains.chunks[i]);
+    const size_t held = std::max<size_t>(1, static_cast<size_t>(cfg.holdout * static_cast<double>(mine.size())));
+    for (size_t i = 0; i < mine.size(); ++i) (i + held < mine.size() ? out.train : out.held)[c].push_back(mine[i]);
+  }
+  return out;
+}
+
+// The held-out scoring segments of segment_tokens tokens, each cluster's recorded in `scores`.
+std::vector<std::vector<int32_t>> held_out_segments(const data::Tokenizer& tok, const ClusterChunks& chunks,
+                                                    const SpecialistConfig& cfg, Scores& scores) {
+  std::vector<std::vector<int32_t>> segments;
+  for (int64_t c = 0; c < cfg.clusters; ++c) {
+    int64_t taken = 0;
+    for (const auto& chunk : chunks.held[c]) {
+      const auto ids = tok.encode(chunk);
+      for (size_t at = 0; at + cfg.segment_tokens <= ids.size() && taken < cfg.max_eval_segments; at += cfg.segment_tokens, ++taken) {
+        segments.emplace_back(ids.begin() + static_cast<int64_t>(at), ids.begin() + static_cast<int64_t>(at) + cfg.segment_tokens);
+        scores.segment_cluster.push_back(c);
+      }
+    }
+  }
+  if (segments.empty()) throw DataError("'" + cfg.data_file + "': no held-out chunk holds a " + std::to_string(cfg.segment_tokens) + "-token segment");
+  return segments;
+}
+
+// "cN", or "cN-2", "cN-3", ... when a member already has that name.
+std::string member_name(const Hierarchy& manifest, int64_t c) {
+  std::string name = "c" + std::to_string(c);
+  for (int i = 2; std::any_of(manifest.members.begin(), manifest.members.end(),
+                              [&](const auto& m) { return m.name == name; }); ++i)
+    name = "c" + std::to_string(c) + "-" + std::to_string(i);
+  return name;
+}
+
+// A fine-tune of the base on one cluster's chunks (written under `work`), with the base's blocks,
+// rules and dial.
+TrainRequest specialist_request(const std::string& base_dir, const CheckpointMeta& base_meta,
+                                const SpecialistConfig& cfg, const ClusterChunks& chunks, int64_t c,
+                                const fs::path& work) {
+  fs::remove_all(work);
+  fs::create_directories(work);
+  write_text_atomically((work / "train.txt").string(), join(chunks.train[c], 0, chunks.train[c].size()));
+  write_text_atomically((work / "valid.txt").string(), join(chunks.held[c], 0, chunks.held[c].size()));
+  TrainRequest req;
+  req.init_from = base_dir;
+  req.data = base_meta.data;
+  req.data.source = "";
+  req.data.train_file = (work / "train.txt").string();
+  req.data.valid_file = (work / "valid.txt").string();
+  req.data.test_file = "";
+  req.train = cfg.train;
+  req.localist = base_meta.localist;
+  req.run_dir = (work / "run").string();
+  req.out = nullptr;
+  return req;
+}
+
+void print_decision(std::ostream& out, const std::string& name, const CriterionTerms& t, double theta_llm) {
+  char line[400];
+  std::snprintf(line, sizeof line,
+                "specialist %s: %s (dL_model %+.4f, dL_data %+.4f, dL_total %+.4f %s -theta_LLM = %.4f nats/token)\n",
+                name.c_str(), t.accept ? "accept" : "reject", t.delta_model, t.delta_data, t.delta_total,
+                t.accept ? "<" : ">=", -theta_llm);
+  out << line;
+}
+
 }  // namespace
 
 void SpecialistConfig::validate() const {
@@ -100,31 +176,12 @@ SpecialistSummary recruit_specialists(const std::string& dir, const SpecialistCo
 
   const auto domains = cluster_domains(data::read_text_file(cfg.data_file), cfg.chunk_chars, cfg.clusters);
   const auto& tok = *h.models.front().tokenizer;  // owned through a unique_ptr: stays put
-  // per cluster: training chunks (the first 1 - holdout) and held-out scoring segments
-  std::vector<std::vector<std::string>> train_chunks(cfg.clusters), held_chunks(cfg.clusters);
-  for (int64_t c = 0; c < cfg.clusters; ++c) {
-    std::vector<std::string> mine;
-    for (size_t i = 0; i < domains.chunks.size(); ++i)
-      if (domains.cluster[i] == c) mine.push_back(domains.chunks[i]);
-    const size_t held = std::max<size_t>(1, static_cast<size_t>(cfg.holdout * static_cast<double>(mine.size())));
-    for (size_t i = 0; i < mine.size(); ++i) (i + held < mine.size() ? train_chunks : held_chunks)[c].push_back(mine[i]);
-  }
+  const auto chunks = split_clusters(domains, cfg);
   int64_t N = 0;  // training tokens of the corpus
-  for (const auto& chunks : train_chunks)
-    for (const auto& c : chunks) N += static_cast<int64_t>(tok.encode(c).size());
-  std::vector<std::vector<int32_t>> segments;
+  for (const auto& cluster : chunks.train)
+    for (const auto& c : cluster) N += static_cast<int64_t>(tok.encode(c).size());
   Scores scores;
-  for (int64_t c = 0; c < cfg.clusters; ++c) {
-    int64_t taken = 0;
-    for (const auto& chunk : held_chunks[c]) {
-      const auto ids = tok.encode(chunk);
-      for (size_t at = 0; at + cfg.segment_tokens <= ids.size() && taken < cfg.max_eval_segments; at += cfg.segment_tokens, ++taken) {
-        segments.emplace_back(ids.begin() + static_cast<int64_t>(at), ids.begin() + static_cast<int64_t>(at) + cfg.segment_tokens);
-        scores.segment_cluster.push_back(c);
-      }
-    }
-  }
-  if (segments.empty()) throw DataError("'" + cfg.data_file + "': no held-out chunk holds a " + std::to_string(cfg.segment_tokens) + "-token segment");
+  const auto segments = held_out_segments(tok, chunks, cfg, scores);
   for (auto& m : h.models) scores.add_member(m, segments);
 
   const MetricsLog audit((fs::path(dir) / "recruit.jsonl").string());
@@ -134,8 +191,8 @@ SpecialistSummary recruit_specialists(const std::string& dir, const SpecialistCo
   for (int64_t c = 0; c < cfg.clusters; ++c) {
     const int64_t members = static_cast<int64_t>(scores.nll.size());
     json rec = {{"type", "specialist"}, {"step", first + c}, {"cluster", "c" + std::to_string(c)},
-                {"chunks", sizes[c]}, {"train_chunks", train_chunks[c].size()}, {"held_out_chunks", held_chunks[c].size()},
-                {"sample", held_chunks[c].empty() ? "" : held_chunks[c].front().substr(0, 120)},
+                {"chunks", sizes[c]}, {"train_chunks", chunks.train[c].size()}, {"held_out_chunks", chunks.held[c].size()},
+                {"sample", chunks.held[c].empty() ? "" : chunks.held[c].front().substr(0, 120)},
                 {"members_before", members}, {"routing", h.manifest.routing}, {"block_recruitment", blocks},
                 {"skip_block_check", cfg.skip_block_check},
                 {"theta_LLM", cfg.theta_llm}, {"theta_block", cfg.theta_block},
@@ -145,34 +202,16 @@ SpecialistSummary recruit_specialists(const std::string& dir, const SpecialistCo
     const double entropy = scores.routed(h.manifest, members, c);
     rec["domain_entropy_nats"] = entropy;
     rec["entropy_threshold"] = cfg.entropy_threshold;
-    if (entropy <= cfg.entropy_threshold || train_chunks[c].empty()) {
+    if (entropy <= cfg.entropy_threshold || chunks.train[c].empty()) {
       rec["decision"] = "none";
-      rec["reason"] = train_chunks[c].empty() ? "no training chunks" : "domain entropy at or below the threshold";
+      rec["reason"] = chunks.train[c].empty() ? "no training chunks" : "domain entropy at or below the threshold";
       audit.append(rec);
       ++summary.skipped;
       continue;
     }
-    std::string name = "c" + std::to_string(c);
-    for (int i = 2; std::any_of(h.manifest.members.begin(), h.manifest.members.end(),
-                                [&](const auto& m) { return m.name == name; }); ++i)
-      name = "c" + std::to_string(c) + "-" + std::to_string(i);
-    const fs::path work = fs::path(dir) / "work" / name;
-    fs::remove_all(work);
-    fs::create_directories(work);
-    write_text_atomically((work / "train.txt").string(), join(train_chunks[c], 0, train_chunks[c].size()));
-    write_text_atomically((work / "valid.txt").string(), join(held_chunks[c], 0, held_chunks[c].size()));
-    TrainRequest req;
-    req.init_from = base_dir;
-    req.data = base_meta.data;
-    req.data.source = "";
-    req.data.train_file = (work / "train.txt").string();
-    req.data.valid_file = (work / "valid.txt").string();
-    req.data.test_file = "";
-    req.train = cfg.train;
-    req.localist = base_meta.localist;  // the base's blocks, rules and dial
-    req.run_dir = (work / "run").string();
-    req.out = nullptr;
-    if (out) *out << "specialist " << name << ": fine-tuning from the base on " << train_chunks[c].size()
+    const std::string name = member_name(h.manifest, c);
+    const auto req = specialist_request(base_dir, base_meta, cfg, chunks, c, fs::path(dir) / "work" / name);
+    if (out) *out << "specialist " << name << ": fine-tuning from the base on " << chunks.train[c].size()
                    << " chunks (domain entropy " << entropy << " nats/token)\n";
     const auto trained = train(req);
     h.models.push_back(load_model(req.run_dir, torch::Device(torch::kCPU)));
@@ -200,14 +239,7 @@ SpecialistSummary recruit_specialists(const std::string& dir, const SpecialistCo
       ++summary.rejected;
     }
     audit.append(rec);
-    if (out) {
-      char line[400];
-      std::snprintf(line, sizeof line,
-                    "specialist %s: %s (dL_model %+.4f, dL_data %+.4f, dL_total %+.4f %s -theta_LLM = %.4f nats/token)\n",
-                    name.c_str(), t.accept ? "accept" : "reject", t.delta_model, t.delta_data, t.delta_total,
-                    t.accept ? "<" : ">=", -cfg.theta_llm);
-      *out << line;
-    }
+    if (out) print_decision(*out, name, t, cfg.theta_llm);
   }
   return summary;
 }

@@ -17,9 +17,9 @@ RunData checkpoint_run_data(const std::string& checkpoint, const LoadedModel& lm
   return prepare_run_data(data, cache, &lm.meta.tokenizer);
 }
 
-const data::TokenFile& split_tokens(const RunData& rd, const std::string& split) {
-  if (split == "test") return rd.test;
-  if (split == "valid") return rd.valid;
+const data::TokenFile& split_tokens(const RunData& run_data, const std::string& split) {
+  if (split == "test") return run_data.test;
+  if (split == "valid") return run_data.valid;
   throw ConfigError("split = '" + split + "': expected valid or test");
 }
 

@@ -21,7 +21,7 @@ RunData checkpoint_run_data(const std::string& checkpoint, const LoadedModel& lm
                             const DataConfig& data);
 
 // "valid" or "test" (anything else: ConfigError naming the value).
-const data::TokenFile& split_tokens(const RunData& rd, const std::string& split);
+const data::TokenFile& split_tokens(const RunData& run_data, const std::string& split);
 
 struct CheckpointEval {
   EvalResult lm;                       // perplexity, accuracy, tokens scored

@@ -249,20 +249,8 @@ void ThresholdEstimator::add(const torch::Tensor& x_in, const torch::Tensor& y_i
   }
 }
 
-ThresholdEstimate ThresholdEstimator::result() const {
-  ThresholdEstimate e;
-  const auto& cfg = model_->cfg;
-  e.tau = cfg.attn_temperature;
-  e.n_layer = L_;
-  e.n_head = H_;
-  e.queries = queries_;
-  e.target_queries = target_queries_;
-  e.margin_queries = margin_queries_;
-  e.min_block_members = min_members_;
-  e.tolerance = tolerance_;
-  e.penalty = penalty_;
-
-  // per layer: R_x, sigma_X, rho_max
+// Per layer: the input radius R_x, the block scale sigma_X and the block incoherence rho_max.
+void ThresholdEstimator::layer_constants(ThresholdEstimate& e) const {
   for (int64_t l = 0; l < L_; ++l) {
     e.input_radius.push_back(radius_[l]);
     const auto& n = block_n_[l];
@@ -295,9 +283,11 @@ ThresholdEstimate ThresholdEstimator::result() const {
     e.rho_max.push_back(std::min(rho, 1.0));  // |cos| can exceed 1 by rounding only
     e.rho_pair.push_back(pair);
   }
+}
 
-  // per layer/head: L_l and delta
-  auto z = torch::zeros({L_, H_}, torch::kDouble);
+// Per layer and head: the Lipschitz constant L_l and the margin delta, and the measured masses.
+void ThresholdEstimator::head_constants(ThresholdEstimate& e) const {
+  const auto z = torch::zeros({L_, H_}, torch::kDouble);
   e.lipschitz_max = z.clone(), e.lipschitz_p95 = z.clone();
   e.margin_median = z.clone(), e.margin_positive = z.clone();
   for (int64_t l = 0; l < L_; ++l)
@@ -314,8 +304,11 @@ ThresholdEstimate ThresholdEstimator::result() const {
   e.off_target_mass = target_queries_ ? off_mass_sum_ / static_cast<double>(target_queries_) : z.clone();
   e.mass_bound_mean = margin_queries_ ? mass_bound_sum_ / static_cast<double>(margin_queries_) : z.clone();
   e.mass_measured_mean = margin_queries_ ? mass_measured_sum_ / static_cast<double>(margin_queries_) : z.clone();
+}
 
-  // block sizes and thresholds
+// The block sizes seen and the threshold at each (own block, every target block).
+void ThresholdEstimator::thresholds(ThresholdEstimate& e) const {
+  const auto z = torch::zeros({L_, H_}, torch::kDouble);
   const double n_sized = size_n_.sum().item<double>();
   e.own_block_size = n_sized > 0 ? size_sum_.sum().item<double>() / n_sized : kNaN;
   for (int64_t i = 0; i < size_n_.size(0); ++i) {
@@ -335,20 +328,26 @@ ThresholdEstimate ThresholdEstimator::result() const {
       e.threshold_own[l][h] = at(e.own_block_size);
       for (int64_t i = 0; i < Kb; ++i) e.threshold_block[l][h][i] = at(e.block_sizes[i].mean_size);
     }
+}
 
-  // penalties in force
+// The penalties in force, nominal and as the threshold compares them.
+void ThresholdEstimator::penalties(ThresholdEstimate& e) const {
   for (int64_t l = 0; l < L_; ++l) {
     const double nominal = penalty_.layer_lambda[l] * penalty_.alpha_att;
     e.attention_penalty_nominal.push_back(nominal);
     e.attention_penalty_effective.push_back(nominal * std::sqrt(e.own_block_size) /
                                             static_cast<double>(L_ * H_));
   }
-  const auto groups = unit_groups(cfg.n_embd, penalty_.unit_groups);
+  const auto groups = unit_groups(model_->cfg.n_embd, penalty_.unit_groups);
   for (const auto& g : groups)
     e.weight_penalty.push_back(penalty_.lambda * penalty_.alpha_w * std::sqrt(static_cast<double>(g.second)));
+}
 
-  // KKT on the W_Q / W_K unit groups (weight_group_prox.h): rows part*H*Dh + h*Dh.., columns G_i
-  const int64_t Kw = groups.size(), C = cfg.attn_width(), Dh = cfg.head_dim();
+// KKT on the W_Q / W_K unit groups (weight_group_prox.h: rows part*H*Dh + h*Dh.., columns G_i):
+// at a stationary point an inactive group's gradient norm stays within its penalty.
+void ThresholdEstimator::kkt_check(ThresholdEstimate& e) const {
+  const auto groups = unit_groups(model_->cfg.n_embd, penalty_.unit_groups);
+  const int64_t Kw = groups.size(), C = model_->cfg.attn_width(), Dh = model_->cfg.head_dim();
   e.kkt_includes_attention_penalty = att_positions_ > 0;
   e.kkt_grad_norm = torch::zeros({L_, H_, 2, Kw}, torch::kDouble);
   Gpt model = model_;
@@ -373,10 +372,28 @@ ThresholdEstimate ThresholdEstimator::result() const {
           e.kkt_max_ratio = std::max(e.kkt_max_ratio, limit > 0 ? norm / limit : kInf);
         }
   }
-
   if (e.kkt_inactive == 0) e.kkt_max_ratio = kNaN;  // nothing was checked
   e.kkt_active_ratio_min = quantile(active_ratio, 0.0);
   e.kkt_active_ratio_max = quantile(active_ratio, 1.0);
+}
+
+ThresholdEstimate ThresholdEstimator::result() const {
+  ThresholdEstimate e;
+  e.tau = model_->cfg.attn_temperature;
+  e.n_layer = L_;
+  e.n_head = H_;
+  e.queries = queries_;
+  e.target_queries = target_queries_;
+  e.margin_queries = margin_queries_;
+  e.min_block_members = min_members_;
+  e.tolerance = tolerance_;
+  e.penalty = penalty_;
+
+  layer_constants(e);
+  head_constants(e);
+  thresholds(e);
+  penalties(e);
+  kkt_check(e);
   e.concentration = finish(concentration_);
   e.entropy = finish(entropy_);
   return e;

@@ -171,6 +171,12 @@ class ThresholdEstimator {
   ThresholdEstimate result() const;
 
  private:
+  // the parts of result(), in order
+  void layer_constants(ThresholdEstimate& e) const;
+  void head_constants(ThresholdEstimate& e) const;
+  void thresholds(ThresholdEstimate& e) const;
+  void penalties(ThresholdEstimate& e) const;
+  void kkt_check(ThresholdEstimate& e) const;
   Gpt model_;
   const BlockMap& blocks_;
   Dial dial_;

@@ -23,28 +23,72 @@ double finetuned_nll(Gpt model, const TensorMap& state, const LocalistObjective&
                      const GrowthContext& c, const RecruitConfig& rc) {
   std::vector<std::pair<std::string, torch::Tensor>> named;
   for (const auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
-  const auto& tcfg = c.train;
-  AdamW opt(named, {c.lr, tcfg.beta1, tcfg.beta2, 1e-8, tcfg.weight_decay});
+  const auto& train = c.train;
+  AdamW opt(named, {c.lr, train.beta1, train.beta2, 1e-8, train.weight_decay});
   opt.load_state(state);
   const auto params = model->parameters();
   const auto device = params.front().device();
-  const uint64_t seed = tcfg.seed ^ 0x7265637275697400ULL;  // "recruit": batches apart from training's
+  const uint64_t seed = train.seed ^ 0x7265637275697400ULL;  // "recruit": batches apart from training's
   torch::manual_seed(seed + static_cast<uint64_t>(c.step));  // both arms draw the same dropout
   StepSettings settings;
-  settings.grad_clip = tcfg.grad_clip;
+  settings.grad_clip = train.grad_clip;
   settings.alpha_w = c.localist.lambda * c.localist.alpha_w > 0 ? c.localist.alpha_w : 0;
   settings.unit_groups = c.localist.unit_groups;
   model->train();
   for (int64_t s = 0; s < rc.finetune_steps; ++s) {
     opt.zero_grad();
     const auto losses = accumulate_gradients(model, objective, [&](int64_t) {
-      return data::random_batch(c.data.train, tcfg.batch_size, model->cfg.context_length, seed, c.step, s);
+      return data::random_batch(c.data.train, train.batch_size, model->cfg.context_length, seed, c.step, s);
     }, settings);
     const auto g = step_gradient_norm(params, losses.ce);
     if (g.finite.item<bool>()) apply_update(model, opt, params, g.norm, c.lr, objective, settings);
   }
-  return evaluate(model, c.data.valid, tcfg.batch_size, device, rc.eval_tokens, nullptr,
+  return evaluate(model, c.data.valid, train.batch_size, device, rc.eval_tokens, nullptr,
                   {objective.blocks, objective.dial, nullptr}).nll;
+}
+
+void record_candidate(json& rec, const Candidate& cand, const data::Tokenizer& tok) {
+  rec["key"] = cand.key();
+  rec["parent"] = cand.parent_name;
+  rec["block"] = cand.name;
+  rec["types"] = cand.tokens.size();
+  rec["tokens"] = token_texts(tok, cand.tokens);
+  rec["stay"] = cand.stay.size();
+  rec["anchors"] = cand.anchors;
+  rec["split_quality"] = cand.split_quality;
+}
+
+// Every term of the criterion under the name the audit log gives it.
+json terms_record(const CriterionTerms& t) {
+  return {{"params_added_k", t.params_added},
+          {"train_tokens_N", t.train_tokens},
+          {"vocab_V", t.vocab},
+          {"block_types_m", t.block_types},
+          {"delta_L_model_params", t.model_params_nats},
+          {"delta_L_model_rule", t.model_rule_nats},
+          {"delta_L_model", t.delta_model},
+          {"L_data_without", t.data_without},
+          {"L_data_with", t.data_with},
+          {"delta_L_data", t.delta_data},
+          {"delta_L_total", t.delta_total},
+          {"theta", t.theta}};
+}
+
+std::string code_length_note(const RecruitConfig& rc) {
+  return "Delta L_model = (k/2) ln N / N + ln C(V, m) / N; L_data = held-out NLL after " +
+         std::to_string(rc.finetune_steps) + " fine-tune steps (" + std::to_string(rc.eval_tokens) +
+         " predictions)";
+}
+
+std::string decision_line(const CriterionTerms& t, const Candidate& cand) {
+  char buf[320];
+  std::snprintf(buf, sizeof buf,
+                "%s %s (%zu types from %s, %zu anchors; dL_model %+.4f, dL_data %+.4f, dL_total "
+                "%+.4f %s -theta = %.4f nats/token)",
+                t.accept ? "accept" : "reject", cand.name.c_str(), cand.tokens.size(),
+                cand.parent_name.c_str(), cand.anchors.size(), t.delta_model, t.delta_data,
+                t.delta_total, t.accept ? "<" : ">=", -t.theta);
+  return buf;
 }
 
 }  // namespace
@@ -86,7 +130,7 @@ std::optional<Grown> Recruiter::decide(const GrowthContext& c) {
   const int64_t step = c.step;
   Gpt& model = c.model;
   const auto& objective = c.objective;
-  const auto& tcfg = c.train;
+  const auto& train = c.train;
   const json& rules = c.localist.rules;
   const int64_t n_blocks = static_cast<int64_t>(rules_blocks(rules).size());
   json rec = {{"type", "recruit"}, {"step", step}, {"p_max", p_max_}, {"blocks_before", n_blocks},
@@ -103,7 +147,7 @@ std::optional<Grown> Recruiter::decide(const GrowthContext& c) {
   }
   const auto& tok = *c.data.tokenizer;
   const auto confusion = find_confused(model, *objective.blocks, n_blocks, objective.dial, c.data.train,
-                                       tcfg.batch_size, rc_.probe_batches, tcfg.seed ^ static_cast<uint64_t>(step),
+                                       train.batch_size, rc_.probe_batches, train.seed ^ static_cast<uint64_t>(step),
                                        rc_.epsilon);
   rec["queries"] = confusion.queries;
   rec["confused_queries"] = confusion.confused;
@@ -121,14 +165,7 @@ std::optional<Grown> Recruiter::decide(const GrowthContext& c) {
         std::to_string(confusion.queries) + " queries confused)");
     return std::nullopt;
   }
-  rec["key"] = cand->key();
-  rec["parent"] = cand->parent_name;
-  rec["block"] = cand->name;
-  rec["types"] = cand->tokens.size();
-  rec["tokens"] = token_texts(tok, cand->tokens);
-  rec["stay"] = cand->stay.size();
-  rec["anchors"] = cand->anchors;
-  rec["split_quality"] = cand->split_quality;
+  record_candidate(rec, *cand, tok);
 
   // the candidate: grown capacity, its rules; the control: the model as it is
   LocalistConfig lc = c.localist;  // the run's settings (anchors), the candidate's rules
@@ -137,7 +174,7 @@ std::optional<Grown> Recruiter::decide(const GrowthContext& c) {
   const BlockMap cand_blocks = BlockMap::from_config(lc, tok);
   LocalistObjective cand_objective = objective;
   cand_objective.blocks = &cand_blocks;
-  const uint64_t grow_seed = tcfg.seed * 1000003ULL + static_cast<uint64_t>(step) + 17;
+  const uint64_t grow_seed = train.seed * 1000003ULL + static_cast<uint64_t>(step) + 17;
   Gpt grown = grow_heads(model, rc_.heads, grow_seed);
   const auto grown_state = grow_optimizer_state(c.optimizer.state(), model->cfg, grown->cfg);
   // copies (grow by 0 heads = a deep copy), so the trainer's model and state stay untouched
@@ -148,34 +185,15 @@ std::optional<Grown> Recruiter::decide(const GrowthContext& c) {
   const double with = finetuned_nll(candidate, candidate_state, cand_objective, c, rc_);
   const auto t = recruitment_terms(grown->num_params() - model->num_params(), train_tokens_, vocab_,
                                    static_cast<int64_t>(cand->tokens.size()), without, with, rc_.theta);
-  rec["terms"] = {{"params_added_k", t.params_added},
-                  {"train_tokens_N", t.train_tokens},
-                  {"vocab_V", t.vocab},
-                  {"block_types_m", t.block_types},
-                  {"delta_L_model_params", t.model_params_nats},
-                  {"delta_L_model_rule", t.model_rule_nats},
-                  {"delta_L_model", t.delta_model},
-                  {"L_data_without", t.data_without},
-                  {"L_data_with", t.data_with},
-                  {"delta_L_data", t.delta_data},
-                  {"delta_L_total", t.delta_total},
-                  {"theta", t.theta}};
-  rec["code_length"] = "Delta L_model = (k/2) ln N / N + ln C(V, m) / N; L_data = held-out NLL after " +
-                       std::to_string(rc_.finetune_steps) + " fine-tune steps (" +
-                       std::to_string(rc_.eval_tokens) + " predictions)";
+  rec["terms"] = terms_record(t);
+  rec["code_length"] = code_length_note(rc_);
   decided_[cand->key()] = step;
-  char buf[320];
-  std::snprintf(buf, sizeof buf,
-                "%s %s (%zu types from %s, %zu anchors; dL_model %+.4f, dL_data %+.4f, dL_total "
-                "%+.4f %s -theta = %.4f nats/token)",
-                t.accept ? "accept" : "reject", cand->name.c_str(), cand->tokens.size(),
-                cand->parent_name.c_str(), cand->anchors.size(), t.delta_model, t.delta_data,
-                t.delta_total, t.accept ? "<" : ">=", -t.theta);
+  const std::string line = decision_line(t, *cand);
   if (!t.accept) {
     rec["decision"] = "reject";
     rec["blocks_after"] = n_blocks;
     audit_.append(rec);
-    say(buf);
+    say(line);
     return std::nullopt;
   }
   ++accepted_;
@@ -183,7 +201,7 @@ std::optional<Grown> Recruiter::decide(const GrowthContext& c) {
   rec["blocks_after"] = n_blocks + 1;
   rec["recruited"] = accepted_;
   audit_.append(rec);
-  say(std::string(buf) + "; blocks " + std::to_string(n_blocks + 1) + ", p_max " + std::to_string(p_max_));
+  say(line + "; blocks " + std::to_string(n_blocks + 1) + ", p_max " + std::to_string(p_max_));
   return Grown{grown, grown_state, cand->rules};
 }
 

@@ -222,8 +222,8 @@ std::string attention_section(const std::string& dir, const ReportOptions& opt) 
     }
     sample = "the text given (--text)";
   } else {
-    const auto rd = checkpoint_run_data(dir, lm, lm.meta.data);
-    for (int64_t i = 0; i < std::min<int64_t>(want, rd.valid.size()); ++i) ids.push_back(rd.valid[i]);
+    const auto run_data = checkpoint_run_data(dir, lm, lm.meta.data);
+    for (int64_t i = 0; i < std::min<int64_t>(want, run_data.valid.size()); ++i) ids.push_back(run_data.valid[i]);
     sample = "the validation split";
   }
   if (ids.empty()) throw DataError("report: the sample text of '" + dir + "' has no tokens");

@@ -189,7 +189,9 @@ nlohmann::json sweep_settings(const SweepConfig& c) {
   return s;
 }
 
-SweepOutcome run_sweep(const SweepConfig& cfg, const std::string& dir, std::ostream* out) {
+namespace {
+
+void check_sweep_config(const SweepConfig& cfg) {
   if (cfg.protocol != "inference" && cfg.protocol != "retrain")
     throw ConfigError("protocol = '" + cfg.protocol + "': expected inference or retrain");
   if (cfg.lambdas.empty()) throw ConfigError("lambdas: no value to sweep");
@@ -200,6 +202,90 @@ SweepOutcome run_sweep(const SweepConfig& cfg, const std::string& dir, std::ostr
   if (cfg.protocol == "retrain" && !cfg.checkpoint.empty())
     throw ConfigError("protocol retrain trains its own runs: --checkpoint is for inference");
   cfg.localist.validate();
+}
+
+// The table's header: what was swept, on what, how; LEAKING first when the model is not causal.
+// Inference: the checkpoint's step joins the settings (a checkpoint trained further is another sweep).
+std::string sweep_header(const SweepConfig& cfg, nlohmann::json& settings) {
+  const std::string split = "split " + cfg.split +
+      (cfg.max_tokens > 0 ? " (first " + format_count(static_cast<double>(cfg.max_tokens)) +
+                                " predictions)" : "");
+  std::string header;
+  bool causal = cfg.model.causal;
+  if (cfg.protocol == "inference") {
+    const auto meta = read_checkpoint_meta(find_checkpoint_dir(cfg.checkpoint));
+    settings["checkpoint_step"] = meta.step;
+    causal = meta.model.causal;
+    header = "Sweep, protocol inference (λ at evaluation only): checkpoint " + cfg.checkpoint +
+             " (step " + std::to_string(meta.step) + "), " + describe_localist(cfg.localist) + "; " +
+             split + "; data: " + describe_data(meta.data) + ".";
+  } else {
+    const auto& m = cfg.model;
+    const auto& t = cfg.train;
+    header = "Sweep, protocol retrain (one model trained per λ, evaluated at its own λ): " +
+        std::to_string(m.n_layer) + " layers, d=" + std::to_string(m.n_embd) + ", " +
+        std::to_string(m.n_head) + " heads, T=" + std::to_string(m.context_length) + ", " +
+        std::to_string(t.max_steps) + " steps of " +
+        std::to_string(t.batch_size * t.grad_accum) + " sequences, lr " + format_lambda(t.lr) +
+        ", seed " + std::to_string(t.seed) + ", " + describe_localist(cfg.localist) + "; " +
+        split + "; data: " + describe_data(cfg.data) + ".";
+  }
+  if (!causal)  // say it first, where nobody can miss it
+    header = "LEAKING (--no-causal-mask: every position sees the token it predicts; not "
+             "next-token prediction). " + header;
+  return header;
+}
+
+void print_progress(std::ostream& out, int64_t i, int64_t n, double lambda, double elapsed, const std::string& eta) {
+  char line[256];
+  std::snprintf(line, sizeof line, "run %lld/%lld lambda %s | elapsed %s | ETA %s\n",
+                static_cast<long long>(i + 1), static_cast<long long>(n), format_lambda(lambda).c_str(),
+                format_duration(elapsed).c_str(), eta.c_str());
+  out << line << std::flush;
+}
+
+// One row: inference evaluates the one checkpoint (loaded once, on the first row that needs it)
+// at lambda; retrain trains (or resumes, or reuses) the run for lambda and evaluates it at its own.
+struct RowSource {
+  const SweepConfig& cfg;
+  const std::string& dir;
+  torch::Device device;
+  std::ostream* out;
+  std::optional<LoadedModel> lm;
+  std::optional<RunData> run_data;
+
+  SweepRow at(double lambda) {
+    if (cfg.protocol == "inference") {
+      if (!lm) {
+        lm.emplace(load_model(cfg.checkpoint, device));
+        run_data.emplace(checkpoint_run_data(cfg.checkpoint, *lm, lm->meta.data));
+      }
+      LocalistConfig lc = cfg.localist;
+      lc.lambda = lambda;
+      return row_of(lambda, evaluate_checkpoint(*lm, split_tokens(*run_data, cfg.split), lc, cfg.eval_batch_size,
+                                                cfg.max_tokens, device),
+                    cfg.checkpoint);
+    }
+    const auto run = train_for(cfg, lambda, dir, out);
+    auto run_lm = load_model(run, device);
+    const auto run_rd = checkpoint_run_data(run, run_lm, run_lm.meta.data);
+    return row_of(lambda, evaluate_checkpoint(run_lm, split_tokens(run_rd, cfg.split), run_lm.meta.localist,
+                                              cfg.eval_batch_size, cfg.max_tokens, device),
+                  run);
+  }
+};
+
+void write_sweep_files(const std::string& dir, const SweepOutcome& result) {
+  write_text_atomically((fs::path(dir) / "sweep.md").string(), sweep_markdown(result.header, result.rows));
+  write_text_atomically((fs::path(dir) / "sweep.csv").string(), sweep_csv(result.rows));
+  write_text_atomically((fs::path(dir) / "sweep.json").string(),
+                        sweep_json(result.settings, result.rows).dump(2) + "\n");
+}
+
+}  // namespace
+
+SweepOutcome run_sweep(const SweepConfig& cfg, const std::string& dir, std::ostream* out) {
+  check_sweep_config(cfg);
   set_threads(cfg.threads);
   const auto device = resolve_device(cfg.device);
   std::error_code ec;
@@ -208,42 +294,14 @@ SweepOutcome run_sweep(const SweepConfig& cfg, const std::string& dir, std::ostr
 
   SweepOutcome result;
   auto settings = sweep_settings(cfg);
-  const std::string split = "split " + cfg.split +
-      (cfg.max_tokens > 0 ? " (first " + format_count(static_cast<double>(cfg.max_tokens)) +
-                                " predictions)" : "");
-  if (cfg.protocol == "inference") {
-    const auto meta = read_checkpoint_meta(find_checkpoint_dir(cfg.checkpoint));
-    settings["checkpoint_step"] = meta.step;  // a checkpoint trained further is another sweep
-    result.header = "Sweep, protocol inference (λ at evaluation only): checkpoint " +
-                    cfg.checkpoint + " (step " + std::to_string(meta.step) + "), " +
-                    describe_localist(cfg.localist) + "; " + split + "; data: " +
-                    describe_data(meta.data) + ".";
-  } else {
-    const auto& m = cfg.model;
-    const auto& t = cfg.train;
-    result.header = "Sweep, protocol retrain (one model trained per λ, evaluated at its own λ): " +
-        std::to_string(m.n_layer) + " layers, d=" + std::to_string(m.n_embd) + ", " +
-        std::to_string(m.n_head) + " heads, T=" + std::to_string(m.context_length) + ", " +
-        std::to_string(t.max_steps) + " steps of " +
-        std::to_string(t.batch_size * t.grad_accum) + " sequences, lr " + format_lambda(t.lr) +
-        ", seed " + std::to_string(t.seed) + ", " + describe_localist(cfg.localist) + "; " +
-        split + "; data: " + describe_data(cfg.data) + ".";
-  }
-  const bool causal =
-      cfg.protocol == "inference"
-          ? read_checkpoint_meta(find_checkpoint_dir(cfg.checkpoint)).model.causal
-          : cfg.model.causal;
-  if (!causal)  // say it first, where nobody can miss it
-    result.header = "LEAKING (--no-causal-mask: every position sees the token it predicts; not "
-                    "next-token prediction). " + result.header;
+  result.header = sweep_header(cfg, settings);
   check_settings(dir, settings);
   result.settings = settings;
   const auto rows_path = (fs::path(dir) / "rows.jsonl").string();
   const auto done = read_rows(rows_path);
   const MetricsLog rows_log(rows_path);
 
-  std::optional<LoadedModel> lm;  // inference: loaded once, when a row needs it
-  std::optional<RunData> rd;
+  RowSource source{cfg, dir, device, out, std::nullopt, std::nullopt};
   const int64_t n = static_cast<int64_t>(cfg.lambdas.size());
   Stopwatch total;
   double spent = 0;
@@ -251,7 +309,6 @@ SweepOutcome run_sweep(const SweepConfig& cfg, const std::string& dir, std::ostr
     const double lambda = cfg.lambdas[i];
     const auto earlier = std::find_if(done.begin(), done.end(),
                                       [&](const SweepRow& r) { return same_lambda(r.lambda, lambda); });
-    char line[256];
     if (earlier != done.end()) {
       result.rows.push_back(*earlier);
       if (out)
@@ -259,48 +316,18 @@ SweepOutcome run_sweep(const SweepConfig& cfg, const std::string& dir, std::ostr
              << ": done earlier (rows.jsonl), skipped\n";
       continue;
     }
-    if (out) {
-      const int64_t todo = n - i;  // this row and those after it, at most
-      const std::string eta =
-          result.computed ? format_duration(spent / result.computed * todo) : "?";
-      std::snprintf(line, sizeof line, "run %lld/%lld lambda %s | elapsed %s | ETA %s\n",
-                    static_cast<long long>(i + 1), static_cast<long long>(n),
-                    format_lambda(lambda).c_str(), format_duration(total.seconds()).c_str(),
-                    eta.c_str());
-      *out << line << std::flush;
-    }
+    const int64_t todo = n - i;  // this row and those after it, at most
+    if (out) print_progress(*out, i, n, lambda, total.seconds(),
+                            result.computed ? format_duration(spent / result.computed * todo) : "?");
     Stopwatch sw;
-    SweepRow row;
-    if (cfg.protocol == "inference") {
-      if (!lm) {
-        lm.emplace(load_model(cfg.checkpoint, device));
-        rd.emplace(checkpoint_run_data(cfg.checkpoint, *lm, lm->meta.data));
-      }
-      LocalistConfig lc = cfg.localist;
-      lc.lambda = lambda;
-      row = row_of(lambda, evaluate_checkpoint(*lm, split_tokens(*rd, cfg.split), lc,
-                                               cfg.eval_batch_size, cfg.max_tokens, device),
-                   cfg.checkpoint);
-    } else {
-      const auto run = train_for(cfg, lambda, dir, out);
-      auto run_lm = load_model(run, device);
-      const auto run_rd = checkpoint_run_data(run, run_lm, run_lm.meta.data);
-      row = row_of(lambda, evaluate_checkpoint(run_lm, split_tokens(run_rd, cfg.split),
-                                               run_lm.meta.localist, cfg.eval_batch_size,
-                                               cfg.max_tokens, device),
-                   run);
-    }
+    SweepRow row = source.at(lambda);
     row.seconds = sw.seconds();
     spent += row.seconds;
     ++result.computed;
     rows_log.append(row);
     result.rows.push_back(row);
   }
-  write_text_atomically((fs::path(dir) / "sweep.md").string(),
-                        sweep_markdown(result.header, result.rows));
-  write_text_atomically((fs::path(dir) / "sweep.csv").string(), sweep_csv(result.rows));
-  write_text_atomically((fs::path(dir) / "sweep.json").string(),
-                        sweep_json(result.settings, result.rows).dump(2) + "\n");
+  write_sweep_files(dir, result);
   return result;
 }
 

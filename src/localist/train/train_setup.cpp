@@ -10,6 +10,7 @@
 #include "localist/blocks/rules.h"
 #include "localist/core/errors.h"
 #include "localist/core/progress.h"
+#include "localist/loss/weight_group_prox.h"
 #include "localist/train/distributed.h"
 
 namespace localist {
@@ -65,18 +66,18 @@ void print_anchor_choice(std::ostream& out, const std::string& criterion, const 
 
 // anchors = info:N: the N token types most informative about their block's continuation
 // (blocks/info_anchors.h), added to the rules as anchor tokens; the scores go to the log.
-void choose_info_anchors(LocalistConfig& lcfg, const RunData& data, int64_t context,
+void choose_info_anchors(LocalistConfig& localist, const RunData& data, int64_t context,
                          std::ostream* out, const std::string& metrics_path) {
-  if (lcfg.rules.is_object() && lcfg.rules.contains("anchors"))
-    throw ConfigError("anchors = " + lcfg.anchors + " chooses anchors from the data, but the "
+  if (localist.rules.is_object() && localist.rules.contains("anchors"))
+    throw ConfigError("anchors = " + localist.anchors + " chooses anchors from the data, but the "
                       "rules file lists anchors too; use one or the other");
   InfoAnchorOptions opt;
-  opt.n = parse_info_anchor_count(lcfg.anchors);
-  LocalistConfig positions = lcfg;  // block ids only
+  opt.n = parse_info_anchor_count(localist.anchors);
+  LocalistConfig positions = localist;  // block ids only
   positions.anchors = "first";
   const auto scores = info_anchors(data.train, BlockMap::from_config(positions, *data.tokenizer),
                                    context, opt);
-  if (scores.empty()) throw DataError("anchors = " + lcfg.anchors + ": no token type occurs " +
+  if (scores.empty()) throw DataError("anchors = " + localist.anchors + ": no token type occurs " +
                                       std::to_string(opt.min_count) + " times with followers in its block");
   nlohmann::json tokens = nlohmann::json::array(), record = nlohmann::json::array();
   for (const auto& s : scores) {
@@ -84,11 +85,11 @@ void choose_info_anchors(LocalistConfig& lcfg, const RunData& data, int64_t cont
     tokens.push_back(text);
     record.push_back({{"token", text}, {"score_nats", s.score_nats}, {"count", s.count}});
   }
-  if (lcfg.rules.is_null()) lcfg.rules = nlohmann::json::object();
-  lcfg.rules["anchors"] = tokens;
-  MetricsLog(metrics_path).append({{"type", "anchors"}, {"step", 0}, {"criterion", lcfg.anchors},
+  if (localist.rules.is_null()) localist.rules = nlohmann::json::object();
+  localist.rules["anchors"] = tokens;
+  MetricsLog(metrics_path).append({{"type", "anchors"}, {"step", 0}, {"criterion", localist.anchors},
                                    {"anchors", record}});
-  if (out) print_anchor_choice(*out, lcfg.anchors, tokens, scores);
+  if (out) print_anchor_choice(*out, localist.anchors, tokens, scores);
 }
 
 void check_split_sizes(const RunData& data, int64_t context) {
