@@ -51,6 +51,158 @@ void check_index(const char* flag, int64_t value, int64_t n, const char* what) {
 
 nlohmann::json number(double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); }
 
+// What the JSON output describes names tokens and blocks by text as well as by id.
+struct Naming {
+  const std::vector<int32_t>& ids;
+  const data::Tokenizer& tok;
+  const BlockMap& blocks;
+};
+
+nlohmann::json head_json(const HeadExplanation& e, int64_t offset, const Naming& n) {
+  nlohmann::json anchor = nullptr;
+  if (e.top_anchor >= 0)
+    anchor = {{"position", offset + e.top_anchor},
+              {"token", n.ids[offset + e.top_anchor]},
+              {"text", n.tok.token_text(n.ids[offset + e.top_anchor])},
+              {"block", e.top_anchor_block},
+              {"block_name", n.blocks.block_name(e.top_anchor_block)},
+              {"mass", e.top_anchor_mass}};
+  return {{"top_block", e.top_block},
+          {"top_block_name", n.blocks.block_name(e.top_block)},
+          {"top_block_mass", e.top_block_mass},
+          {"target_mass", number(e.target_mass)},
+          {"top_anchor", anchor},
+          {"target_anchor_mass", number(e.target_anchor_mass)},
+          {"entropy_bits", e.entropy_bits}};
+}
+
+nlohmann::json token_json(const ExplainedToken& r, const std::vector<std::pair<int64_t, int64_t>>& shown,
+                          const Naming& n) {
+  nlohmann::json heads = nlohmann::json::array();
+  for (auto [l, h] : shown) {
+    auto j = head_json(r.e.heads[l][h], r.offset, n);
+    j["layer"] = l;
+    j["head"] = h;
+    heads.push_back(j);
+  }
+  nlohmann::json next = nullptr;
+  if (r.p.next >= 0) next = {{"token", r.p.next}, {"text", n.tok.token_text(r.p.next)}, {"probability", r.p.next_p}};
+  return {{"position", r.offset + r.e.position},
+          {"window", r.window},
+          {"window_position", r.e.position},
+          {"token", r.token},
+          {"text", n.tok.token_text(r.token)},
+          {"block", r.e.block},
+          {"block_name", n.blocks.block_name(r.e.block)},
+          {"target", r.e.target},
+          {"target_name", r.e.target < 0 ? nlohmann::json(nullptr) : nlohmann::json(n.blocks.block_name(r.e.target))},
+          {"predicted", {{"token", r.p.predicted}, {"text", n.tok.token_text(r.p.predicted)}, {"probability", r.p.predicted_p}}},
+          {"next", next},
+          {"mean", head_json(r.e.mean, r.offset, n)},
+          {"heads", heads}};
+}
+
+// The heads shown (and summarised): every one, or the --layer / --head selection.
+std::vector<std::pair<int64_t, int64_t>> shown_heads(const ModelConfig& mc, int64_t layer, int64_t head) {
+  std::vector<std::pair<int64_t, int64_t>> shown;
+  for (int64_t l = 0; l < mc.n_layer; ++l)
+    for (int64_t h = 0; h < mc.n_head; ++h)
+      if ((layer < 0 || l == layer) && (head < 0 || h == head)) shown.push_back({l, h});
+  return shown;
+}
+
+std::string window_note(int64_t n, int64_t context, int64_t windows) {
+  if (windows <= 1) return "";
+  return "the text is " + std::to_string(n) + " tokens, longer than the context (context_length " +
+         std::to_string(context) + "): explained in " + std::to_string(windows) +
+         " consecutive windows, each read causally from its own start as in eval "
+         "(no context carries over; block ids are per window)";
+}
+
+// Everything one explanation shows, for the JSON and the table.
+struct Explanation {
+  const ExplainArgs& args;
+  const CLI::App& cmd;
+  const OpenedCheckpoint& c;
+  const std::vector<int32_t>& ids;
+  const TextExplanation& explained;
+  const std::vector<std::pair<int64_t, int64_t>>& shown;
+  const ExplainSummary& sum;
+  std::string note;
+};
+
+nlohmann::json explanation_json(const Explanation& x) {
+  const auto& mc = x.c.lm.meta.model;
+  const auto& lc = x.c.localist;
+  const Naming naming{x.ids, *x.c.lm.tokenizer, x.c.blocks};
+  nlohmann::json tokens = nlohmann::json::array();
+  for (const auto& r : x.explained.rows) tokens.push_back(token_json(r, x.shown, naming));
+  const int64_t n = static_cast<int64_t>(x.ids.size());
+  const auto scored = static_cast<int64_t>(x.explained.rows.size() * x.shown.size());
+  return {{"checkpoint", x.args.checkpoint},
+          {"step", x.c.lm.meta.step},
+          {"causal", true},
+          {"blocks", lc.blocks},
+          {"blocks_description", x.c.blocks.describe()},
+          {"lambda", x.c.dial.lambda},
+          {"kappa", nlohmann::json(lc)["kappa"]},
+          {"lambda_layer_power", lc.lambda_layer_power},
+          {"n_layer", mc.n_layer},
+          {"n_head", mc.n_head},
+          {"context_length", mc.context_length},
+          {"tokens", n},
+          {"windows", x.explained.windows},
+          {"note", x.note.empty() ? nlohmann::json(nullptr) : nlohmann::json(x.note)},
+          {"layer", x.cmd.count("--layer") ? nlohmann::json(x.args.layer) : nlohmann::json(nullptr)},
+          {"head", x.cmd.count("--head") ? nlohmann::json(x.args.head) : nlohmann::json(nullptr)},
+          {"summary",
+           {{"block_fidelity", number(x.sum.block_fidelity)},
+            {"pointer_fidelity", number(x.sum.pointer_fidelity)},
+            {"attention_entropy_bits", x.sum.entropy_bits},
+            {"max_entropy_bits", x.sum.max_entropy_bits},
+            {"heads", x.shown.size()},
+            {"queries", n},
+            {"block_excluded", scored - x.sum.block_n},
+            {"pointer_excluded", scored - x.sum.pointer_n}}},
+          {"per_token", tokens}};
+}
+
+void print_explanation(const Explanation& x) {
+  const auto& mc = x.c.lm.meta.model;
+  const std::string kappa = nlohmann::json(x.c.localist)["kappa"].dump();
+  std::printf("explain %s (step %lld) | blocks %s | lambda %.2f | kappa %s | %lld tokens | causal\n",
+              x.args.checkpoint.c_str(), static_cast<long long>(x.c.lm.meta.step), x.c.blocks.describe().c_str(),
+              x.c.dial.lambda, kappa.c_str(), static_cast<long long>(x.ids.size()));
+  if (!x.note.empty()) std::printf("note: %s\n", x.note.c_str());
+  std::printf("over %zu head(s) and %lld queries: block fidelity %s | pointer fidelity %s | entropy "
+              "%.3f bits (max-entropy reference %.3f)\n",
+              x.shown.size(), static_cast<long long>(x.ids.size()), fixed(x.sum.block_fidelity, 4).c_str(),
+              fixed(x.sum.pointer_fidelity, 4).c_str(), x.sum.entropy_bits, x.sum.max_entropy_bits);
+  print_explain_table({x.explained, x.c.blocks, *x.c.lm.tokenizer, x.ids, x.shown, mc.n_layer, mc.n_head,
+                       mc.context_length, x.args.summary});
+}
+
+void run_explain(const ExplainArgs& a, const CLI::App& cmd) {
+  if (!cmd.count("--text") && !cmd.count("--file"))
+    throw ConfigError("explain: give the text to explain with --text \"...\" or --file PATH");
+  const std::string text = read_text(a, cmd.count("--file") > 0);
+  const auto c = open_checkpoint(a.checkpoint, cmd, a.run);
+  const auto& mc = c.lm.meta.model;
+  require_causal(mc, "explain");
+  if (cmd.count("--layer")) check_index("--layer", a.layer, mc.n_layer, "layers");
+  if (cmd.count("--head")) check_index("--head", a.head, mc.n_head, "heads per layer");
+  const auto ids = c.lm.tokenizer->encode(text);
+  if (ids.empty()) throw DataError("explain: the text encodes to no tokens; nothing to explain");
+  Gpt model = c.lm.model;
+  const auto explained = explain_text(model, c.blocks, c.dial, ids, c.device);
+  const auto shown = shown_heads(mc, a.layer, a.head);
+  const auto sum = summarize(explained, shown);
+  const Explanation x{a, cmd, c, ids, explained, shown, sum,
+                      window_note(static_cast<int64_t>(ids.size()), mc.context_length, explained.windows)};
+  if (a.json) std::cout << explanation_json(x).dump() << "\n";
+  else print_explanation(x);
+}
+
 }  // namespace
 
 void add_explain(CLI::App& app) {
@@ -70,135 +222,7 @@ void add_explain(CLI::App& app) {
   cmd->add_flag("--json", a->json, "print one JSON object with every token, layer and head");
   add_device_options(*cmd, a->run.device, a->run.threads);
   add_localist_options(*cmd, a->run.localist);
-  cmd->callback([a, cmd] {
-    if (!cmd->count("--text") && !cmd->count("--file"))
-      throw ConfigError("explain: give the text to explain with --text \"...\" or --file PATH");
-    const std::string text = read_text(*a, cmd->count("--file") > 0);
-    auto c = open_checkpoint(a->checkpoint, *cmd, a->run);
-    auto& lm = c.lm;
-    const auto device = c.device;
-    require_causal(lm.meta.model, "explain");
-    const auto& mc = lm.meta.model;
-    if (cmd->count("--layer")) check_index("--layer", a->layer, mc.n_layer, "layers");
-    if (cmd->count("--head")) check_index("--head", a->head, mc.n_head, "heads per layer");
-    const LocalistConfig& lc = c.localist;
-    const auto& blocks = c.blocks;
-    const Dial dial = c.dial;
-    const auto& tok = *lm.tokenizer;
-    const auto ids = tok.encode(text);
-    if (ids.empty()) throw DataError("explain: the text encodes to no tokens; nothing to explain");
-
-    const int64_t n = ids.size(), T = mc.context_length;
-    const auto explained = explain_text(lm.model, blocks, dial, ids, device);
-    const auto& rows = explained.rows;
-    const int64_t windows = explained.windows;
-
-    // The heads shown (and summarised): every one, or the --layer / --head selection.
-    std::vector<std::pair<int64_t, int64_t>> shown;
-    for (int64_t l = 0; l < mc.n_layer; ++l)
-      for (int64_t h = 0; h < mc.n_head; ++h)
-        if ((a->layer < 0 || l == a->layer) && (a->head < 0 || h == a->head)) shown.push_back({l, h});
-    const auto sum = summarize(explained, shown);
-    const double block_fidelity = sum.block_fidelity, pointer_fidelity = sum.pointer_fidelity;
-    const double entropy = sum.entropy_bits;
-    const int64_t block_n = sum.block_n, pointer_n = sum.pointer_n;
-    const std::string kappa = nlohmann::json(lc)["kappa"].dump();
-    const std::string note =
-        windows > 1 ? "the text is " + std::to_string(n) + " tokens, longer than the context (context_length " +
-                          std::to_string(T) + "): explained in " + std::to_string(windows) +
-                          " consecutive windows, each read causally from its own start as in eval "
-                          "(no context carries over; block ids are per window)"
-                    : "";
-
-    if (a->json) {
-      auto head_json = [&](const HeadExplanation& e, int64_t offset) {
-        nlohmann::json anchor = nullptr;
-        if (e.top_anchor >= 0)
-          anchor = {{"position", offset + e.top_anchor},
-                    {"token", ids[offset + e.top_anchor]},
-                    {"text", tok.token_text(ids[offset + e.top_anchor])},
-                    {"block", e.top_anchor_block},
-                    {"block_name", blocks.block_name(e.top_anchor_block)},
-                    {"mass", e.top_anchor_mass}};
-        return nlohmann::json{{"top_block", e.top_block},
-                              {"top_block_name", blocks.block_name(e.top_block)},
-                              {"top_block_mass", e.top_block_mass},
-                              {"target_mass", number(e.target_mass)},
-                              {"top_anchor", anchor},
-                              {"target_anchor_mass", number(e.target_anchor_mass)},
-                              {"entropy_bits", e.entropy_bits}};
-      };
-      nlohmann::json tokens = nlohmann::json::array();
-      for (const auto& r : rows) {
-        nlohmann::json heads = nlohmann::json::array();
-        for (auto [l, h] : shown) {
-          auto j = head_json(r.e.heads[l][h], r.offset);
-          j["layer"] = l;
-          j["head"] = h;
-          heads.push_back(j);
-        }
-        nlohmann::json next = nullptr;
-        if (r.p.next >= 0)
-          next = {{"token", r.p.next}, {"text", tok.token_text(r.p.next)}, {"probability", r.p.next_p}};
-        tokens.push_back({{"position", r.offset + r.e.position},
-                          {"window", r.window},
-                          {"window_position", r.e.position},
-                          {"token", r.token},
-                          {"text", tok.token_text(r.token)},
-                          {"block", r.e.block},
-                          {"block_name", blocks.block_name(r.e.block)},
-                          {"target", r.e.target},
-                          {"target_name", r.e.target < 0 ? nlohmann::json(nullptr)
-                                                          : nlohmann::json(blocks.block_name(r.e.target))},
-                          {"predicted",
-                           {{"token", r.p.predicted},
-                            {"text", tok.token_text(r.p.predicted)},
-                            {"probability", r.p.predicted_p}}},
-                          {"next", next},
-                          {"mean", head_json(r.e.mean, r.offset)},
-                          {"heads", heads}});
-      }
-      nlohmann::json j = {
-          {"checkpoint", a->checkpoint},
-          {"step", lm.meta.step},
-          {"causal", true},
-          {"blocks", lc.blocks},
-          {"blocks_description", blocks.describe()},
-          {"lambda", dial.lambda},
-          {"kappa", nlohmann::json(lc)["kappa"]},
-          {"lambda_layer_power", lc.lambda_layer_power},
-          {"n_layer", mc.n_layer},
-          {"n_head", mc.n_head},
-          {"context_length", T},
-          {"tokens", n},
-          {"windows", windows},
-          {"note", note.empty() ? nlohmann::json(nullptr) : nlohmann::json(note)},
-          {"layer", cmd->count("--layer") ? nlohmann::json(a->layer) : nlohmann::json(nullptr)},
-          {"head", cmd->count("--head") ? nlohmann::json(a->head) : nlohmann::json(nullptr)},
-          {"summary",
-           {{"block_fidelity", number(block_fidelity)},
-            {"pointer_fidelity", number(pointer_fidelity)},
-            {"attention_entropy_bits", entropy},
-            {"max_entropy_bits", sum.max_entropy_bits},
-            {"heads", shown.size()},
-            {"queries", n},
-            {"block_excluded", static_cast<int64_t>(rows.size() * shown.size()) - block_n},
-            {"pointer_excluded", static_cast<int64_t>(rows.size() * shown.size()) - pointer_n}}},
-          {"per_token", tokens}};
-      std::cout << j.dump() << "\n";
-      return;
-    }
-
-    std::printf("explain %s (step %lld) | blocks %s | lambda %.2f | kappa %s | %lld tokens | causal\n",
-                a->checkpoint.c_str(), static_cast<long long>(lm.meta.step), blocks.describe().c_str(),
-                dial.lambda, kappa.c_str(), static_cast<long long>(n));
-    if (!note.empty()) std::printf("note: %s\n", note.c_str());
-    std::printf("over %zu head(s) and %lld queries: block fidelity %s | pointer fidelity %s | entropy "
-                "%.3f bits (max-entropy reference %.3f)\n",
-                shown.size(), static_cast<long long>(n), fixed(block_fidelity, 4).c_str(),
-                fixed(pointer_fidelity, 4).c_str(), entropy, sum.max_entropy_bits);
-    print_explain_table({explained, blocks, tok, ids, shown, mc.n_layer, mc.n_head, T, a->summary});
-  });
+  cmd->callback([a, cmd] { run_explain(*a, *cmd); });
 }
 
 }  // namespace localist::app
