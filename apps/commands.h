@@ -19,6 +19,8 @@ void add_blocks(CLI::App& app);
 void add_hierarchy(CLI::App& app);
 void add_chat(CLI::App& app);
 void add_synth(CLI::App& app);
+void add_import_hf(CLI::App& app);
+void add_export_hf(CLI::App& app);
 
 void add_hierarchy_route(CLI::App& hierarchy);  // the `route` subcommand of `hierarchy`
 

@@ -11,6 +11,7 @@ PACKAGES=(
   python3 python3-venv  # the project's .venv (scripts/setup_python.sh)
   libgloo-dev           # gloo's headers, which PyTorch's ProcessGroupGloo.hpp includes (CMakeLists.txt)
   libcli11-dev nlohmann-json3-dev libsentencepiece-dev
+  libpcre2-dev          # Unicode regexes for GPT-2's pre-tokenizer (data/byte_bpe_tokenizer.cpp)
 )
 for a in "$@"; do
   if [ "$a" = test ]; then PACKAGES+=(libgtest-dev); else PACKAGES+=("$a"); fi

@@ -18,6 +18,7 @@ struct ModelConfig {
   double dropout = 0.0;
   bool tie_weights = true;   // lm_head shares the token embedding
   double attn_temperature = 1.0;  // tau in s_tj = q.k / (tau sqrt(d_head))
+  std::string activation = "gelu";  // the MLP's: gelu (erf form) | gelu_tanh (GPT-2's "gelu_new")
   // false: every query also sees the keys after it (bidirectional). For next-token prediction
   // that LEAKS the answer (position t reads token t+1): it exists only to show, by measurement,
   // which protocol produces figures like the published ones; never for honest numbers.
@@ -36,7 +37,8 @@ struct DataConfig {
   std::string train_file;            // explicit overrides of the split files
   std::string valid_file;
   std::string test_file;
-  std::string tokenizer = "word";     // char | word | bpe | unigram
+  std::string tokenizer = "word";     // char | word | bpe | unigram | gpt2
+  std::string tokenizer_files;        // gpt2: the directory of vocab.json + merges.txt or tokenizer.json
   int64_t tokenizer_vocab = 0;  // bpe/unigram: target size (0 = 2000); word: cap (0 = every train word)
   double valid_fraction = 0.1;        // for a single file: the tail held out
   // Synthetic corpus (the embedded default).

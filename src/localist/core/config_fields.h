@@ -81,6 +81,9 @@ struct ConfigFields<ModelConfig> {
     v(&C::tie_weights, FieldInfo{"tie_weights", "--tie-weights", "share lm_head with the token embedding"}, any<bool>());
     v(&C::attn_temperature, FieldInfo{"attn_temperature", "--attn-temperature", "attention temperature tau"},
       positive<double>());
+    v(&C::activation, FieldInfo{"activation", "--activation",
+                                "MLP activation: gelu (erf form) | gelu_tanh (GPT-2's tanh approximation)"},
+      one_of({"gelu", "gelu_tanh"}, "gelu or gelu_tanh"));
     v(&C::causal, FieldInfo{"causal", "--no-causal-mask",
                             "LEAKING: bidirectional attention, each position sees the token it predicts "
                             "(to reproduce leaking protocols only; the run and its numbers are labelled)",
@@ -105,8 +108,11 @@ struct ConfigFields<DataConfig> {
     v(&C::train_file, FieldInfo{"train_file", "--train-file", "override the train split file"}, any<std::string>());
     v(&C::valid_file, FieldInfo{"valid_file", "--valid-file", "override the validation split file"}, any<std::string>());
     v(&C::test_file, FieldInfo{"test_file", "--test-file", "override the test split file"}, any<std::string>());
-    v(&C::tokenizer, FieldInfo{"tokenizer", "--tokenizer", "char | word | bpe | unigram"},
-      one_of({"char", "word", "bpe", "unigram"}, "one of char, word, bpe, unigram"));
+    v(&C::tokenizer, FieldInfo{"tokenizer", "--tokenizer", "char | word | bpe | unigram | gpt2 (byte-level BPE read from --tokenizer-files)"},
+      one_of({"char", "word", "bpe", "unigram", "gpt2"}, "one of char, word, bpe, unigram, gpt2"));
+    v(&C::tokenizer_files, FieldInfo{"tokenizer_files", "--tokenizer-files",
+                                     "gpt2: directory with vocab.json + merges.txt, or tokenizer.json (Hugging Face)"},
+      any<std::string>());
     v(&C::tokenizer_vocab, FieldInfo{"tokenizer_vocab", "--tokenizer-vocab",
                                      "bpe/unigram: vocabulary size (0 = 2000); word: keep the N most frequent (0 = all)"},
       non_negative<int64_t>());

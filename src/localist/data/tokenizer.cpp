@@ -1,6 +1,7 @@
 #include "localist/data/tokenizer.h"
 
 #include "localist/core/errors.h"
+#include "localist/data/byte_bpe_tokenizer.h"
 #include "localist/data/char_tokenizer.h"
 #include "localist/data/sentencepiece_tokenizer.h"
 #include "localist/data/word_tokenizer.h"
@@ -16,8 +17,9 @@ std::unique_ptr<Tokenizer> tokenizer_from_json(const nlohmann::json& j) {
     if (kind == "char") return CharTokenizer::from_json(j);
     if (kind == "word") return WordTokenizer::from_json(j);
     if (kind == "bpe" || kind == "unigram") return SentencePieceTokenizer::from_json(j);
+    if (kind == "gpt2") return ByteBpeTokenizer::from_json(j);
     throw DataError("tokenizer json: kind = '" + kind +
-                    "' is unknown; expected char, word, bpe or unigram");
+                    "' is unknown; expected char, word, bpe, unigram or gpt2");
   } catch (const nlohmann::json::exception& e) {
     // Wrong types or missing fields deep inside: still one line, still a DataError.
     throw DataError(std::string("tokenizer json: malformed (") + e.what() + ")");
@@ -26,8 +28,11 @@ std::unique_ptr<Tokenizer> tokenizer_from_json(const nlohmann::json& j) {
 
 std::unique_ptr<Tokenizer> train_tokenizer(const std::string& kind, const std::string& train_text,
                                            int64_t vocab) {
+  if (kind == "gpt2")
+    throw ConfigError("tokenizer gpt2 is read from files, not trained: give --tokenizer-files DIR "
+                      "(vocab.json + merges.txt, or tokenizer.json)");
   if (kind != "char" && kind != "word" && kind != "bpe" && kind != "unigram")
-    throw ConfigError("tokenizer = '" + kind + "' is unknown; expected char, word, bpe or unigram");
+    throw ConfigError("tokenizer = '" + kind + "' is unknown; expected char, word, bpe, unigram or gpt2");
   if (vocab < 0)
     throw ConfigError("tokenizer_vocab = " + std::to_string(vocab) + " is impossible; expected >= 0");
   if (train_text.find_first_not_of(" \t\r\n\v\f") == std::string::npos)

@@ -3,7 +3,8 @@
 //   char     one id per distinct byte of the training text (nanoGPT's shakespeare_char), plus <unk>;
 //   word     whitespace-separated words with <unk> and <eos> (WikiText's convention);
 //   bpe      SentencePiece byte-pair encoding;
-//   unigram  SentencePiece unigram language model.
+//   unigram  SentencePiece unigram language model;
+//   gpt2     GPT-2's byte-level BPE, read from Hugging Face files (byte_bpe_tokenizer.h).
 // A tokenizer is fully described by its JSON (to_json), which checkpoints store, so a model
 // always reopens with exactly the tokenizer it was trained with.
 #include <cstdint>
@@ -22,7 +23,7 @@ class Tokenizer {
   // Throws DataError on an id outside [0, vocab_size()).
   virtual std::string decode(const std::vector<int32_t>& ids) const = 0;
   virtual int64_t vocab_size() const = 0;
-  virtual std::string kind() const = 0;  // "char" | "word" | "bpe" | "unigram"
+  virtual std::string kind() const = 0;  // "char" | "word" | "bpe" | "unigram" | "gpt2"
   // Everything needed to rebuild it; includes "kind" and a "format" number that changes whenever
   // the same JSON would encode text differently (it is part of the token cache key).
   virtual nlohmann::json to_json() const = 0;

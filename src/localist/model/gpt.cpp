@@ -6,14 +6,14 @@
 
 namespace localist {
 
-MlpImpl::MlpImpl(const ModelConfig& cfg) : dropout(cfg.dropout) {
+MlpImpl::MlpImpl(const ModelConfig& cfg) : dropout(cfg.dropout), approximate(cfg.activation == "gelu_tanh" ? "tanh" : "none") {
   c_fc = register_module("c_fc", torch::nn::Linear(cfg.n_embd, 4 * cfg.n_embd));
   c_proj = register_module("c_proj", torch::nn::Linear(4 * cfg.n_embd, cfg.n_embd));
 }
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
-  // tanh-free GELU (erf form), as torch.nn.GELU() default
-  return torch::dropout(c_proj(torch::gelu(c_fc(x))), dropout, is_training());
+  // GELU in erf form (torch.nn.GELU() default), or GPT-2's tanh approximation (gelu_tanh)
+  return torch::dropout(c_proj(torch::gelu(c_fc(x), approximate)), dropout, is_training());
 }
 
 LayerImpl::LayerImpl(const ModelConfig& cfg) {

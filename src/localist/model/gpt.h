@@ -16,6 +16,7 @@ struct MlpImpl : torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);  // x: (B, T, C) -> (B, T, C)
   torch::nn::Linear c_fc{nullptr}, c_proj{nullptr};
   double dropout;
+  std::string approximate;  // torch::gelu's: "none" (erf) or "tanh"
 };
 TORCH_MODULE(Mlp);
 
