@@ -96,13 +96,7 @@ void add_eval(CLI::App& app) {
     if (a->leak) lm.model->set_causal(false);
     const bool causal = lm.model->cfg.causal;
     const char* kLeak = "NOT CAUSAL: each position sees the token it predicts; these numbers leak";
-    DataConfig data_cfg = lm.meta.data;
-    if (!a->data.empty()) {  // other data: only the tokenizer kind carries over
-      DataConfig other;
-      other.source = a->data;
-      other.tokenizer = data_cfg.tokenizer;
-      data_cfg = other;
-    }
+    DataConfig data_cfg = data_to_evaluate(lm.meta.data, a->data);
     if (!a->train_file.empty()) data_cfg.train_file = a->train_file;
     if (!a->valid_file.empty()) data_cfg.valid_file = a->valid_file;
     if (!a->test_file.empty()) data_cfg.test_file = a->test_file;

@@ -23,11 +23,10 @@ void check_protocol_flags(const CLI::App& cmd, const std::string& protocol) {
   if (cmd.count("--lambda"))
     throw ConfigError("sweep sets lambda itself: use --lambdas (start:stop:step or a list)");
   if (protocol != "inference") return;
-  for (const char* group : {"model", "data"})
-    for (const auto* opt : cmd.get_option_group(group)->get_options())
-      if (opt->count())
-        throw ConfigError("protocol inference evaluates the checkpoint as trained: " +
-                          opt->get_name() + " is for --protocol retrain");
+  for (const auto* opt : cmd.get_option_group("model")->get_options())
+    if (opt->count())
+      throw ConfigError("protocol inference evaluates the checkpoint as trained: " +
+                        opt->get_name() + " is for --protocol retrain");
   for (const auto* opt : cmd.get_option_group("training")->get_options())
     if (opt->count() && opt->get_name() != "--device" && opt->get_name() != "--threads")
       throw ConfigError("protocol inference trains nothing: " + opt->get_name() +
@@ -54,8 +53,8 @@ void add_sweep(CLI::App& app) {
   cmd->add_option("--max-tokens", c.max_tokens, "score only the first N predictions (0 = all)")
       ->capture_default_str();
   cmd->add_flag("--json", a->json, "print the table as one JSON object (progress to stderr)");
-  // retrain: the flags of `localist train`; inference: --device, --threads and the localist
-  // flags (overriding the checkpoint's, as in `localist eval`)
+  // retrain: the flags of `localist train`; inference: --device, --threads, the localist
+  // flags (overriding the checkpoint's, as in `localist eval`) and the data flags (other data)
   add_model_options(*cmd, c.model);
   add_data_options(*cmd, c.data);
   add_train_options(*cmd, c.train);
@@ -70,6 +69,11 @@ void add_sweep(CLI::App& app) {
       if (c.checkpoint.empty()) throw ConfigError("protocol inference needs --checkpoint RUN");
       const auto meta = read_checkpoint_meta(find_checkpoint_dir(c.checkpoint));
       c.localist = localist_overrides(meta.localist, *cmd, c.localist);
+      // other data (e.g. for an imported model, which has none): the checkpoint's tokenizer reads it
+      for (const auto* opt : cmd->get_option_group("data")->get_options()) c.other_data |= opt->count() > 0;
+      c.data.tokenizer = meta.data.tokenizer;
+      c.data.tokenizer_vocab = meta.data.tokenizer_vocab;
+      c.data.tokenizer_files = meta.data.tokenizer_files;
     }
     std::ostream& progress = a->json ? std::cerr : std::cout;
     const auto r = run_sweep(c, a->out, &progress);

@@ -22,6 +22,7 @@ namespace {
 struct ThresholdArgs {
   std::string checkpoint;
   std::string split = "test";
+  std::string data;  // other data than the run's
   int64_t batch_size = 8;
   int64_t max_tokens = 2000;
   bool json = false;
@@ -249,6 +250,7 @@ void add_threshold(CLI::App& app) {
       "threshold", "estimate the concentration threshold's constants, the KKT check and the bounds");
   auto a = std::make_shared<ThresholdArgs>();
   cmd->add_option("checkpoint", a->checkpoint, "run or checkpoint directory")->required();
+  cmd->add_option("--data", a->data, "measure on other data (default: the run's; an imported model needs it)");
   cmd->add_option("--split", a->split, "valid | test")->capture_default_str()
       ->check(CLI::IsMember({"valid", "test"}));
   cmd->add_option("--max-tokens", a->max_tokens, "held-out predictions to use (0 = the whole split)")
@@ -266,7 +268,7 @@ void add_threshold(CLI::App& app) {
     auto& lm = c.lm;
     const auto device = c.device;
     require_causal(lm.meta.model, "threshold");
-    auto run_data = checkpoint_run_data(a->checkpoint, lm, lm.meta.data);
+    auto run_data = checkpoint_run_data(a->checkpoint, lm, data_to_evaluate(lm.meta.data, a->data));
     const auto& tokens = split_tokens(run_data, a->split);
     // The dial and blocks move at inference; the penalties in force may be overridden too, to
     // ask what a given alpha would guarantee on these weights.

@@ -70,7 +70,8 @@ TEST_F(HfGpt2, RoundTripWithTransformers) {
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("activation gelu_tanh"), std::string::npos) << r.output;
   // the same logits as transformers on the same tokens
-  EXPECT_LE(max_logit_difference(run, reference["windows"], made("reference_logits.safetensors")), 1e-4);
+  const double imported = max_logit_difference(run, reference["windows"], made("reference_logits.safetensors"));
+  EXPECT_LE(imported, 1e-4);
   // the same perplexity on the same windows of the test split
   r = run_cli("eval " + run + " --data " + made("data") + " --split test --json --device cpu");
   ASSERT_EQ(r.code, 0) << r.output;
@@ -79,6 +80,25 @@ TEST_F(HfGpt2, RoundTripWithTransformers) {
   const double theirs = reference["perplexity"].get<double>();
   EXPECT_NEAR(e["perplexity"].get<double>(), theirs, 1e-4 * theirs);
   std::cout << "[ hf ] perplexity ours " << e["perplexity"] << ", transformers " << theirs << "\n";
+
+  // the imported run itself: explained, and swept on data given with the sweep
+  r = run_cli("explain " + run + " --text 'My lord fears the war.' --json --device cpu");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(json::parse(r.output)["n_layer"], 2);
+  r = run_cli("sweep --protocol inference --checkpoint " + run + " --data " + made("data") +
+              " --lambdas 0,1 --max-tokens 300 --device cpu --out " + dir_->file("sweep_imported"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("tokenizer gpt2"), std::string::npos) << r.output;
+  const auto imported_sweep = json::parse(data::read_text_file(dir_->file("sweep_imported") + "/sweep.json"));
+  ASSERT_EQ(imported_sweep["rows"].size(), 2u);
+  EXPECT_EQ(imported_sweep["rows"][0]["tokens"], 300);
+
+  r = run_cli("threshold " + run + " --data " + made("data") + " --max-tokens 300 --json --device cpu");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(json::parse(r.output)["lipschitz_max"].size(), 2u);
+  r = run_cli("generate " + run + " --prompt 'The king' -n 8 --temperature 0 --device cpu");
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_EQ(r.output.rfind("The king", 0), 0u) << r.output;
 
   // fine-tuned with the dial, swept and explained
   const auto ft = dir_->file("ft");
@@ -105,7 +125,9 @@ TEST_F(HfGpt2, RoundTripWithTransformers) {
   r = run_shell(python("logits " + exported + " " + windows + " " + dir_->file("exported_logits.safetensors")));
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("GPT2LMHeadModel"), std::string::npos) << r.output;
-  EXPECT_LE(max_logit_difference(ft, reference["windows"], dir_->file("exported_logits.safetensors")), 1e-4);
+  const double exported_diff = max_logit_difference(ft, reference["windows"], dir_->file("exported_logits.safetensors"));
+  EXPECT_LE(exported_diff, 1e-4);
+  std::cout << "[ hf ] max |logit difference|: imported " << imported << ", exported " << exported_diff << "\n";
 
   // Python's safetensors opens every file we wrote
   r = run_shell(python("open " + run + "/checkpoint/model.safetensors " + ft + "/checkpoint/model.safetensors " + ft +

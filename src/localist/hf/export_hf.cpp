@@ -67,14 +67,14 @@ nlohmann::json hf_config(const CheckpointMeta& meta, const std::vector<std::stri
   return c;
 }
 
-void write_tokenizer(const data::ByteBpeTokenizer& tok, const fs::path& dir) {
+void write_tokenizer(const data::ByteBpeTokenizer& tok, int64_t context, const fs::path& dir) {
   nlohmann::json vocab = nlohmann::json::object();
   for (size_t i = 0; i < tok.vocab().size(); ++i) vocab[tok.vocab()[i]] = i;
   write_text_atomically((dir / "vocab.json").string(), vocab.dump());
   std::string merges = "#version: 0.2\n";
   for (const auto& [a, b] : tok.merges()) merges += a + " " + b + "\n";
   write_text_atomically((dir / "merges.txt").string(), merges);
-  nlohmann::json config = {{"tokenizer_class", "GPT2Tokenizer"}, {"model_max_length", 1024}, {"add_prefix_space", false}};
+  nlohmann::json config = {{"tokenizer_class", "GPT2Tokenizer"}, {"model_max_length", context}, {"add_prefix_space", false}};
   for (const auto& s : tok.special())
     if (s == "<|endoftext|>") config["bos_token"] = config["eos_token"] = config["unk_token"] = s;
   write_text_atomically((dir / "tokenizer_config.json").string(), config.dump(2) + "\n");
@@ -96,7 +96,7 @@ ExportSummary export_gpt2(const std::string& run, const std::string& out_dir) {
   }
   save_safetensors((fs::path(out_dir) / "model.safetensors").string(), tensors, {{"format", "pt"}});
   const auto* bpe = dynamic_cast<const data::ByteBpeTokenizer*>(lm.tokenizer.get());
-  if (bpe) write_tokenizer(*bpe, out_dir);
+  if (bpe) write_tokenizer(*bpe, lm.meta.model.context_length, out_dir);
   s.tokenizer = bpe != nullptr;
   write_text_atomically((fs::path(out_dir) / "config.json").string(),
                         hf_config(lm.meta, s.notes, bpe ? lm.tokenizer.get() : nullptr).dump(2) + "\n");

@@ -179,6 +179,7 @@ nlohmann::json sweep_settings(const SweepConfig& c) {
   s["localist"] = l;
   if (c.protocol == "inference") {
     s["checkpoint"] = fs::weakly_canonical(c.checkpoint).string();
+    if (c.other_data) s["data"] = c.data;
   } else {
     s["model"] = c.model;
     s["data"] = c.data;
@@ -218,7 +219,7 @@ std::string sweep_header(const SweepConfig& cfg, nlohmann::json& settings) {
     causal = meta.model.causal;
     header = "Sweep, protocol inference (λ at evaluation only): checkpoint " + cfg.checkpoint +
              " (step " + std::to_string(meta.step) + "), " + describe_localist(cfg.localist) + "; " +
-             split + "; data: " + describe_data(meta.data) + ".";
+             split + "; data: " + describe_data(cfg.other_data ? cfg.data : meta.data) + ".";
   } else {
     const auto& m = cfg.model;
     const auto& t = cfg.train;
@@ -258,7 +259,7 @@ struct RowSource {
     if (cfg.protocol == "inference") {
       if (!lm) {
         lm.emplace(load_model(cfg.checkpoint, device));
-        run_data.emplace(checkpoint_run_data(cfg.checkpoint, *lm, lm->meta.data));
+        run_data.emplace(checkpoint_run_data(cfg.checkpoint, *lm, cfg.other_data ? cfg.data : lm->meta.data));
       }
       LocalistConfig lc = cfg.localist;
       lc.lambda = lambda;

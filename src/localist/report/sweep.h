@@ -30,6 +30,8 @@ struct SweepConfig {
   int64_t threads = 0;
   // inference: the checkpoint and the localist settings to evaluate it with (lambda replaced)
   std::string checkpoint;
+  bool other_data = false;  // inference: evaluate on `data` instead of the checkpoint's own
+                            // (an imported model has none); its tokenizer stays the checkpoint's
   // retrain: what `localist train` takes; localist.lambda is replaced per run
   ModelConfig model;
   DataConfig data;

@@ -120,6 +120,10 @@ RunConfigs resolve_configs(const TrainRequest& req) {
     if (req.resume) throw ConfigError("--init-from starts a new run; it cannot be combined with --resume");
     c.base = read_checkpoint_meta(find_checkpoint_dir(req.init_from));
     c.model = c.base.model;
+    // the tokenizer is the base's: the run's data config says which it is
+    c.data.tokenizer = c.base.data.tokenizer;
+    c.data.tokenizer_vocab = c.base.data.tokenizer_vocab;
+    c.data.tokenizer_files = c.base.data.tokenizer_files;
   }
   c.data.validate();
   c.train.validate();
