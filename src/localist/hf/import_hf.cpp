@@ -1,6 +1,7 @@
 #include "localist/hf/import_hf.h"
 
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "localist/core/errors.h"
@@ -55,18 +56,38 @@ std::vector<std::string> weight_files(const std::string& dir) {
   throw PathError(dir + ": no model.safetensors (nor model.safetensors.index.json)");
 }
 
-// Hugging Face name -> (file, entry), "transformer." prefixes made uniform, buffers dropped.
-std::map<std::string, std::pair<std::string, SafetensorsEntry>> index_weights(const std::vector<std::string>& files) {
-  std::map<std::string, std::pair<std::string, SafetensorsEntry>> out;
-  for (const auto& f : files)
-    for (const auto& e : read_safetensors_index(f).tensors)
-      if (!is_hf_buffer(e.name)) out[with_transformer_prefix(e.name)] = {f, e};
+// Where a tensor lies: its file, the file's data section, its entry (dtype, shape, byte range).
+struct Located {
+  std::string file;
+  uint64_t data_start = 0;
+  SafetensorsEntry entry;
+};
+
+// Hugging Face name -> where it lies, "transformer." prefixes made uniform, buffers dropped.
+std::map<std::string, Located> index_weights(const std::vector<std::string>& files) {
+  std::map<std::string, Located> out;
+  for (const auto& f : files) {
+    const auto index = read_safetensors_index(f);  // validated: ranges inside the file
+    for (const auto& e : index.tensors)
+      if (!is_hf_buffer(e.name)) out[with_transformer_prefix(e.name)] = {f, index.data_start, e};
+  }
   return out;
+}
+
+// One tensor read on its own, so that the import holds the model and one tensor at a time.
+torch::Tensor read_tensor(const Located& at) {
+  auto t = torch::empty(at.entry.shape, torch::TensorOptions().dtype(at.entry.dtype));
+  std::ifstream in(at.file, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(at.data_start + at.entry.begin));
+  const auto n = static_cast<std::streamsize>(at.entry.end - at.entry.begin);
+  if (n != static_cast<std::streamsize>(t.nbytes()) || !in.read(static_cast<char*>(t.data_ptr()), n))
+    throw CheckpointError(at.file + ": reading tensor '" + at.entry.name + "' failed (file changed while reading?)");
+  return t;
 }
 
 // Every parameter our model needs, present with the right shape, and nothing else: checked on
 // the headers alone, before a byte of weights is read.
-void check_against_headers(Gpt& model, const std::map<std::string, std::pair<std::string, SafetensorsEntry>>& index,
+void check_against_headers(Gpt& model, const std::map<std::string, Located>& index,
                            const std::string& dir) {
   std::set<std::string> used;
   for (const auto& p : model->named_parameters()) {
@@ -75,14 +96,14 @@ void check_against_headers(Gpt& model, const std::map<std::string, std::pair<std
     if (it == index.end()) throw CheckpointError(dir + ": the weights lack '" + name + "' (not a GPT-2 checkpoint, or config.json disagrees with them)");
     auto shape = p.value().sizes().vec();
     if (hf_transposed(p.key())) std::swap(shape[0], shape[1]);
-    if (it->second.second.shape != shape)
-      throw CheckpointError(it->second.first + ": '" + name + "' has shape " + c10::str(it->second.second.shape) +
+    if (it->second.entry.shape != shape)
+      throw CheckpointError(it->second.file + ": '" + name + "' has shape " + c10::str(it->second.entry.shape) +
                             ", config.json implies " + c10::str(shape));
     used.insert(name);
   }
   for (const auto& [name, where] : index)
     if (!used.count(name) && name != "lm_head.weight")  // a tied head may be stored anyway
-      throw CheckpointError(where.first + ": tensor '" + name + "' is not part of a GPT-2 model (another architecture?)");
+      throw CheckpointError(where.file + ": tensor '" + name + "' is not part of a GPT-2 model (another architecture?)");
 }
 
 }  // namespace
@@ -130,7 +151,7 @@ ImportSummary import_gpt2(const std::string& hf_dir, const std::string& run_dir)
   // the config decides what is allocated: it must declare what the files hold, no more
   int64_t held = 0;
   for (const auto& [name, where] : index)
-    if (name != "lm_head.weight" || !m.tie_weights) held += SafetensorsIndex{{where.second}, {}, 0}.elements();
+    if (name != "lm_head.weight" || !m.tie_weights) held += SafetensorsIndex{{where.entry}, {}, 0}.elements();
   if (held != parameter_count(m))
     throw CheckpointError(config_path + " declares a model of " + std::to_string(parameter_count(m)) +
                           " parameters, but the weights hold " + std::to_string(held) + ": they do not belong together");
@@ -138,15 +159,13 @@ ImportSummary import_gpt2(const std::string& hf_dir, const std::string& run_dir)
   check_against_headers(model, index, hf_dir);
   {
     torch::NoGradGuard no_grad;
-    std::map<std::string, TensorMap> loaded;  // one file at a time would need its tensors alive: shards are few
-    for (const auto& f : files) loaded[f] = load_safetensors(f);
     for (auto& p : model->named_parameters()) {
-      const auto& [file, entry] = index.at(hf_name(p.key()));
-      auto t = loaded[file].at(entry.name);
+      const auto& at = index.at(hf_name(p.key()));
+      auto t = read_tensor(at);
       if (hf_transposed(p.key())) t = t.t();
       if (!torch::isfinite(t).all().item<bool>())
-        throw CheckpointError(file + ": tensor '" + entry.name + "' holds NaN or infinite values");
-      p.value().copy_(t);
+        throw CheckpointError(at.file + ": tensor '" + at.entry.name + "' holds NaN or infinite values");
+      p.value().copy_(t);  // any float dtype the file holds, to the model's fp32
     }
   }
   CheckpointMeta meta;
