@@ -30,10 +30,8 @@ double finetuned_nll(Gpt model, const TensorMap& state, const LocalistObjective&
   const auto device = params.front().device();
   const uint64_t seed = train.seed ^ 0x7265637275697400ULL;  // "recruit": batches apart from training's
   torch::manual_seed(seed + static_cast<uint64_t>(c.step));  // both arms draw the same dropout
-  StepSettings settings;
-  settings.grad_clip = train.grad_clip;
-  settings.alpha_w = c.localist.lambda * c.localist.alpha_w > 0 ? c.localist.alpha_w : 0;
-  settings.unit_groups = c.localist.unit_groups;
+  auto settings = StepSettings::of_run(train, c.localist);
+  settings.micro_batches = 1;  // a short fine-tune: one batch per step
   model->train();
   for (int64_t s = 0; s < rc.finetune_steps; ++s) {
     opt.zero_grad();

@@ -8,6 +8,15 @@
 
 namespace localist {
 
+StepSettings StepSettings::of_run(const TrainConfig& train, const LocalistConfig& localist) {
+  StepSettings s;
+  s.micro_batches = train.grad_accum;
+  s.grad_clip = train.grad_clip;
+  s.alpha_w = localist.lambda * localist.alpha_w > 0 ? localist.alpha_w : 0;
+  s.unit_groups = localist.unit_groups;
+  return s;
+}
+
 StepLosses accumulate_gradients(Gpt& model, const LocalistObjective& objective,
                                 const std::function<data::Batch(int64_t micro)>& batch,
                                 const StepSettings& s) {

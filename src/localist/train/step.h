@@ -27,6 +27,10 @@ struct StepSettings {
   int64_t unit_groups = 0;          // K groups of d_model for that step
   GradientSync* sync = nullptr;     // distributed: all-reduces start in the last backward
   bool poison_gradient = false;     // fault injection (tests): this step's gradient is NaN
+
+  // A run's settings: accumulation and clipping from `train`; the weight-group proximal step
+  // when the dial and alpha_W are both on (lambda * alpha_W > 0), as docs/design.md §1.2 says.
+  static StepSettings of_run(const TrainConfig& train, const LocalistConfig& localist);
 };
 
 struct StepLosses {

@@ -12,6 +12,7 @@
 #include "localist/core/progress.h"
 #include "localist/loss/weight_group_prox.h"
 #include "localist/train/distributed.h"
+#include "localist/train/step.h"
 
 namespace localist {
 namespace {
@@ -132,7 +133,7 @@ RunConfigs resolve_configs(const TrainRequest& req) {
   check_recruitment(c.recruit, c.localist);
   if (c.recruit.enabled && !req.growth)
     throw ConfigError("block recruitment (--recruit) is available from `localist train` only");
-  const bool weight_prox = c.localist.lambda * c.localist.alpha_w > 0;
+  const bool weight_prox = StepSettings::of_run(c.train, c.localist).alpha_w > 0;
   if (weight_prox) unit_groups(c.model.n_embd, c.localist.unit_groups);  // validates K against d_model
   if (!c.train.train_only.empty() && (weight_prox || c.recruit.enabled))
     throw ConfigError("--train-only freezes parameters: it cannot be combined with --alpha-w (whose proximal "

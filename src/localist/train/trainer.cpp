@@ -73,11 +73,17 @@ class Trainer {
   TrainSummary run();
 
  private:
-  LocalistObjective objective_at(int64_t step, double* lambda) const;
-  void step(int64_t step);              // one optimizer step (or a skipped one)
+  // What a step trains with: its learning rate, and the dial's lambda (the ramp, if any) with
+  // the objective it gives (the bias and the penalty). Made once per step.
+  struct StepPlan {
+    double lr, lambda;
+    LocalistObjective objective;
+  };
+  StepPlan plan(int64_t step) const;
+  void step(int64_t step, const StepPlan& p);  // one optimizer step (or a skipped one)
   void skip(int64_t step, const torch::Tensor& loss);
-  void log_interval(int64_t done, double lr, double lambda);
-  void grow(int64_t done, double lr);   // a decision of the growth hook, if due
+  void log_interval(int64_t done, const StepPlan& p);
+  void grow(int64_t done, const StepPlan& p);  // a decision of the growth hook, if due
   void evaluate_and_save(int64_t step);
   void save(int64_t step);
   void require_finite(int64_t step);
@@ -131,7 +137,7 @@ Trainer::Trainer(const TrainRequest& req)
   blocks_ = BlockMap::from_config(cfg_.localist, *data_.tokenizer);
   full_dial_ = Dial::from_config(cfg_.localist);
   att_penalty_ = cfg_.localist.lambda * cfg_.localist.alpha_att > 0;
-  weight_prox_ = cfg_.localist.lambda * cfg_.localist.alpha_w > 0;
+  weight_prox_ = StepSettings::of_run(cfg_.train, cfg_.localist).alpha_w > 0;
 
   auto built = build_model(cfg_, req, at_.device);
   model_ = built.model;
@@ -171,12 +177,11 @@ TrainSummary Trainer::run() {
   const int64_t end = req_.stop_at > 0 ? std::min(req_.stop_at, t.max_steps) : t.max_steps;
   model_->train();
   for (int64_t s = cfg_.start_step; s < end; ++s) {
-    step(s);
+    const auto p = plan(s);
+    step(s, p);
     const int64_t done = s + 1;
-    const double lambda = lambda_at_step(cfg_.localist, s);  // the ramp, if any
-    const double lr = lr_at(s, t.lr, t.min_lr, t.warmup_steps, t.max_steps);
-    if ((done % t.log_interval == 0 || done == end) && !pending_.empty()) log_interval(done, lr, lambda);
-    if (growth_ && growth_->due(done)) grow(done, lr);
+    if ((done % t.log_interval == 0 || done == end) && !pending_.empty()) log_interval(done, p);
+    if (growth_ && growth_->due(done)) grow(done, p);
     if (done % t.eval_interval == 0 || done == end) {
       evaluate_and_save(done);
       interval_.reset();  // evaluation time is not training time
@@ -195,26 +200,20 @@ TrainSummary Trainer::run() {
   return summary_;
 }
 
-// The objective at `step`: the dial's ramp (if any) sets lambda for the bias and the penalty.
-LocalistObjective Trainer::objective_at(int64_t step, double* lambda) const {
+Trainer::StepPlan Trainer::plan(int64_t step) const {
   const auto& l = cfg_.localist;
-  *lambda = lambda_at_step(l, step);
+  const auto& t = cfg_.train;
+  const double lambda = lambda_at_step(l, step);
   Dial dial = full_dial_;
-  dial.lambda = l.logit_bias ? *lambda : 0.0;
-  const auto layer_lambda = Dial{*lambda, l.kappa, l.lambda_layer_power}.layer_lambdas(cfg_.model.n_layer);
-  return {&blocks_, dial, layer_lambda, att_penalty_ ? l.alpha_att : 0.0};
+  dial.lambda = l.logit_bias ? lambda : 0.0;
+  const auto layer_lambda = Dial{lambda, l.kappa, l.lambda_layer_power}.layer_lambdas(cfg_.model.n_layer);
+  return {lr_at(step, t.lr, t.min_lr, t.warmup_steps, t.max_steps), lambda,
+          {&blocks_, dial, layer_lambda, att_penalty_ ? l.alpha_att : 0.0}};
 }
 
-void Trainer::step(int64_t step) {
+void Trainer::step(int64_t step, const StepPlan& p) {
   const auto& t = cfg_.train;
-  const double lr = lr_at(step, t.lr, t.min_lr, t.warmup_steps, t.max_steps);
-  double lambda = 0;
-  const auto objective = objective_at(step, &lambda);
-  StepSettings settings;
-  settings.micro_batches = t.grad_accum;
-  settings.grad_clip = t.grad_clip;
-  settings.alpha_w = weight_prox_ ? cfg_.localist.alpha_w : 0;
-  settings.unit_groups = cfg_.localist.unit_groups;
+  auto settings = StepSettings::of_run(t, cfg_.localist);
   settings.sync = sync_.get();
   const auto& poison = req_.poison_gradient_steps;
   settings.poison_gradient = std::count(poison.begin(), poison.end(), step) > 0;
@@ -222,7 +221,7 @@ void Trainer::step(int64_t step) {
   torch::manual_seed(t.seed * 1000003ULL + static_cast<uint64_t>(step));  // dropout
   // Distributed: every rank draws the global batch and takes its own rows, so the ranks
   // together see exactly what one process with batch_size * world would.
-  auto losses = accumulate_gradients(model_, objective, [&](int64_t micro) {
+  auto losses = accumulate_gradients(model_, p.objective, [&](int64_t micro) {
     auto b = data::random_batch(data_.train, t.batch_size * at_.world, cfg_.model.context_length, t.seed, step, micro);
     if (!at_.dist) return b;
     return data::Batch{b.x.narrow(0, at_.rank * t.batch_size, t.batch_size),
@@ -239,7 +238,7 @@ void Trainer::step(int64_t step) {
   if (skip_mode && !g.finite.item<bool>()) return skip(step, losses.ce);  // one sync per step, this mode only
   skipped_in_a_row_ = 0;
   if (!skip_mode) all_finite_ = all_finite_ & g.finite;
-  apply_update(model_, *opt_, params_, g.norm, lr, objective, settings);
+  apply_update(model_, *opt_, params_, g.norm, p.lr, p.objective, settings);
   pending_.emplace_back(step + 1, losses.ce);
   ++interval_steps_;
 }
@@ -257,7 +256,7 @@ void Trainer::skip(int64_t step, const torch::Tensor& loss) {
   opt_->zero_grad();
 }
 
-void Trainer::log_interval(int64_t done, double lr, double lambda) {
+void Trainer::log_interval(int64_t done, const StepPlan& p) {
   const size_t first = summary_.losses.size();
   for (auto& [s, l] : pending_) summary_.losses.push_back(l.item<double>());  // one sync per log line
   IntervalFigures f;
@@ -268,8 +267,8 @@ void Trainer::log_interval(int64_t done, double lr, double lambda) {
   check_finite(f.loss, done, "training loss");
   if (cfg_.train.on_nonfinite != "skip") require_finite(done);
   const double dt = interval_.seconds() - paused_;
-  f.lr = lr;
-  f.lambda = lambda;
+  f.lr = p.lr;
+  f.lambda = p.lambda;
   f.tokens_per_s = interval_steps_ * tokens_per_step_ / dt;
   f.ms_per_step = 1000 * dt / interval_steps_;
   f.eta_s = (cfg_.train.max_steps - done) * dt / interval_steps_;
@@ -279,9 +278,7 @@ void Trainer::log_interval(int64_t done, double lr, double lambda) {
   auto rec = progress_record(f);
   if (weight_prox_) {
     const auto& l = cfg_.localist;
-    double lam = 0;
-    const auto layer_lambda = objective_at(done - 1, &lam).layer_lambda;
-    rec["r_w"] = weight_group_penalty(model_, l.unit_groups, layer_lambda, l.alpha_w);
+    rec["r_w"] = weight_group_penalty(model_, l.unit_groups, p.objective.layer_lambda, l.alpha_w);
     rec["zero_weight_groups"] = (weight_group_norms(model_, l.unit_groups) == 0).sum().item<int64_t>();
   }
   // Every step's loss is in the log; the interval's last carries the rates.
@@ -304,13 +301,11 @@ void Trainer::reset_optimizer(const TensorMap* state) {
   if (at_.dist) sync_ = std::make_unique<GradientSync>(*at_.dist, params_);
 }
 
-void Trainer::grow(int64_t done, double lr) {
+void Trainer::grow(int64_t done, const StepPlan& p) {
   Stopwatch decision;
-  double lambda = 0;
-  const auto objective = objective_at(done - 1, &lambda);
   std::optional<Grown> grown;
   if (at_.root)
-    grown = growth_->decide({done, model_, *opt_, cfg_.localist, objective, lr, data_, cfg_.train, out_});
+    grown = growth_->decide({done, model_, *opt_, cfg_.localist, p.objective, p.lr, data_, cfg_.train, out_});
   if (at_.dist) grown = share_growth(*at_.dist, done, std::move(grown), at_.device);
   if (grown) {  // continue with the new block and the grown model, optimizer extended
     model_ = grown->model;
