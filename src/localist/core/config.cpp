@@ -31,6 +31,21 @@ void check_fields(const Config& c) {
 
 }  // namespace
 
+std::optional<std::pair<double, double>> parse_lambda_range(const std::string& text) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  try {
+    size_t used_lo = 0, used_hi = 0;
+    const std::string lo_text = text.substr(0, colon), hi_text = text.substr(colon + 1);
+    const double lo = std::stod(lo_text, &used_lo), hi = std::stod(hi_text, &used_hi);
+    if (used_lo != lo_text.size() || used_hi != hi_text.size()) return std::nullopt;
+    if (!(lo >= 0 && lo <= hi && hi <= 1)) return std::nullopt;  // NaN fails here too
+    return std::make_pair(lo, hi);
+  } catch (const std::exception&) {  // stod: no number, or out of range
+    return std::nullopt;
+  }
+}
+
 void ModelConfig::validate() const {
   check_fields(*this);
   require(head_size > 0 || n_embd % n_head == 0, "n_embd", n_embd, "a multiple of n_head");

@@ -3,7 +3,9 @@
 // overridden from the command line). Each validates itself and converts to/from JSON, which is
 // how it is stored in a checkpoint.
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -61,6 +63,8 @@ struct LocalistConfig {
                                    // first (of each run) | rules (listed tokens) | info:N
   double lambda = 0.0;             // the dial, in [0, 1]
   int64_t lambda_ramp = 0;         // training: lambda rises linearly over this many steps (0 = constant)
+  std::string lambda_sample;       // training: "LO:HI" draws lambda uniformly in [LO, HI] per step
+                                   //   ("" = the fixed lambda above; docs/dial.md)
   double lambda_layer_power = 0;   // progressive: lambda_l = lambda * (l / (L-1))^beta (0 = every layer)
   double kappa = 10.0;             // logit-bias scale in nats; inf = hard mask
   bool logit_bias = true;          // effect 1: the lambda-scaled logit bias
@@ -121,6 +125,9 @@ struct TrainConfig {
     return batch_size * grad_accum * m.context_length;
   }
 };
+
+// "LO:HI" with 0 <= LO <= HI <= 1 (e.g. "0:1"), else nullopt.
+std::optional<std::pair<double, double>> parse_lambda_range(const std::string& text);
 
 void to_json(nlohmann::json& j, const ModelConfig& c);
 void from_json(const nlohmann::json& j, ModelConfig& c);

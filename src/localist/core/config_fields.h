@@ -161,6 +161,11 @@ struct ConfigFields<LocalistConfig> {
     v(&C::lambda_ramp, FieldInfo{"lambda_ramp", "--lambda-ramp",
                                  "training: raise lambda linearly from 0 over this many steps (0 = constant)"},
       non_negative<int64_t>(">= 0 steps"));
+    v(&C::lambda_sample, FieldInfo{"lambda_sample", "--lambda-sample",
+                                   "training: draw lambda uniformly in [LO, HI] for each step (LO:HI, e.g. 0:1), "
+                                   "so one checkpoint serves the whole dial; --lambda stays the default at inference"},
+      Check<std::string>{[](const std::string& s) { return s.empty() || parse_lambda_range(s).has_value(); },
+                         "LO:HI with 0 <= LO <= HI <= 1"});
     v(&C::lambda_layer_power, FieldInfo{"lambda_layer_power", "--lambda-layer-power",
                                         "progressive localisation: lambda_l = lambda * (l/(L-1))^beta (0 = every layer)"},
       non_negative<double>());

@@ -35,6 +35,9 @@ void check_recruitment(const RecruitConfig& r, LocalistConfig& l) {
   if (l.anchors != "auto" && l.anchors != "first")
     throw ConfigError("--recruit chooses each new block's anchors itself: use --anchors auto "
                       "(its choices) or first (first of each run), not " + l.anchors);
+  if (!l.lambda_sample.empty())
+    throw ConfigError("--recruit scores candidates at the run's fixed --lambda; --lambda-sample " + l.lambda_sample +
+                      " would score each one under a different dial: use one or the other");
   if (r.start < l.lambda_ramp)
     throw ConfigError("--recruit-start " + std::to_string(r.start) + " comes before the end of "
                       "--lambda-ramp " + std::to_string(l.lambda_ramp) + ": candidates would be "

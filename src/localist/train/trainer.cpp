@@ -203,7 +203,7 @@ TrainSummary Trainer::run() {
 Trainer::StepPlan Trainer::plan(int64_t step) const {
   const auto& l = cfg_.localist;
   const auto& t = cfg_.train;
-  const double lambda = lambda_at_step(l, step);
+  const double lambda = lambda_at_step(l, step, t.seed);
   Dial dial = full_dial_;
   dial.lambda = l.logit_bias ? lambda : 0.0;
   const auto layer_lambda = Dial{lambda, l.kappa, l.lambda_layer_power}.layer_lambdas(cfg_.model.n_layer);
