@@ -74,6 +74,23 @@ TEST(HtmlReport, SweepAndRunGiveEverySectionSelfContained) {
   EXPECT_EQ(html.rfind("</html>\n"), html.size() - 8);
 }
 
+TEST(HtmlReport, ADialRobustCheckpointsCurveSaysHowItWasTrained) {
+  Fixture f;
+  SweepConfig c;  // the checkpoint's settings as `localist sweep` passes them, here with lambda sampled
+  c.checkpoint = f.run;
+  c.lambdas = {0.0, 1.0};
+  c.max_tokens = 200;
+  c.device = "cpu";
+  c.localist.lambda_sample = "0:1";
+  const auto robust = f.tmp.file("robust");
+  run_sweep(c, robust, nullptr);
+  ReportOptions o;
+  o.dirs = {f.sweep, robust};
+  const auto html = build_report(o);
+  EXPECT_NE(html.find("robust: protocol inference (trained with λ drawn in 0:1), blocks segment"), std::string::npos);
+  EXPECT_NE(html.find("sweep: protocol inference, blocks segment"), std::string::npos);  // the fixed one: unchanged
+}
+
 TEST(HtmlReport, DefaultLambdasAndAGivenText) {
   Fixture f;
   ReportOptions o;

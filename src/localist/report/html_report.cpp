@@ -82,8 +82,12 @@ SweepData load_sweep(const std::string& dir) {
   const std::string name = fs::path(dir).lexically_normal().filename().string().empty()
                                ? fs::path(dir).lexically_normal().parent_path().filename().string()
                                : fs::path(dir).lexically_normal().filename().string();
-  s.label = name + ": protocol " + protocol + ", blocks " + blocks + ", κ " + kappa + ", split " +
-            st.value("split", std::string("?"));
+  // a dial-robust checkpoint (docs/dial.md) says so: its curve is the one to compare across λ
+  std::string sampled;
+  if (protocol == "inference" && st.contains("localist") && st["localist"].is_object())
+    sampled = st["localist"].value("lambda_sample", std::string());
+  s.label = name + ": protocol " + protocol + (sampled.empty() ? "" : " (trained with λ drawn in " + sampled + ")") +
+            ", blocks " + blocks + ", κ " + kappa + ", split " + st.value("split", std::string("?"));
   s.header = "protocol " + protocol + "; " +
              (protocol == "inference" ? "checkpoint " + st.value("checkpoint", std::string("?")) +
                                             " (step " + std::to_string(st.value("checkpoint_step", 0)) + ")"
