@@ -13,6 +13,7 @@ void add_generate(CLI::App& app);
 void add_demo(CLI::App& app);
 void add_explain(CLI::App& app);
 void add_threshold(CLI::App& app);
+void add_concentration(CLI::App& app);
 void add_sweep(CLI::App& app);
 void add_report(CLI::App& app);
 void add_blocks(CLI::App& app);

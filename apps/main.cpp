@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   localist::app::add_demo(app);
   localist::app::add_explain(app);
   localist::app::add_threshold(app);
+  localist::app::add_concentration(app);
   localist::app::add_sweep(app);
   localist::app::add_report(app);
   localist::app::add_blocks(app);

@@ -7,22 +7,13 @@
 #include "localist/data/batcher.h"
 #include "localist/loss/attention_penalty.h"
 #include "localist/loss/weight_group_prox.h"
+#include "localist/metrics/quantile.h"
 
 namespace localist {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// Quantile q in [0, 1] of v by linear interpolation between order statistics; NaN if empty.
-double quantile(std::vector<float> v, double q) {
-  if (v.empty()) return kNaN;
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(pos)), hi = std::min(lo + 1, v.size() - 1);
-  if (v[lo] == v[hi]) return v[lo];  // also keeps inf (a hard mask's margins) out of inf - inf
-  return v[lo] + (pos - static_cast<double>(lo)) * (static_cast<double>(v[hi]) - v[lo]);
-}
 
 // Zero-pads a per-block accumulator (blocks along dim 0) to at least k rows.
 torch::Tensor grow(const torch::Tensor& t, int64_t k) {

@@ -98,6 +98,16 @@ void GptImpl::set_causal(bool causal) {
   for (const auto& m : *layers) m->as<Layer>()->attn->causal = causal;
 }
 
+void GptImpl::set_temperature(double tau) {
+  if (!(tau > 0 && std::isfinite(tau)))
+    throw ConfigError("attention temperature tau = " + std::to_string(tau) + " is impossible; expected > 0");
+  cfg.attn_temperature = tau;
+  for (const auto& m : *layers) {
+    auto& a = *m->as<Layer>()->attn;
+    a.scale = 1.0 / (tau * std::sqrt(static_cast<double>(a.head_dim)));
+  }
+}
+
 int64_t GptImpl::num_params() const {
   int64_t n = 0;
   for (const auto& p : parameters()) n += p.numel();

@@ -51,6 +51,9 @@ struct GptImpl : torch::nn::Module {
   // Switches every layer between causal and bidirectional (leaking) attention, e.g. to evaluate
   // a causal checkpoint the way a leaking protocol would.
   void set_causal(bool causal);
+  // Sets the attention temperature tau of every layer (s = q.k / (tau sqrt(d_head))), e.g. to
+  // measure concentration against delta / tau (metrics/concentration_curve.h); tau > 0.
+  void set_temperature(double tau);
 
   int64_t num_params() const;
   // Training FLOPs per token (forward + backward): 6N + 12 L T C (PaLM appendix B).

@@ -17,6 +17,7 @@
 #include "localist/metrics/checkpoint_eval.h"
 #include "localist/blocks/block_map.h"
 #include "localist/model/dial.h"
+#include "localist/report/concentration_section.h"
 #include "localist/report/svg.h"
 #include "localist/report/sweep_table.h"
 #include "localist/run/checkpoint.h"
@@ -356,12 +357,13 @@ std::string report_dir_kind(const std::string& dir) {
   if (!fs::is_directory(dir, ec))
     throw PathError("report: '" + dir + "' is not a directory (expected a sweep or run directory)");
   if (fs::exists(fs::path(dir) / "sweep.json", ec)) return "sweep";
+  if (fs::exists(fs::path(dir) / "concentration.json", ec)) return "concentration";
   if (fs::exists(fs::path(dir) / "checkpoint" / "checkpoint.json", ec) ||
       fs::exists(fs::path(dir) / "metrics.jsonl", ec))
     return "run";
   throw PathError("report: '" + dir +
-                  "' is neither a sweep directory (no sweep.json) nor a run directory (no "
-                  "checkpoint/checkpoint.json or metrics.jsonl)");
+                  "' is neither a sweep directory (no sweep.json), a concentration directory (no "
+                  "concentration.json) nor a run directory (no checkpoint/checkpoint.json or metrics.jsonl)");
 }
 
 nlohmann::json read_sweep_json(const std::string& dir) {
@@ -382,10 +384,13 @@ std::string build_report(const ReportOptions& opt) {
   for (double l : opt.lambdas)
     if (!(l >= 0 && l <= 1)) throw ConfigError("report: lambda " + fixed(l, 3) + " is outside [0, 1]");
   std::vector<SweepData> sweeps;
-  std::vector<std::string> runs;
+  std::vector<std::string> runs, concentration;
   for (const auto& d : opt.dirs) {
-    if (report_dir_kind(d) == "sweep")
+    const auto kind = report_dir_kind(d);
+    if (kind == "sweep")
       sweeps.push_back(load_sweep(d));
+    else if (kind == "concentration")
+      concentration.push_back(d);
     else
       runs.push_back(d);
   }
@@ -393,8 +398,10 @@ std::string build_report(const ReportOptions& opt) {
   o << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>localist report</title>"
     << "<style>" << kStyle << "</style></head><body>\n<h1>localist report</h1>\n<p>Directories: ";
   for (size_t i = 0; i < opt.dirs.size(); ++i) o << (i ? ", " : "") << "<code>" << escape(opt.dirs[i]) << "</code>";
-  o << ". " << sweeps.size() << " sweep(s), " << runs.size() << " run(s).</p>\n";
+  o << ". " << sweeps.size() << " sweep(s), " << runs.size() << " run(s)"
+    << (concentration.empty() ? "" : ", " + std::to_string(concentration.size()) + " concentration curve(s)") << ".</p>\n";
   if (!sweeps.empty()) o << sweep_section(sweeps);
+  o << concentration_section(concentration);
   int i = 0;
   for (const auto& r : runs) o << run_section(r, opt, i++);
   o << "</body></html>\n";

@@ -146,13 +146,13 @@ std::string train_for(const SweepConfig& cfg, double lambda, const std::string& 
 
 }  // namespace
 
-std::vector<double> parse_lambdas(const std::string& spec) {
+std::vector<double> parse_value_list(const std::string& spec, const std::string& name, double lo, double hi) {
   std::vector<double> out;
   const auto range = split_on(spec, ':');
   if (range.size() == 3) {
     const double start = parse_number(range[0], spec), stop = parse_number(range[1], spec);
     const double step = std::abs(parse_number(range[2], spec));
-    if (step == 0) throw ConfigError("lambdas = '" + spec + "': the step must not be 0");
+    if (step == 0) throw ConfigError(name + " = '" + spec + "': the step must not be 0");
     const auto n = static_cast<int64_t>(std::floor(std::abs(stop - start) / step + 1e-9));
     const double dir = stop >= start ? 1 : -1;
     for (int64_t i = 0; i <= n; ++i)  // rounded to 1e-9 so that 1 - 3*0.1 reads 0.7
@@ -160,17 +160,21 @@ std::vector<double> parse_lambdas(const std::string& spec) {
   } else if (range.size() == 1) {
     for (const auto& p : split_on(spec, ',')) out.push_back(parse_number(p, spec));
   } else {
-    throw ConfigError("lambdas = '" + spec + "': expected start:stop:step or a comma list");
+    throw ConfigError(name + " = '" + spec + "': expected start:stop:step or a comma list");
   }
-  for (double l : out)
-    if (!(l >= 0 && l <= 1))
-      throw ConfigError("lambdas = '" + spec + "': " + format_lambda(l) + " is outside [0, 1]");
+  const auto plain = [](double v) { std::ostringstream o; o << v; return o.str(); };
+  const std::string interval = "[" + plain(lo) + ", " + (std::isinf(hi) ? "inf)" : plain(hi) + "]");
+  for (double v : out)
+    if (!(v >= lo && v <= hi) || std::isinf(v))
+      throw ConfigError(name + " = '" + spec + "': " + format_lambda(v) + " is outside " + interval);
   for (size_t i = 0; i < out.size(); ++i)
     for (size_t j = 0; j < i; ++j)
       if (same_lambda(out[i], out[j]))
-        throw ConfigError("lambdas = '" + spec + "': " + format_lambda(out[i]) + " twice");
+        throw ConfigError(name + " = '" + spec + "': " + format_lambda(out[i]) + " twice");
   return out;
 }
+
+std::vector<double> parse_lambdas(const std::string& spec) { return parse_value_list(spec, "lambdas", 0, 1); }
 
 nlohmann::json sweep_settings(const SweepConfig& c) {
   nlohmann::json s = {{"protocol", c.protocol}, {"split", c.split}, {"max_tokens", c.max_tokens}};

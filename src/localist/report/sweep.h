@@ -41,6 +41,9 @@ struct SweepConfig {
 
 // "1.0:0.0:0.1" (start:stop:step, inclusive, either direction) or "0,0.5,1"; each in [0, 1].
 std::vector<double> parse_lambdas(const std::string& spec);
+// The same for any values in [lo, hi] (hi may be infinite, which is then excluded); errors
+// name `name` ("kappas = '0,-1': -1 is outside [0, inf)").
+std::vector<double> parse_value_list(const std::string& spec, const std::string& name, double lo, double hi);
 
 // What must match for a rerun to reuse DIR's rows (everything but the lambda list and the
 // device/thread/logging choices).
