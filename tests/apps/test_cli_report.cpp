@@ -50,8 +50,8 @@ TEST(CliReport, ErrorsAreOneLineAndWriteNothing) {
   auto r = run_cli("report " + empty + " --out " + out);
   EXPECT_NE(r.code, 0);
   EXPECT_EQ(r.output, "localist: error: report: '" + empty +
-                          "' is neither a sweep directory (no sweep.json) nor a run directory (no "
-                          "checkpoint/checkpoint.json or metrics.jsonl)\n");
+                          "' is neither a sweep directory (no sweep.json), a concentration directory (no "
+                          "concentration.json) nor a run directory (no checkpoint/checkpoint.json or metrics.jsonl)\n");
   r = run_cli("report " + bad + " --out " + out);
   EXPECT_NE(r.code, 0);
   EXPECT_EQ(r.output, "localist: error: report: '" + bad + "/sweep.json' is not valid JSON\n");
