@@ -22,6 +22,9 @@ struct SweepArgs {
 void check_protocol_flags(const CLI::App& cmd, const std::string& protocol) {
   if (cmd.count("--lambda"))
     throw ConfigError("sweep sets lambda itself: use --lambdas (start:stop:step or a list)");
+  if (cmd.count("--lambda-sample"))  // each retrained model would ignore its own lambda
+    throw ConfigError("sweep sets lambda itself: --lambda-sample is for localist train (docs/dial.md); "
+                      "sweep its checkpoint with --protocol inference");
   if (protocol != "inference") return;
   for (const auto* opt : cmd.get_option_group("model")->get_options())
     if (opt->count())

@@ -59,6 +59,9 @@ TEST(CliSweep, InferenceProtocolPrintsAndWritesTheTableAndResumes) {
   auto lambda = run_cli(sweep + " --lambda 0.5");
   EXPECT_NE(lambda.code, 0);
   EXPECT_NE(lambda.output.find("use --lambdas"), std::string::npos) << lambda.output;
+  auto sampled = run_cli(sweep + " --lambda-sample 0:1");
+  EXPECT_NE(sampled.code, 0);
+  EXPECT_NE(sampled.output.find("--lambda-sample is for localist train"), std::string::npos) << sampled.output;
 }
 
 TEST(CliSweep, RetrainProtocolTrainsARunPerLambda) {
