@@ -5,6 +5,7 @@
 #include "localist/core/errors.h"
 
 #include "localist/train/lambda_schedule.h"
+#include "localist/train/step.h"
 
 namespace localist {
 namespace {
@@ -45,6 +46,20 @@ TEST(LambdaSchedule, SampledLambdaIsUniformInTheRangeAndRepeatable) {
   c.lambda_ramp = 10;  // the ramp scales the drawn lambda
   const double drawn = [&] { auto d = c; d.lambda_ramp = 0; return lambda_at_step(d, 4, 1); }();
   EXPECT_DOUBLE_EQ(lambda_at_step(c, 4, 1), drawn * 0.5);
+}
+
+TEST(LambdaSchedule, PenaltiesAreOnWhenASampledStepCanHaveTheDialOn) {
+  LocalistConfig c;
+  c.lambda = 0;  // the inference default off, yet steps draw lambda up to 1
+  c.lambda_sample = "0:1";
+  c.alpha_w = 2;
+  EXPECT_DOUBLE_EQ(highest_training_lambda(c), 1.0);
+  EXPECT_DOUBLE_EQ(StepSettings::of_run(TrainConfig{}, c).alpha_w, 2.0);
+  c.lambda_sample = "0:0";  // every step at lambda 0: the weight penalty stays off
+  EXPECT_DOUBLE_EQ(StepSettings::of_run(TrainConfig{}, c).alpha_w, 0.0);
+  c.lambda_sample.clear();
+  c.lambda = 0.3;
+  EXPECT_DOUBLE_EQ(highest_training_lambda(c), 0.3);
 }
 
 TEST(LambdaSchedule, RangeParsingRefusesWhatIsNotARange) {

@@ -25,4 +25,8 @@ double lambda_at_step(const LocalistConfig& c, int64_t step, uint64_t seed) {
   return lambda * std::min(1.0, static_cast<double>(step + 1) / static_cast<double>(c.lambda_ramp));
 }
 
+double highest_training_lambda(const LocalistConfig& c) {
+  return c.lambda_sample.empty() ? c.lambda : parse_lambda_range(c.lambda_sample)->second;
+}
+
 }  // namespace localist

@@ -15,4 +15,9 @@ namespace localist {
 // the same lambdas, and so does every rank).
 double lambda_at_step(const LocalistConfig& c, int64_t step, uint64_t seed = 0);
 
+// The largest lambda any training step can have: HI when sampling, else lambda. The penalties
+// are on in training iff this times their alpha is > 0 (a run with --lambda 0 --lambda-sample 0:1
+// trains with them on the steps whose drawn lambda is > 0).
+double highest_training_lambda(const LocalistConfig& c);
+
 }  // namespace localist

@@ -5,6 +5,7 @@
 #include "localist/loss/weight_group_prox.h"
 #include "localist/train/gradient_clip.h"
 #include "localist/train/gradient_sync.h"
+#include "localist/train/lambda_schedule.h"
 
 namespace localist {
 
@@ -12,7 +13,7 @@ StepSettings StepSettings::of_run(const TrainConfig& train, const LocalistConfig
   StepSettings s;
   s.micro_batches = train.grad_accum;
   s.grad_clip = train.grad_clip;
-  s.alpha_w = localist.lambda * localist.alpha_w > 0 ? localist.alpha_w : 0;
+  s.alpha_w = highest_training_lambda(localist) * localist.alpha_w > 0 ? localist.alpha_w : 0;
   s.unit_groups = localist.unit_groups;
   return s;
 }

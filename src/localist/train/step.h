@@ -29,7 +29,8 @@ struct StepSettings {
   bool poison_gradient = false;     // fault injection (tests): this step's gradient is NaN
 
   // A run's settings: accumulation and clipping from `train`; the weight-group proximal step
-  // when the dial and alpha_W are both on (lambda * alpha_W > 0), as docs/design.md §1.2 says.
+  // when the dial and alpha_W are both on (lambda * alpha_W > 0, lambda the highest a step can
+  // draw), as docs/design.md §1.2 says.
   static StepSettings of_run(const TrainConfig& train, const LocalistConfig& localist);
 };
 

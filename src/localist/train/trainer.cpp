@@ -136,7 +136,7 @@ Trainer::Trainer(const TrainRequest& req)
   settle_rules(cfg_, data_, !req.resume, out_, metrics_path_);
   blocks_ = BlockMap::from_config(cfg_.localist, *data_.tokenizer);
   full_dial_ = Dial::from_config(cfg_.localist);
-  att_penalty_ = cfg_.localist.lambda * cfg_.localist.alpha_att > 0;
+  att_penalty_ = highest_training_lambda(cfg_.localist) * cfg_.localist.alpha_att > 0;
   weight_prox_ = StepSettings::of_run(cfg_.train, cfg_.localist).alpha_w > 0;
 
   auto built = build_model(cfg_, req, at_.device);
