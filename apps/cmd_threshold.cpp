@@ -26,6 +26,7 @@ struct ThresholdArgs {
   int64_t batch_size = 8;
   int64_t max_tokens = 2000;
   bool json = false;
+  ThresholdOptions options;
   InferenceArgs run;  // device, threads, localist overrides
 };
 
@@ -104,7 +105,10 @@ nlohmann::json to_json(const ThresholdEstimate& e, const ThresholdArgs& a, const
       {"formula", "2 L_l R_x sigma_X sqrt|X_i| / (tau (1 - rho_max)) exp(-delta / tau)"},
       {"layers", layers},
       {"lipschitz_max", nested(e.lipschitz_max)}, {"lipschitz_p95", nested(e.lipschitz_p95)},
-      {"delta_median", nested(e.margin_median)}, {"delta_positive_fraction", nested(e.margin_positive)},
+      {"delta_percentile", e.options.margin_percentile},
+      {"delta_uniform", nested(e.margin_uniform)}, {"delta_median", nested(e.margin_median)},
+      {"delta_positive_fraction", nested(e.margin_positive)},
+      {"delta_with_dial_median", nested(e.margin_dial_median)},
       {"own_block_size", num(e.own_block_size)}, {"block_sizes", sizes},
       {"threshold_own_block", nested(e.threshold_own)},
       {"threshold_per_block", nested(e.threshold_block)},
@@ -125,7 +129,7 @@ nlohmann::json to_json(const ThresholdEstimate& e, const ThresholdArgs& a, const
       {"off_target_bound_mean", nested(e.mass_bound_mean)},
       {"concentration_bound", bound_json(e.concentration)},
       {"entropy_bound_nats", bound_json(e.entropy)},
-      {"tolerance", e.tolerance}};
+      {"tolerance", e.options.tolerance}};
 }
 
 void print_report(const ThresholdEstimate& e, const ThresholdArgs& a, const LocalistConfig& lc,
@@ -151,13 +155,16 @@ void print_report(const ThresholdEstimate& e, const ThresholdArgs& a, const Loca
   std::printf("  R_x      per layer: max over held-out positions of ||ln_1(x_t)||_2 (the attention input)\n");
   std::printf("  sigma_X  per layer: sqrt(mean_j ||x_j - xbar_block(j)||^2), block means pooled over "
               "the evaluated windows\n");
-  std::printf("  rho_max  per layer: max |cos(xbar_i - xbar, xbar_k - xbar)| over blocks i != k with "
-              ">= %lld positions; must be < 1\n",
-              static_cast<long long>(e.min_block_members));
+  std::printf("  rho_max  per layer: max |cos(u_i, u_k)| over blocks i != k with >= %lld positions, "
+              "u_i the principal direction of block i's centred inputs (first %lld positions); must be < 1\n",
+              static_cast<long long>(e.options.min_block_members),
+              static_cast<long long>(e.options.rho_samples));
   std::printf("  L_l      per head: ||d(sum of the batch's token losses) / d o_t||_2 over positions t, "
               "o the head's output before c_proj; the max is used, the 95th percentile shown\n");
-  std::printf("  delta    per head: median over queries of min target - max visible off-target "
-              "logit, in q.k/sqrt(d) + tau*bias units (the dial's bias included)\n\n");
+  std::printf("  delta    per head: the %g-th percentile over queries (a uniform margin) of min target - "
+              "max visible off-target logit, in q.k/sqrt(d) units: the model's own logits, the dial's "
+              "bias left out; the median, the fraction > 0 and the median with the bias shown\n\n",
+              e.options.margin_percentile);
   std::printf("  layer   R_x       sigma_X   rho_max   (blocks; compared)\n");
   for (int64_t l = 0; l < e.n_layer; ++l) {
     std::printf("  %-7lld %-9s %-9s %-9s (%lld, %lld; %lld)%s\n", static_cast<long long>(l),
@@ -174,16 +181,18 @@ void print_report(const ThresholdEstimate& e, const ThresholdArgs& a, const Loca
               "coefficients: att = lambda_l alpha_att sqrt|X| / (L H), W = lambda alpha_W "
               "sqrt|G_i| (smallest group)\n",
               fmt(e.own_block_size).c_str());
-  std::printf("  layer head  L_l max    L_l p95    delta med  delta>0  threshold  att pen    conc?  "
-              "W pen      conc?  eps       eps bound\n");
+  std::printf("  layer head  L_l max    L_l p95    delta      med (dial) delta>0  threshold  att pen    "
+              "conc?  W pen      conc?  eps       eps bound\n");
   for (int64_t l = 0; l < e.n_layer; ++l)
     for (int64_t h = 0; h < e.n_head; ++h) {
       const double thr = e.threshold_own[l][h].item<double>();
-      std::printf("  %-5lld %-5lld %-10s %-10s %-10s %-8s %-10s %-10s %-6s %-10s %-6s %-9s %s\n",
+      const std::string med = fmt(e.margin_median[l][h].item<double>(), "%.3g") + " (" +
+                              fmt(e.margin_dial_median[l][h].item<double>(), "%.3g") + ")";
+      std::printf("  %-5lld %-5lld %-10s %-10s %-10s %-15s %-8s %-10s %-10s %-6s %-10s %-6s %-9s %s\n",
                   static_cast<long long>(l), static_cast<long long>(h),
                   fmt(e.lipschitz_max[l][h].item<double>()).c_str(),
                   fmt(e.lipschitz_p95[l][h].item<double>()).c_str(),
-                  fmt(e.margin_median[l][h].item<double>()).c_str(),
+                  fmt(e.margin_uniform[l][h].item<double>()).c_str(), med.c_str(),
                   fmt(e.margin_positive[l][h].item<double>(), "%.3f").c_str(), fmt(thr).c_str(),
                   fmt(e.attention_penalty_effective[l]).c_str(),
                   verdict(e.attention_penalty_effective[l], thr), fmt(w_min).c_str(),
@@ -233,7 +242,7 @@ void print_report(const ThresholdEstimate& e, const ThresholdArgs& a, const Loca
   const auto& h = e.entropy;
   std::printf("\nbounds over %lld (layer, head, query) triples with target and off-target keys "
               "(tolerance %g):\n",
-              static_cast<long long>(c.queries), e.tolerance);
+              static_cast<long long>(c.queries), e.options.tolerance);
   std::printf("  off-target mass eps_t <= (N-m)e^-margin / (m + (N-m)e^-margin): %lld violations "
               "(max measured - bound %s); mean bound %.4g vs measured %.4g\n",
               static_cast<long long>(c.violations), fmt(c.max_excess, "%.3g").c_str(), c.mean_bound,
@@ -256,12 +265,16 @@ void add_threshold(CLI::App& app) {
   cmd->add_option("--max-tokens", a->max_tokens, "held-out predictions to use (0 = the whole split)")
       ->capture_default_str();
   cmd->add_option("--batch-size", a->batch_size, "windows per batch")->capture_default_str();
+  cmd->add_option("--margin-percentile", a->options.margin_percentile,
+                  "the uniform margin delta: this percentile of the per-query margins (0 = the minimum)")
+      ->capture_default_str();
   add_device_options(*cmd, a->run.device, a->run.threads);
   cmd->add_flag("--json", a->json, "print one JSON object");
   add_localist_options(*cmd, a->run.localist);
   cmd->callback([a, cmd] {
     if (a->max_tokens < 0)
       throw ConfigError("max_tokens = " + std::to_string(a->max_tokens) + " is impossible; expected >= 0");
+    a->options.validate();
     if (a->batch_size < 1)
       throw ConfigError("batch_size = " + std::to_string(a->batch_size) + " is impossible; expected >= 1");
     auto c = open_checkpoint(a->checkpoint, *cmd, a->run);
@@ -275,7 +288,7 @@ void add_threshold(CLI::App& app) {
     const LocalistConfig& lc = c.localist;
     const auto e = estimate_threshold(lm.model, tokens, a->batch_size, device, a->max_tokens, c.blocks,
                                       c.dial,
-                                      PenaltyInForce::from_config(lc, lm.meta.model.n_layer));
+                                      PenaltyInForce::from_config(lc, lm.meta.model.n_layer), a->options);
     if (a->json)
       std::cout << to_json(e, *a, lc, c.blocks, lm.meta.step).dump() << "\n";
     else

@@ -101,7 +101,13 @@ TEST(Threshold, BoundsHoldAndOffTargetMassMatchesBlockFidelity) {
   EXPECT_EQ(r.entropy.violations, 0) << "max excess " << r.entropy.max_excess;
   EXPECT_LT(r.concentration.mean_measured, r.concentration.mean_bound);
   EXPECT_LT(r.concentration.mean_bound, 1.0);  // the bound says something
-  EXPECT_GT(r.margin_positive[0][0].item<double>(), 0.5);  // the dial's -5 nats dominate
+  // delta is the model's own margin: the dial's bias (-5 nats on every off-target key here,
+  // lambda 0.5 x kappa 10) shifts every query's margin by exactly 5, so the medians differ by 5
+  for (int64_t l = 0; l < 2; ++l)
+    for (int64_t h = 0; h < 2; ++h) {
+      EXPECT_NEAR(r.margin_dial_median[l][h].item<double>() - r.margin_median[l][h].item<double>(), 5.0, 1e-4);
+      EXPECT_LE(r.margin_uniform[l][h].item<double>(), r.margin_median[l][h].item<double>());
+    }
 
   AttentionMetricsAccumulator acc(4);
   auto layout = m.blocks.layout(m.x);
@@ -127,6 +133,28 @@ TEST(Threshold, BoundsHoldAndOffTargetMassMatchesBlockFidelity) {
       EXPECT_GE(r.lipschitz_max[l][h].item<double>(), r.lipschitz_p95[l][h].item<double>());
     }
   }
+}
+
+// Two blocks varying along directions 45 degrees apart: rho = cos 45; the means' cosine, which
+// the estimator used before, would be 1 for any two blocks.
+TEST(Threshold, PrincipalCoherenceIsNotDegenerateForTwoBlocks) {
+  torch::manual_seed(3);
+  const auto t = torch::randn({200, 1}, torch::kDouble);
+  auto e1 = torch::zeros({1, 4}, torch::kDouble), e12 = torch::zeros({1, 4}, torch::kDouble);
+  e1[0][0] = 1.0;
+  e12[0][0] = e12[0][1] = std::sqrt(0.5);
+  auto noise = [] { return 1e-3 * torch::randn({200, 4}, torch::kDouble); };
+  std::vector<torch::Tensor> rows{t * e1 + 5.0 + noise(), torch::Tensor(), -t * e12 - 3.0 + noise()};
+  auto r = max_principal_coherence(rows, 5);
+  EXPECT_EQ(r.compared, 2);
+  EXPECT_NEAR(r.rho, std::sqrt(0.5), 1e-3);
+  EXPECT_EQ(r.pair, std::make_pair(int64_t{0}, int64_t{2}));
+  // orthogonal directions: 0; one block only, or too few rows: nothing to compare
+  auto e2 = torch::zeros({1, 4}, torch::kDouble);
+  e2[0][1] = 1.0;
+  EXPECT_NEAR(max_principal_coherence({t * e1 + noise(), t * e2 + noise()}, 5).rho, 0.0, 1e-2);
+  EXPECT_EQ(max_principal_coherence({t * e1, t.narrow(0, 0, 3) * e2}, 5).compared, 1);
+  EXPECT_EQ(max_principal_coherence({t * e1, t.narrow(0, 0, 3) * e2}, 5).rho, 0.0);
 }
 
 TEST(Threshold, InputRadiusAndBlockScaleMatchDirectComputation) {
@@ -246,8 +274,9 @@ TEST(Threshold, CommandEndToEndJson) {
     EXPECT_GT(layer["R_x"].get<double>(), 0.0);
     EXPECT_TRUE(layer.at("rho_below_one").get<bool>());
   }
-  for (const char* k : {"lipschitz_max", "lipschitz_p95", "delta_median", "delta_positive_fraction",
-                        "threshold_own_block", "off_target_mass"})
+  for (const char* k : {"lipschitz_max", "lipschitz_p95", "delta_uniform", "delta_median",
+                        "delta_with_dial_median", "delta_positive_fraction", "threshold_own_block",
+                        "off_target_mass"})
     for (const auto& row : j.at(k))
       for (const auto& v : row) EXPECT_TRUE(finite(v)) << k;
   EXPECT_TRUE(finite(j.at("own_block_size")));
@@ -260,7 +289,7 @@ TEST(Threshold, CommandEndToEndJson) {
       const auto& layer = j["layers"][l];
       const double expected = concentration_threshold(
           j["lipschitz_max"][l][h].get<double>(), layer["R_x"].get<double>(), layer["sigma_X"].get<double>(), own,
-          1.0, layer["rho_max"].get<double>(), j["delta_median"][l][h].get<double>());
+          1.0, layer["rho_max"].get<double>(), j["delta_uniform"][l][h].get<double>());
       EXPECT_NEAR(j["threshold_own_block"][l][h].get<double>(), expected, 1e-9 * std::abs(expected)) << l << "," << h;
       for (const char* k : {"off_target_mass", "delta_positive_fraction"}) {
         EXPECT_GE(j[k][l][h].get<double>(), 0.0) << k;
@@ -286,6 +315,9 @@ TEST(Threshold, CommandEndToEndJson) {
   auto bad = run("threshold " + dir + " --max-tokens -5");
   EXPECT_NE(bad.code, 0);
   EXPECT_NE(bad.output.find("max_tokens = -5"), std::string::npos) << bad.output;
+  auto pct = run("threshold " + dir + " --margin-percentile 70");
+  EXPECT_NE(pct.code, 0);
+  EXPECT_NE(pct.output.find("margin_percentile"), std::string::npos) << pct.output;
   auto missing = run("threshold /no/such/run");
   EXPECT_NE(missing.code, 0);
   EXPECT_NE(missing.output.find("/no/such/run"), std::string::npos) << missing.output;

@@ -39,8 +39,7 @@ void add_batch(Gpt& model, const BlockMap& blocks, const Dial& dial, const data:
     const auto logits = trace[l].logits.to(torch::kCPU), probs = trace[l].probs.to(torch::kCPU);
     const auto q = query_bounds(logits, probs, in_target);
     // the model's own margin: the same logits without the dial's (finite) bias
-    const auto own = biases[l].defined() ? query_bounds(logits - biases[l].to(torch::kCPU), probs, in_target).margin
-                                         : q.margin;
+    const auto own = biases[l].defined() ? query_margin(logits - biases[l].to(torch::kCPU), in_target) : q.margin;
     const auto keep = (q.has_both & measured).unsqueeze(1);               // (B, 1, T)
     const auto per_head = [&](const torch::Tensor& v) { return v.unsqueeze(1).expand_as(q.margin); };
     append(t.margin, q.margin, keep);

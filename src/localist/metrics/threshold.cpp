@@ -80,6 +80,15 @@ double concentration_threshold(double lipschitz, double radius, double sigma, do
          std::exp(-delta / tau);
 }
 
+torch::Tensor query_margin(const torch::Tensor& logits, const torch::Tensor& in_target) {
+  torch::NoGradGuard no_grad;
+  auto z = logits.detach().to(torch::kCPU, torch::kDouble);                    // (B, H, T, T)
+  const int64_t T = z.size(-1);
+  auto target = in_target.to(torch::kCPU, torch::kBool).unsqueeze(1);          // (B, 1, T, T)
+  auto off = torch::ones({T, T}, torch::kBool).tril() & ~target;                // visible, off target
+  return z.masked_fill(~target, kInf).amin(-1) - z.masked_fill(~off, -kInf).amax(-1);
+}
+
 QueryBounds query_bounds(const torch::Tensor& logits, const torch::Tensor& probs,
                          const torch::Tensor& in_target) {
   torch::NoGradGuard no_grad;
@@ -90,7 +99,7 @@ QueryBounds query_bounds(const torch::Tensor& logits, const torch::Tensor& probs
   auto visible = torch::ones({T, T}, torch::kBool).tril();                      // (T, T)
   auto off = visible & ~target;                                                 // (B, 1, T, T)
   QueryBounds q;
-  q.margin = z.masked_fill(~target, kInf).amin(-1) - z.masked_fill(~off, -kInf).amax(-1);
+  q.margin = query_margin(z, in_target);
   q.targets = target.squeeze(1).sum(-1).to(torch::kDouble);                     // (B, T)
   q.visible = torch::arange(1, T + 1, torch::kDouble).expand({B, T}).contiguous();
   q.has_target = q.targets.gt(0);
@@ -101,6 +110,43 @@ QueryBounds query_bounds(const torch::Tensor& logits, const torch::Tensor& probs
   q.entropy = -torch::xlogy(p, p).sum(-1);
   q.entropy_bound = entropy_bound_nats(q.off_mass, m, n);
   return q;
+}
+
+BlockCoherence max_principal_coherence(const std::vector<torch::Tensor>& rows, int64_t min_rows) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> dirs;
+  std::vector<int64_t> ids;
+  for (size_t b = 0; b < rows.size(); ++b) {
+    if (!rows[b].defined() || rows[b].size(0) < std::max<int64_t>(min_rows, 2)) continue;
+    auto x = rows[b].to(torch::kCPU, torch::kDouble);               // (n, C)
+    x = x - x.mean(0, true);
+    auto [u, sv, vh] = torch::linalg_svd(x, false);
+    // a block whose inputs do not vary has no direction: it is incoherent with everything
+    dirs.push_back(sv[0].item<double>() > 1e-12 ? vh[0] : torch::zeros({x.size(1)}, torch::kDouble));
+    ids.push_back(static_cast<int64_t>(b));
+  }
+  const int64_t k = dirs.size();
+  if (k < 2) return {0.0, {-1, -1}, k};
+  const auto d = torch::stack(dirs);                                  // (k, C) unit rows
+  auto c = torch::matmul(d, d.t()).abs();
+  c.fill_diagonal_(-1.0);
+  const auto flat = c.argmax().item<int64_t>();
+  BlockCoherence r{std::min(c.flatten()[flat].item<double>(), 1.0), {ids[flat / k], ids[flat % k]}, k};
+  if (r.pair.first > r.pair.second) std::swap(r.pair.first, r.pair.second);
+  return r;  // (|cos| > 1 is rounding only)
+}
+
+void ThresholdOptions::validate() const {
+  if (min_block_members < 1)
+    throw ConfigError("min_block_members = " + std::to_string(min_block_members) +
+                      " is impossible; expected >= 1");
+  if (rho_samples < 2)
+    throw ConfigError("rho_samples = " + std::to_string(rho_samples) +
+                      " is impossible; expected >= 2 (a direction needs two positions)");
+  if (!(margin_percentile >= 0 && margin_percentile <= 50))
+    throw ConfigError("margin_percentile = " + std::to_string(margin_percentile) +
+                      " is impossible; expected in [0, 50] (a uniform margin is a low percentile)");
+  if (!(tolerance >= 0)) throw ConfigError("tolerance must be >= 0");
 }
 
 PenaltyInForce PenaltyInForce::from_config(const LocalistConfig& c, int64_t n_layer) {
@@ -121,19 +167,15 @@ bool PenaltyInForce::attention() const {
 }
 
 ThresholdEstimator::ThresholdEstimator(Gpt& model, const BlockMap& blocks, const Dial& dial,
-                                       PenaltyInForce penalty, int64_t min_block_members,
-                                       double tolerance)
+                                       PenaltyInForce penalty, ThresholdOptions options)
     : model_(model),
       blocks_(blocks),
       dial_(dial),
       penalty_(std::move(penalty)),
-      min_members_(min_block_members),
-      tolerance_(tolerance),
+      opt_(options),
       L_(model->cfg.n_layer),
       H_(model->cfg.n_head) {
-  if (min_block_members < 1)
-    throw ConfigError("min_block_members = " + std::to_string(min_block_members) +
-                      " is impossible; expected >= 1");
+  opt_.validate();
   unit_groups(model->cfg.n_embd, penalty_.unit_groups);  // ConfigError naming unit_groups
   if (static_cast<int64_t>(penalty_.layer_lambda.size()) != L_)
     penalty_.layer_lambda.assign(L_, penalty_.layer_lambda.empty() ? 0.0 : penalty_.layer_lambda[0]);
@@ -147,8 +189,10 @@ ThresholdEstimator::ThresholdEstimator(Gpt& model, const BlockMap& blocks, const
     ce_grad_sum_.push_back(torch::zeros({3 * model->cfg.attn_width(), C}, torch::kDouble));
     att_grad_sum_.push_back(torch::zeros({3 * model->cfg.attn_width(), C}, torch::kDouble));
   }
+  block_rows_.assign(L_, {});
   grad_norms_.assign(L_, std::vector<std::vector<float>>(H_));
   margins_.assign(L_, std::vector<std::vector<float>>(H_));
+  dial_margins_.assign(L_, std::vector<std::vector<float>>(H_));
   off_mass_sum_ = torch::zeros({L_, H_}, torch::kDouble);
   mass_bound_sum_ = off_mass_sum_.clone();
   mass_measured_sum_ = off_mass_sum_.clone();
@@ -164,7 +208,8 @@ void ThresholdEstimator::add(const torch::Tensor& x_in, const torch::Tensor& y_i
   const double tau = model_->cfg.attn_temperature;
   const auto layout = blocks_.layout(x);
   std::vector<AttentionTrace> trace;
-  auto out = model_->forward(x, false, dial_biases(layout, dial_, L_), &trace);
+  const auto biases = dial_biases(layout, dial_, L_);
+  auto out = model_->forward(x, false, biases, &trace);
 
   // One backward pass of the summed cross-entropy: head outputs (L_l) and c_attn (KKT).
   auto ce = torch::nn::functional::cross_entropy(
@@ -192,6 +237,7 @@ void ThresholdEstimator::add(const torch::Tensor& x_in, const torch::Tensor& y_i
   auto target = layout.target.to(torch::kCPU);
   auto at_measured = measured.flatten().nonzero().squeeze(1);        // flat (B * T) indices
   if (at_measured.numel() == 0) return;
+  const auto kept = rows_to_keep(block.flatten().index_select(0, at_measured));
   bool sizes_done = false;
   for (int64_t l = 0; l < L_; ++l) {
     // R_x and the block statistics of sigma_X / rho_max, on the attention input ln_1(x)
@@ -207,19 +253,24 @@ void ThresholdEstimator::add(const torch::Tensor& x_in, const torch::Tensor& y_i
     block_n_[l].index_add_(0, ids, torch::ones({ids.size(0)}, torch::kDouble));
     block_sum_[l].index_add_(0, ids, rows);
     block_sq_[l].index_add_(0, ids, sq);
+    keep_rows(l, rows, kept);
 
     // margins, masses, entropies and their bounds
     const auto q = query_bounds(trace[l].logits, trace[l].probs, in_target);
     auto with_target = q.has_target & measured;                          // (B, T)
     auto both = q.has_both & measured;
     append_per_head(grads[l].detach().to(torch::kCPU).norm(2, -1), at_measured, grad_norms_[l]);
-    append_per_head(q.margin * tau, both.flatten().nonzero().squeeze(1), margins_[l]);
+    // delta_t: the model's own logits (the dial's bias taken back out) and, for reference, with it
+    const auto at_both = both.flatten().nonzero().squeeze(1);
+    const auto own = biases[l].defined() ? query_margin(trace[l].logits - biases[l], in_target) : q.margin;
+    append_per_head(own * tau, at_both, margins_[l]);
+    append_per_head(q.margin * tau, at_both, dial_margins_[l]);
     const std::vector<int64_t> bt{0, 2};
     off_mass_sum_[l] += (q.off_mass * with_target.unsqueeze(1)).sum(bt);
     mass_bound_sum_[l] += (q.mass_bound.masked_fill(~both.unsqueeze(1), 0)).sum(bt);
     mass_measured_sum_[l] += (q.off_mass * both.unsqueeze(1)).sum(bt);
-    add_check(concentration_, q.off_mass, q.mass_bound, both.unsqueeze(1), tolerance_);
-    add_check(entropy_, q.entropy, q.entropy_bound, both.unsqueeze(1), tolerance_);
+    add_check(concentration_, q.off_mass, q.mass_bound, both.unsqueeze(1), opt_.tolerance);
+    add_check(entropy_, q.entropy, q.entropy_bound, both.unsqueeze(1), opt_.tolerance);
     ce_grad_sum_[l] += grads[L_ + l].detach().to(torch::kCPU, torch::kDouble);
 
     if (!sizes_done) {  // |X_b(t)(t)| per target block (the same for every layer)
@@ -240,6 +291,36 @@ void ThresholdEstimator::add(const torch::Tensor& x_in, const torch::Tensor& y_i
   }
 }
 
+// The positions (indices into ids) whose rows are kept for the principal directions: the first
+// rho_samples of each block, counted over the whole pass.
+std::vector<std::pair<int64_t, int64_t>> ThresholdEstimator::rows_to_keep(const torch::Tensor& ids) {
+  std::vector<std::pair<int64_t, int64_t>> kept;  // (index, block)
+  auto a = ids.to(torch::kCPU, torch::kLong).contiguous();
+  const int64_t* p = a.data_ptr<int64_t>();
+  for (int64_t j = 0; j < a.numel(); ++j) {
+    if (p[j] >= static_cast<int64_t>(block_kept_.size())) block_kept_.resize(p[j] + 1, 0);
+    if (block_kept_[p[j]] < opt_.rho_samples) ++block_kept_[p[j]], kept.emplace_back(j, p[j]);
+  }
+  return kept;
+}
+
+void ThresholdEstimator::keep_rows(int64_t l, const torch::Tensor& rows,
+                                   const std::vector<std::pair<int64_t, int64_t>>& kept) {
+  auto& per_block = block_rows_[l];
+  for (const auto& [j, b] : kept) {
+    if (b >= static_cast<int64_t>(per_block.size())) per_block.resize(b + 1);
+    per_block[b].push_back(rows[j].to(torch::kFloat));
+  }
+}
+
+// rho_max of layer l from the rows kept per block.
+BlockCoherence ThresholdEstimator::principal_coherence(int64_t l) const {
+  std::vector<torch::Tensor> rows;
+  for (const auto& kept : block_rows_[l])
+    rows.push_back(kept.empty() ? torch::Tensor() : torch::stack(kept));
+  return max_principal_coherence(rows, std::min(opt_.min_block_members, opt_.rho_samples));
+}
+
 // Per layer: the input radius R_x, the block scale sigma_X and the block incoherence rho_max.
 void ThresholdEstimator::layer_constants(ThresholdEstimate& e) const {
   for (int64_t l = 0; l < L_; ++l) {
@@ -255,24 +336,10 @@ void ThresholdEstimator::layer_constants(ThresholdEstimate& e) const {
     // sum_j ||x_j - xbar_b||^2 = sum_j ||x_j||^2 - sum_b n_b ||xbar_b||^2
     const double within = block_sq_[l].sum().item<double>() - (n * mean.pow(2).sum(1)).sum().item<double>();
     e.block_scale.push_back(std::sqrt(std::max(within, 0.0) / N));
-    auto centred = mean - block_sum_[l].sum(0) / N;                          // (K, C)
-    auto eligible = n.ge(static_cast<double>(min_members_)).nonzero().squeeze(1);
-    e.blocks_compared.push_back(eligible.size(0));
-    double rho = 0;
-    std::pair<int64_t, int64_t> pair{-1, -1};
-    if (eligible.size(0) >= 2) {
-      auto u = centred.index_select(0, eligible);
-      u = u / u.norm(2, 1, true).clamp_min(1e-12);  // a block mean at the global mean: cos 0
-      auto c = torch::matmul(u, u.t()).abs();
-      c.fill_diagonal_(-1.0);
-      auto flat = c.argmax().item<int64_t>();
-      rho = c.flatten()[flat].item<double>();
-      const int64_t k = eligible.size(0);
-      pair = {eligible[flat / k].item<int64_t>(), eligible[flat % k].item<int64_t>()};
-      if (pair.first > pair.second) std::swap(pair.first, pair.second);
-    }
-    e.rho_max.push_back(std::min(rho, 1.0));  // |cos| can exceed 1 by rounding only
-    e.rho_pair.push_back(pair);
+    const auto rho = principal_coherence(l);
+    e.blocks_compared.push_back(rho.compared);
+    e.rho_max.push_back(rho.rho);
+    e.rho_pair.push_back(rho.pair);
   }
 }
 
@@ -280,13 +347,16 @@ void ThresholdEstimator::layer_constants(ThresholdEstimate& e) const {
 void ThresholdEstimator::head_constants(ThresholdEstimate& e) const {
   const auto z = torch::zeros({L_, H_}, torch::kDouble);
   e.lipschitz_max = z.clone(), e.lipschitz_p95 = z.clone();
-  e.margin_median = z.clone(), e.margin_positive = z.clone();
+  e.margin_uniform = z.clone(), e.margin_median = z.clone(), e.margin_positive = z.clone();
+  e.margin_dial_median = z.clone();
   for (int64_t l = 0; l < L_; ++l)
     for (int64_t h = 0; h < H_; ++h) {
       e.lipschitz_max[l][h] = quantile(grad_norms_[l][h], 1.0);
       e.lipschitz_p95[l][h] = quantile(grad_norms_[l][h], 0.95);
       const auto& d = margins_[l][h];
+      e.margin_uniform[l][h] = quantile(d, opt_.margin_percentile / 100.0);
       e.margin_median[l][h] = quantile(d, 0.5);
+      e.margin_dial_median[l][h] = quantile(dial_margins_[l][h], 0.5);
       e.margin_positive[l][h] =
           d.empty() ? kNaN
                     : static_cast<double>(std::count_if(d.begin(), d.end(), [](float v) { return v > 0; })) /
@@ -314,7 +384,7 @@ void ThresholdEstimator::thresholds(ThresholdEstimate& e) const {
       auto at = [&](double size) {
         return concentration_threshold(e.lipschitz_max[l][h].item<double>(), e.input_radius[l],
                                        e.block_scale[l], size, e.tau, e.rho_max[l],
-                                       e.margin_median[l][h].item<double>());
+                                       e.margin_uniform[l][h].item<double>());
       };
       e.threshold_own[l][h] = at(e.own_block_size);
       for (int64_t i = 0; i < Kb; ++i) e.threshold_block[l][h][i] = at(e.block_sizes[i].mean_size);
@@ -376,8 +446,7 @@ ThresholdEstimate ThresholdEstimator::result() const {
   e.queries = queries_;
   e.target_queries = target_queries_;
   e.margin_queries = margin_queries_;
-  e.min_block_members = min_members_;
-  e.tolerance = tolerance_;
+  e.options = opt_;
   e.penalty = penalty_;
 
   layer_constants(e);
@@ -393,9 +462,9 @@ ThresholdEstimate ThresholdEstimator::result() const {
 ThresholdEstimate estimate_threshold(Gpt& model, const data::TokenFile& tokens, int64_t batch_size,
                                      const torch::Device& device, int64_t max_tokens,
                                      const BlockMap& blocks, const Dial& dial,
-                                     const PenaltyInForce& penalty) {
+                                     const PenaltyInForce& penalty, const ThresholdOptions& options) {
   const bool was_training = model->is_training();
-  ThresholdEstimator est(model, blocks, dial, penalty);
+  ThresholdEstimator est(model, blocks, dial, penalty, options);
   for (const auto& b : data::sequential_batches(tokens, batch_size, model->cfg.context_length, max_tokens))
     est.add(b.x.to(device), b.y.to(device));
   if (was_training) model->train();

@@ -16,14 +16,20 @@
 //            evaluated position with block id i (pooled over windows: for window:W and vocab an
 //            id names the same block in every window; for segment it is the i-th segment of the
 //            window, an ordinal).
-//   rho_max  per layer: max |cos(xbar_i - xbar, xbar_k - xbar)| over pairs i != k of blocks with
-//            at least min_block_members positions, xbar the mean over all positions; must be
-//            < 1 (two blocks always give 1: the centred means are opposite), else the threshold
-//            is infinite. No such pair: 0.
+//   rho_max  per layer: max |cos(u_i, u_k)| over pairs i != k of blocks with at least
+//            min_block_members positions, u_i the principal direction (top right singular
+//            vector) of block i's centred inputs x_j - xbar_i, from the first rho_samples
+//            positions of each block. How far the directions along which two blocks vary are
+//            from orthogonal; defined for two blocks (the cosine of centred block *means* is
+//            always 1 there: they are opposite). Must be < 1, else the threshold is infinite.
+//            No such pair: 0.
 //   delta    per layer/head: over queries with a non-empty target set and a non-empty visible
 //            off-target set, delta_t = min_{j in X_b(t)(t)} z_tj - max_{j <= t off target} z_tj
-//            in pre-temperature logit units z = tau (s + b) = q.k / sqrt(d_head) + tau b, the
-//            dial's bias b included. Median (used) and fraction > 0 reported.
+//            in pre-temperature logit units z = q.k / sqrt(d_head), the model's OWN logits (the
+//            dial's bias left out: with it the guarantee would assume what it proves). A
+//            uniform margin (Assumption C) is used: the margin_percentile-th percentile over
+//            queries (0 = the minimum); the median, the fraction > 0 and the median with the
+//            dial's bias are reported beside it.
 //   |X_i|    mean |X_b(t)(t)| over queries with a target (the query's own block), and per target
 //            block i the mean over queries with b(t) = i.
 // The threshold is compared with the penalties in force, as coefficients of one token's loss:
@@ -82,6 +88,19 @@ struct QueryBounds {
 };
 QueryBounds query_bounds(const torch::Tensor& logits, const torch::Tensor& probs,
                          const torch::Tensor& in_target);
+// The margin alone: (B, H, T) float64, min target - max visible off-target logit (+inf with no
+// off-target key visible, -inf with no target key).
+torch::Tensor query_margin(const torch::Tensor& logits, const torch::Tensor& in_target);
+
+// Block incoherence from rows of inputs per block (rows[b]: (n_b, C), undefined or fewer than
+// min_rows rows: the block is left out): the largest |cos| between two blocks' principal
+// directions (top right singular vector of the centred rows).
+struct BlockCoherence {
+  double rho = 0;                          // 0 when fewer than two blocks qualify
+  std::pair<int64_t, int64_t> pair{-1, -1};  // the blocks attaining it
+  int64_t compared = 0;                    // blocks that qualified
+};
+BlockCoherence max_principal_coherence(const std::vector<torch::Tensor>& rows, int64_t min_rows);
 
 // --- the estimate ---------------------------------------------------------------------------
 
@@ -103,6 +122,15 @@ struct BoundCheck {
   double mean_bound = 0, mean_measured = 0;
 };
 
+// How the estimator reads the data (defaults as `localist threshold` uses them).
+struct ThresholdOptions {
+  int64_t min_block_members = 5;   // positions a block needs to enter rho_max
+  int64_t rho_samples = 256;       // positions per block kept for its principal direction
+  double margin_percentile = 5;    // the uniform margin delta: this percentile of delta_t (0 = min)
+  double tolerance = 1e-5;         // a bound violated by more is a bug
+  void validate() const;           // ConfigError naming the field
+};
+
 struct BlockSize {
   int64_t block = 0;    // target block id
   int64_t queries = 0;  // queries with b(t) = block and a non-empty target set
@@ -115,20 +143,22 @@ struct ThresholdEstimate {
   int64_t queries = 0;          // scored positions (per head)
   int64_t target_queries = 0;   // ... with a non-empty target set
   int64_t margin_queries = 0;   // ... and a non-empty visible off-target set (delta, bounds)
-  int64_t min_block_members = 5;
-  double tolerance = 1e-5;
+  ThresholdOptions options;
 
   // per layer (L)
   std::vector<double> input_radius;               // R_x
   std::vector<double> block_scale;                // sigma_X
-  std::vector<double> rho_max;                    // 0 when no pair qualifies
+  std::vector<double> rho_max;                    // principal directions; 0 when no pair qualifies
   std::vector<std::pair<int64_t, int64_t>> rho_pair;  // the blocks attaining it (-1: none)
   std::vector<int64_t> blocks_compared;           // blocks with >= min_block_members positions
 
   // per layer/head (L, H), float64
   torch::Tensor lipschitz_max, lipschitz_p95;
-  torch::Tensor margin_median;    // delta, pre-temperature units
-  torch::Tensor margin_positive;  // fraction of delta_t > 0
+  torch::Tensor margin_uniform;      // delta used: the options' percentile of the model's own
+                                     // delta_t, pre-temperature units
+  torch::Tensor margin_median;       // median of the model's own delta_t
+  torch::Tensor margin_positive;     // fraction of the model's own delta_t > 0
+  torch::Tensor margin_dial_median;  // median delta_t with the dial's bias (the old, circular one)
   torch::Tensor off_target_mass;  // mean eps_t over queries with a target (= 1 - block fidelity)
   torch::Tensor mass_bound_mean, mass_measured_mean;  // over queries where the bound applies
 
@@ -165,7 +195,7 @@ struct ThresholdEstimate {
 class ThresholdEstimator {
  public:
   ThresholdEstimator(Gpt& model, const BlockMap& blocks, const Dial& dial, PenaltyInForce penalty,
-                     int64_t min_block_members = 5, double tolerance = 1e-5);
+                     ThresholdOptions options = {});
   // x, y: (B, T) int64 (moved to the model's device); y = -1 marks padding, not measured.
   void add(const torch::Tensor& x, const torch::Tensor& y);
   ThresholdEstimate result() const;
@@ -177,17 +207,22 @@ class ThresholdEstimator {
   void thresholds(ThresholdEstimate& e) const;
   void penalties(ThresholdEstimate& e) const;
   void kkt_check(ThresholdEstimate& e) const;
+  std::vector<std::pair<int64_t, int64_t>> rows_to_keep(const torch::Tensor& ids);
+  void keep_rows(int64_t l, const torch::Tensor& rows, const std::vector<std::pair<int64_t, int64_t>>& kept);
+  BlockCoherence principal_coherence(int64_t l) const;
   Gpt model_;
   const BlockMap& blocks_;
   Dial dial_;
   PenaltyInForce penalty_;
-  int64_t min_members_;
-  double tolerance_;
+  ThresholdOptions opt_;
   int64_t L_, H_;
   int64_t queries_ = 0, target_queries_ = 0, margin_queries_ = 0;
   std::vector<double> radius_;                      // (L) running max of ||x_t||
   std::vector<torch::Tensor> block_n_, block_sum_, block_sq_;  // per layer (K), (K, C), (K)
-  std::vector<std::vector<std::vector<float>>> grad_norms_, margins_;  // [l][h] per query
+  std::vector<std::vector<std::vector<torch::Tensor>>> block_rows_;  // [l][block] kept x rows
+  std::vector<int64_t> block_kept_;                 // [block] rows kept so far (every layer alike)
+  std::vector<std::vector<std::vector<float>>> grad_norms_;  // [l][h] per query
+  std::vector<std::vector<std::vector<float>>> margins_, dial_margins_;  // [l][h] per query
   torch::Tensor off_mass_sum_, mass_bound_sum_, mass_measured_sum_;    // (L, H)
   torch::Tensor size_sum_, size_n_;                 // per target block id (K)
   std::vector<torch::Tensor> ce_grad_sum_;    // per layer (3C, C): of the summed cross-entropy
@@ -201,6 +236,6 @@ class ThresholdEstimator {
 ThresholdEstimate estimate_threshold(Gpt& model, const data::TokenFile& tokens, int64_t batch_size,
                                      const torch::Device& device, int64_t max_tokens,
                                      const BlockMap& blocks, const Dial& dial,
-                                     const PenaltyInForce& penalty);
+                                     const PenaltyInForce& penalty, const ThresholdOptions& options = {});
 
 }  // namespace localist
