@@ -18,6 +18,7 @@
 #include "localist/data/corpus.h"
 #include "localist/metrics/text_explain.h"
 #include "localist/hierarchy/hierarchy.h"
+#include "localist/hierarchy/routed_concentration.h"
 #include "localist/hierarchy/router.h"
 #include "localist/hierarchy/specialist_recruiter.h"
 #include "localist/blocks/rules.h"
@@ -38,6 +39,8 @@ struct EvalArgs {
   std::string rules;       // swap every member's rules at inference (no retraining)
   bool json = false;
   bool attention = false;  // per member: entropy and fidelities on what each routing gave it
+  bool bounds = false;     // per routed member: its concentration guarantee under hard and soft routing
+  double margin_percentile = 5;
 };
 
 // A member's attention on the predictions a routing gave it: share-weighted means.
@@ -61,6 +64,49 @@ struct DomainScore {
   double base = 0, hard = 0, soft = 0, oracle = 0;  // summed NLL, nats
   std::vector<int64_t> chosen;                       // hard: segments per member
 };
+
+// Every member's attention on a segment (its own dial and blocks), with the masses off every
+// member's target blocks.
+std::vector<SegmentAttention> segment_attentions(LoadedHierarchy& h, const std::vector<BlockMap>& blocks,
+                                                 const std::vector<int32_t>& seg) {
+  const auto device = h.models[0].model->parameters().front().device();
+  const auto ids = torch::tensor(std::vector<int64_t>(seg.begin(), seg.end() - 1), torch::kLong);
+  const auto x = ids.unsqueeze(0).to(device);  // (1, T): the queries of the segment's predictions
+  std::vector<torch::Tensor> targets;
+  for (size_t k = 0; k < h.models.size(); ++k)
+    targets.push_back(target_keys(blocks[k].layout(x), h.models[k].model->cfg.causal));
+  std::vector<SegmentAttention> att;
+  for (size_t k = 0; k < h.models.size(); ++k) {
+    auto& m = h.models[k];
+    att.push_back(segment_attention(m.model, blocks[k], Dial::from_config(m.meta.localist), x, targets, k));
+  }
+  return att;
+}
+
+// The routed bound check: per member, what hard and soft routing gave it to audit.
+void print_bounds(const json& b, const Hierarchy& man) {
+  std::printf("\nconcentration guarantee per routed member (eps = mass off the auditing member's target "
+              "block of the weighted attention; B = Lemma 1's bound at the member's uniform margin, the "
+              "%g-th percentile; mixed = w B + 1 - w):\n",
+              b["margin_percentile"].get<double>());
+  std::printf("| member | delta | routing | queries | mean w | eps | B | eps <= B | mixed | eps <= mixed |\n"
+              "|---|---|---|---|---|---|---|---|---|---|\n");
+  auto f = [](const json& x) {
+    char buf[32];
+    if (x.is_null()) return std::string("-");
+    std::snprintf(buf, sizeof buf, "%.4g", x.get<double>());
+    return std::string(buf);
+  };
+  for (const auto& m : man.members)
+    for (const char* r : {"hard", "soft"}) {
+      const auto& c = b["members"][m.name][r];
+      std::printf("| %s | %s | %s | %lld | %s | %s | %s | %s | %s | %s |\n", m.name.c_str(),
+                  f(b["members"][m.name]["uniform_margin"]).c_str(), r,
+                  static_cast<long long>(c["queries"].get<int64_t>()), f(c["weight"]).c_str(),
+                  f(c["off_target_mass"]).c_str(), f(c["bound"]).c_str(), f(c["within_bound"]).c_str(),
+                  f(c["mixed_bound"]).c_str(), f(c["within_mixed_bound"]).c_str());
+    }
+}
 
 void run_eval(const EvalArgs& a) {
   if (a.domains.empty()) throw ConfigError("hierarchy eval: name at least one --domain NAME=FILE");
@@ -98,6 +144,7 @@ void run_eval(const EvalArgs& a) {
     const auto it = own_of.find(domain);
     return it != own_of.end() ? it->second : man.member_for_domain(domain);
   };
+  RoutedConcentration routed(static_cast<size_t>(K), a.margin_percentile);
   std::vector<DomainScore> scores;
   for (const auto& d : a.domains) {
     const auto [name, file] = name_value(d, "--domain");
@@ -122,6 +169,7 @@ void run_eval(const EvalArgs& a) {
                                                   m.model->parameters().front().device()), heads);
           att_hard[k].add(sum, wh), att_soft[k].add(sum, ws);
         }
+      if (a.bounds) routed.add_segment(segment_attentions(h, member_blocks, seg), {hard.weights, soft.weights});
       s.base += nll[0].sum().item<double>();
       s.hard += hard.nll.sum().item<double>();
       s.soft += soft.nll.sum().item<double>();
@@ -163,6 +211,15 @@ void run_eval(const EvalArgs& a) {
     for (int64_t k = 0; k < K; ++k)
       out["attention"][man.members[k].name] = {{"hard", att_hard[k].to_json()}, {"soft", att_soft[k].to_json()}};
   }
+  if (a.bounds) {
+    const auto checks = routed.result();
+    const auto delta = routed.uniform_margins();
+    json b = {{"margin_percentile", a.margin_percentile}, {"members", json::object()}};
+    for (int64_t k = 0; k < K; ++k)
+      b["members"][man.members[k].name] = {{"uniform_margin", std::isfinite(delta[k]) ? json(delta[k]) : json(nullptr)},
+                                           {"hard", to_json(checks[0][k])}, {"soft", to_json(checks[1][k])}};
+    out["bounds"] = b;
+  }
   if (a.json) {
     std::cout << out.dump(2) << "\n";
     return;
@@ -181,6 +238,7 @@ void run_eval(const EvalArgs& a) {
   for (const auto& d : out["domains"]) row(d, d["domain"], d["own_model"]);
   row(out["all"], "all", "-");
   std::printf("hard - soft: %+.4f nats/prediction\n", out["all"]["hard_minus_soft_nats"].get<double>());
+  if (a.bounds) print_bounds(out["bounds"], man);
   if (!a.attention) return;
   std::printf("\nattention per member on what each routing gave it (share of predictions; entropy bits; "
               "block / pointer fidelity):\n| member | hard share | hard H | hard block | hard pointer | soft share "
@@ -250,6 +308,12 @@ void add_hierarchy(CLI::App& app) {
   ev->add_option("--rules", e->rules, "a rules file for every member, swapped in at inference");
   ev->add_option("--device", e->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   ev->add_flag("--json", e->json, "print one JSON object");
+  ev->add_flag("--bounds", e->bounds,
+               "also each member's concentration guarantee (Lemma 1 at its uniform margin) on the predictions "
+               "hard and soft routing gave it to audit");
+  ev->add_option("--margin-percentile", e->margin_percentile,
+                 "--bounds: a member's uniform margin is this percentile of its margins (0 = the minimum)")
+      ->capture_default_str();
   ev->add_flag("--attention", e->attention,
                "also each member's attention entropy and block / pointer fidelity on the predictions "
                "hard and soft routing gave it (share-weighted)");

@@ -28,6 +28,8 @@ TEST(Router, HardRoutesTheRestToThePrefixsBestModel) {
   const auto prior = torch::log(torch::tensor({1.0, 10.0, 1.0}, torch::kDouble));
   EXPECT_EQ(route_hard(nll, 2, prior).chosen, 1);
   EXPECT_TRUE(torch::allclose(r.share, torch::tensor({0.5, 0.0, 0.5}, torch::kDouble)));
+  // the weights behind each prediction: the prefix to the base, the rest to B
+  EXPECT_TRUE(torch::equal(r.weights, torch::tensor({1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0}, torch::kDouble).view({3, 4})));
   // no prefix: the prior alone decides (uniform: the first model)
   EXPECT_EQ(route_hard(nll, 0).chosen, 0);
   EXPECT_THROW(route_hard(nll, 5), ConfigError);

@@ -29,6 +29,9 @@ Routed route_hard(const torch::Tensor& nll, int64_t prefix, const torch::Tensor&
   r.share = torch::zeros({x.size(0)}, torch::kDouble);
   r.share[0] += static_cast<double>(prefix) / static_cast<double>(T);
   r.share[r.chosen] += static_cast<double>(T - prefix) / static_cast<double>(T);
+  r.weights = torch::zeros_like(x);
+  r.weights[0].narrow(0, 0, prefix).fill_(1.0);
+  r.weights[r.chosen].narrow(0, prefix, T - prefix).fill_(1.0);
   return r;
 }
 
@@ -41,7 +44,8 @@ Routed route_soft(const torch::Tensor& nll, const torch::Tensor& log_prior) {
   Routed r;
   r.nll = -torch::logsumexp(log_w - x, 0);  // -log sum_k w_k p_k
   r.chosen = (lp - x.sum(1)).argmax().item<int64_t>();
-  r.share = log_w.exp().mean(1);
+  r.weights = log_w.exp();
+  r.share = r.weights.mean(1);
   return r;
 }
 

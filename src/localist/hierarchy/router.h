@@ -20,6 +20,7 @@ struct Routed {
                        // argmax after the whole segment
   torch::Tensor share;  // (K,) each model's share of the segment's predictions: hard, the
                         // prefix to the base and the rest to the chosen; soft, its mean weight
+  torch::Tensor weights;  // (K, T) the model(s) behind each prediction: hard, one-hot; soft, w_k(t)
 };
 
 // nll: (K, T) float64/float32, row k = model k's NLL of each prediction. log_prior: (K,) or
