@@ -37,6 +37,7 @@ struct EvalArgs {
   int64_t prefix = -1;         // -1: the manifest's
   std::string device = "auto";
   std::string rules;       // swap every member's rules at inference (no retraining)
+  double kappa = 0;        // > 0: every member's kappa at inference (the dial moved, no retraining)
   bool json = false;
   bool attention = false;  // per member: entropy and fidelities on what each routing gave it
   bool bounds = false;     // per routed member: its concentration guarantee under hard and soft routing
@@ -83,6 +84,12 @@ std::vector<SegmentAttention> segment_attentions(LoadedHierarchy& h, const std::
   return att;
 }
 
+// A margin for JSON: "inf" where a hard mask leaves no off-target logit (as kappa is written).
+json margin_json(double d) {
+  if (std::isnan(d)) return nullptr;
+  return std::isinf(d) ? json(d > 0 ? "inf" : "-inf") : json(d);
+}
+
 // The routed bound check: per member, what hard and soft routing gave it to audit.
 void print_bounds(const json& b, const Hierarchy& man) {
   std::printf("\nconcentration guarantee per routed member (eps = mass off the auditing member's target "
@@ -94,6 +101,7 @@ void print_bounds(const json& b, const Hierarchy& man) {
   auto f = [](const json& x) {
     char buf[32];
     if (x.is_null()) return std::string("-");
+    if (x.is_string()) return x.get<std::string>();
     std::snprintf(buf, sizeof buf, "%.4g", x.get<double>());
     return std::string(buf);
   };
@@ -119,6 +127,10 @@ void run_eval(const EvalArgs& a) {
       rules_of(m.meta.localist, *m.tokenizer, &m.meta.localist.rules);
       m.meta.localist.rules_file.clear();
     }
+  if (a.kappa != 0) {
+    if (!(a.kappa > 0)) throw ConfigError("kappa = " + std::to_string(a.kappa) + " is impossible; expected > 0 nats (or inf)");
+    for (auto& m : h.models) m.meta.localist.kappa = a.kappa;
+  }
   const auto& man = h.manifest;
   const int64_t prefix = a.prefix >= 0 ? a.prefix : man.prefix;
   if (prefix >= a.segment_tokens - 1)
@@ -216,7 +228,7 @@ void run_eval(const EvalArgs& a) {
     const auto delta = routed.uniform_margins();
     json b = {{"margin_percentile", a.margin_percentile}, {"members", json::object()}};
     for (int64_t k = 0; k < K; ++k)
-      b["members"][man.members[k].name] = {{"uniform_margin", std::isfinite(delta[k]) ? json(delta[k]) : json(nullptr)},
+      b["members"][man.members[k].name] = {{"uniform_margin", margin_json(delta[k])},
                                            {"hard", to_json(checks[0][k])}, {"soft", to_json(checks[1][k])}};
     out["bounds"] = b;
   }
@@ -306,6 +318,7 @@ void add_hierarchy(CLI::App& app) {
   ev->add_option("--max-segments", e->max_segments, "segments per domain (0 = all)")->capture_default_str();
   ev->add_option("--prefix", e->prefix, "hard routing prefix (default: the manifest's)");
   ev->add_option("--rules", e->rules, "a rules file for every member, swapped in at inference");
+  ev->add_option("--kappa", e->kappa, "every member's kappa at inference, nats ('inf' = hard mask; default: each its own)");
   ev->add_option("--device", e->device, "auto | cpu | cuda | cuda:N")->capture_default_str();
   ev->add_flag("--json", e->json, "print one JSON object");
   ev->add_flag("--bounds", e->bounds,

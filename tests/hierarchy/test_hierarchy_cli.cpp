@@ -128,6 +128,62 @@ TEST(HierarchyCli, HardRoutingFindsEachDomainsSpecialist) {
   EXPECT_NE(run_cli("hierarchy add " + dir + "/h --member a2=" + dir + "/spec_a").code, 0);
 }
 
+// Members with several blocks and different block maps (the base windows of 8, the specialists
+// of 4): with the dial as a
+// hard mask, hard routing leaves every prediction's evidence inside its auditing member's
+// target block (mass 0, its bound); soft routing mixes in the other members' attention, which
+// may sit outside it, and only the mixed bound w B + 1 - w holds.
+TEST(HierarchyCli, HardRoutingKeepsEachMembersConcentration) {
+  const auto dir = cli_tmp("hier_bounds");
+  fs::create_directories(dir);
+  const std::string a = domain_text("abcdefg", 1, 2000), b = domain_text("qrstuvw", 2, 2000);
+  write(dir + "/a.txt", a), write(dir + "/b.txt", b), write(dir + "/mix.txt", a + b);
+  write(dir + "/a_test.txt", domain_text("abcdefg", 3, 300));
+  write(dir + "/b_test.txt", domain_text("qrstuvw", 4, 300));
+  const std::string dial = "--lambda 1 --kappa 10 ";
+  auto r = run_cli("train " + kModel + dial + "--blocks window:8 --max-steps 40 --data " + dir + "/mix.txt --out " + dir + "/base");
+  ASSERT_EQ(r.code, 0) << r.output;
+  for (const char* d : {"a", "b"}) {
+    r = run_cli("train " + kModel + dial + "--blocks window:4 --max-steps 40 --init-from " + dir + "/base --data " + dir +
+                "/" + d + ".txt --out " + dir + "/spec_" + d);
+    ASSERT_EQ(r.code, 0) << r.output;
+  }
+  r = run_cli("hierarchy create " + dir + "/h --base " + dir + "/base --member a=" + dir + "/spec_a --member b=" +
+              dir + "/spec_b --prefix 4");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const std::string ev = "hierarchy eval " + dir + "/h --domain a=" + dir + "/a_test.txt --domain b=" + dir +
+                         "/b_test.txt --segment-tokens 24 --max-segments 8 --bounds ";
+  r = run_cli(ev + "--kappa inf --json");
+  ASSERT_EQ(r.code, 0) << r.output;
+  const auto j = json::parse(r.output.substr(r.output.find('{')))["bounds"];
+  int64_t hard_queries = 0;
+  double soft_mass = 0;
+  for (const auto& [name, m] : j["members"].items()) {
+    EXPECT_EQ(m["uniform_margin"], "inf") << name;
+    hard_queries += m["hard"]["queries"].get<int64_t>();
+    if (m["hard"]["queries"].get<int64_t>() > 0) {
+      EXPECT_LT(m["hard"]["off_target_mass"].get<double>(), 1e-7) << name;
+      EXPECT_EQ(m["hard"]["within_bound"].get<double>(), 1.0) << name;
+    }
+    if (m["soft"]["queries"].get<int64_t>() > 0) {
+      EXPECT_EQ(m["soft"]["within_mixed_bound"].get<double>(), 1.0) << name;
+      soft_mass += m["soft"]["off_target_mass"].get<double>() * m["soft"]["queries"].get<double>();
+    }
+  }
+  EXPECT_GT(hard_queries, 0);
+  EXPECT_GT(soft_mass, 1e-4);  // the base's attention (windows of 8) leaks outside the specialists' of 4
+  r = run_cli(ev);  // the table, at each member's own kappa
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("| base |"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("eps <= B"), std::string::npos) << r.output;
+  r = run_cli(ev + "--kappa -1");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("kappa"), std::string::npos) << r.output;
+  r = run_cli(ev + "--margin-percentile 80");
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.output.find("percentile"), std::string::npos) << r.output;
+}
+
 TEST(HierarchyCli, BadInputIsAClearErrorAndLeavesNothing) {
   const auto dir = cli_tmp("hier_bad");
   fs::create_directories(dir);
