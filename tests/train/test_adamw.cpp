@@ -25,6 +25,27 @@ TEST(AdamW, MatchesLibTorchAdamW) {
   EXPECT_LT((w1 - w2).abs().max().item<double>(), 1e-12);
 }
 
+// The proximal-gradient mode's optimizer: plain SGD, against LibTorch's SGD (decay kept decoupled).
+TEST(AdamW, SgdModeIsPlainSgd) {
+  torch::manual_seed(4);
+  auto w1 = torch::randn({4, 3}, torch::kDouble).requires_grad_(true);
+  auto w2 = w1.detach().clone().requires_grad_(true);
+  AdamWOptions o{0.05, 0.9, 0.95, 1e-8, 0.0};
+  o.sgd = true;
+  AdamW ours({{"w", w1}}, o);
+  torch::optim::SGD theirs({w2}, torch::optim::SGDOptions(0.05));
+  for (int step = 0; step < 10; ++step) {
+    auto g = torch::randn({4, 3}, torch::kDouble);
+    w1.mutable_grad() = g.clone();
+    w2.mutable_grad() = g.clone();
+    ours.step();
+    theirs.step();
+  }
+  EXPECT_LT((w1 - w2).abs().max().item<double>(), 1e-12);
+  EXPECT_EQ(ours.steps(), 10);
+  EXPECT_EQ(ours.state().at("exp_avg.w").abs().max().item<double>(), 0.0);  // no moments
+}
+
 TEST(AdamW, StateRoundTripsAndRejectsMismatch) {
   auto w = torch::randn({2, 2}).requires_grad_(true);
   AdamW opt({{"w", w}}, {});

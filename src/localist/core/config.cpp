@@ -49,6 +49,7 @@ std::optional<std::pair<double, double>> parse_lambda_range(const std::string& t
 void ModelConfig::validate() const {
   check_fields(*this);
   require(head_size > 0 || n_embd % n_head == 0, "n_embd", n_embd, "a multiple of n_head");
+  require(block_units <= n_embd, "block_units", block_units, "at most n_embd (one unit per group)");
 }
 
 void DataConfig::validate() const { check_fields(*this); }

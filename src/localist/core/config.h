@@ -28,6 +28,11 @@ struct ModelConfig {
   // d_head; 0 = n_embd / n_head. Set when block recruitment has added heads (model/grow_heads.h):
   // the heads then span n_head * head_size units, which c_proj maps back to n_embd.
   int64_t head_size = 0;
+  // R_W tied to blocks (docs/theory.md): > 0 splits d_model into this many unit groups, one per
+  // vocab block, and each layer's queries and keys read only the group of their token's block
+  // (values read every unit). The weight-group penalty's groups then mean "head h reads block
+  // i". 0 = off. The token -> block table comes from the run's blocks (GptImpl::set_unit_table).
+  int64_t block_units = 0;
 
   void validate() const;  // throws ConfigError naming the field
   int64_t head_dim() const { return head_size > 0 ? head_size : n_embd / n_head; }
@@ -105,6 +110,9 @@ struct TrainConfig {
   double weight_decay = 0.1;
   double beta1 = 0.9;
   double beta2 = 0.99;
+  // adamw | sgd. sgd (plain, no momentum) makes the weight-group prox after each step proximal
+  // gradient descent, whose stationary points are the KKT points of docs/design.md §1.4.
+  std::string optimizer = "adamw";
   double grad_clip = 1.0;  // 0 disables
   int64_t eval_interval = 200;
   int64_t eval_tokens = 50000;  // cap on validation tokens per periodic eval (0 = full split)

@@ -91,6 +91,10 @@ struct ConfigFields<ModelConfig> {
       any<bool>());
     v(&C::head_size, FieldInfo{"head_size", nullptr, "per-head width (0 = n_embd / n_head)"},
       non_negative<int64_t>(">= 0 (0 = n_embd / n_head)"));
+    v(&C::block_units, FieldInfo{"block_units", "--block-units",
+                                 "R_W tied to blocks: K unit groups, one per vocab block; queries and keys read "
+                                 "only their token's block's group (0 = off; needs --blocks vocab, K = its blocks)"},
+      non_negative<int64_t>(">= 0 (0 = off)"));
   }
 };
 
@@ -240,6 +244,9 @@ struct ConfigFields<TrainConfig> {
     v(&C::weight_decay, FieldInfo{"weight_decay", "--weight-decay", "AdamW decoupled weight decay"}, non_negative<double>());
     v(&C::beta1, FieldInfo{"beta1", "--beta1", "AdamW beta1"}, in_range(0, 1, false, false, "in [0, 1)"));
     v(&C::beta2, FieldInfo{"beta2", "--beta2", "AdamW beta2"}, in_range(0, 1, false, false, "in [0, 1)"));
+    v(&C::optimizer, FieldInfo{"optimizer", "--optimizer",
+                               "adamw | sgd (plain SGD: with --alpha-w, proximal gradient descent)"},
+      one_of({"adamw", "sgd"}, "adamw or sgd"));
     v(&C::grad_clip, FieldInfo{"grad_clip", "--grad-clip", "clip gradient norm (0 = off)"}, non_negative<double>());
     v(&C::eval_interval, FieldInfo{"eval_interval", "--eval-interval", "steps between evaluations + checkpoints"},
       positive<int64_t>());

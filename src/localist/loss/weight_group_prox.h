@@ -9,12 +9,12 @@
 #include <torch/torch.h>
 
 #include "localist/model/gpt.h"
+#include "localist/model/unit_groups.h"
 
 namespace localist {
 
-// Group g of head h, layer l: c_attn->weight rows [part*C + h*Dh, +Dh), columns of group i.
-// Column ranges of the K groups: contiguous, sizes differing by at most one.
-std::vector<std::pair<int64_t, int64_t>> unit_groups(int64_t n_embd, int64_t k);
+// Group g of head h, layer l: c_attn->weight rows [part*C + h*Dh, +Dh), columns of unit group i
+// (model/unit_groups.h).
 
 // ||.||_F of every group: (L, H, 2, K), [..., 0, i] for W_Q and [..., 1, i] for W_K.
 torch::Tensor weight_group_norms(Gpt& model, int64_t k);

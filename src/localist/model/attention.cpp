@@ -30,10 +30,22 @@ AttentionOutput attend_causal(const torch::Tensor& q, const torch::Tensor& k,
   return {torch::matmul(pv, v), p, s};
 }
 
+// Block units: q and k from the masked input (each position's block's units), v from all of it.
+torch::Tensor CausalSelfAttentionImpl::block_unit_qkv(const torch::Tensor& x, const torch::Tensor& unit_mask) {
+  const int64_t W = n_head * head_dim;
+  const auto& w = c_attn->weight;  // (3W, C)
+  const auto& b = c_attn->bias;    // (3W)
+  auto qk = torch::nn::functional::linear(x * unit_mask.to(x.scalar_type()), w.narrow(0, 0, 2 * W), b.narrow(0, 0, 2 * W));
+  auto v = torch::nn::functional::linear(x, w.narrow(0, 2 * W, W), b.narrow(0, 2 * W, W));
+  return torch::cat({qk, v}, -1);
+}
+
 AttentionOutput CausalSelfAttentionImpl::forward(const torch::Tensor& x, bool need_probs,
-                                                 const torch::Tensor& bias, AttentionTrace* trace) {
+                                                 const torch::Tensor& bias, AttentionTrace* trace,
+                                                 const torch::Tensor& unit_mask) {
   const int64_t B = x.size(0), T = x.size(1), W = n_head * head_dim;
-  auto qkv = c_attn(x).view({B, T, 3, n_head, head_dim}).permute({2, 0, 3, 1, 4});
+  auto qkv = unit_mask.defined() ? block_unit_qkv(x, unit_mask) : c_attn(x);  // (B, T, 3W)
+  qkv = qkv.view({B, T, 3, n_head, head_dim}).permute({2, 0, 3, 1, 4});
   auto q = qkv[0], k = qkv[1], v = qkv[2];  // (B, H, T, Dh)
   AttentionOutput out;
   torch::Tensor y;

@@ -28,10 +28,13 @@ struct AttentionTrace {
 struct CausalSelfAttentionImpl : torch::nn::Module {
   explicit CausalSelfAttentionImpl(const ModelConfig& cfg);
   // x: (B, T, C); bias: optional additive logit bias (B, 1, T, T), e.g. the dial's;
-  // trace: filled when given (forces the materialising path)
+  // trace: filled when given (forces the materialising path); unit_mask: (B, T, C) 0/1, the
+  // units queries and keys read (block units; values read all of x), or undefined: all
   AttentionOutput forward(const torch::Tensor& x, bool need_probs = false,
-                          const torch::Tensor& bias = {}, AttentionTrace* trace = nullptr);
+                          const torch::Tensor& bias = {}, AttentionTrace* trace = nullptr,
+                          const torch::Tensor& unit_mask = {});
 
+  torch::Tensor block_unit_qkv(const torch::Tensor& x, const torch::Tensor& unit_mask);
   torch::nn::Linear c_attn{nullptr};  // (C) -> (3 H Dh): q, k, v for all heads
   torch::nn::Linear c_proj{nullptr};  // (H Dh) -> (C); H Dh = C unless heads were recruited
   int64_t n_head, head_dim;

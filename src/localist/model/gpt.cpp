@@ -25,8 +25,8 @@ LayerImpl::LayerImpl(const ModelConfig& cfg) {
 
 torch::Tensor LayerImpl::forward(const torch::Tensor& x, bool need_probs,
                                  torch::Tensor* attn_probs, const torch::Tensor& bias,
-                                 AttentionTrace* trace) {
-  auto a = attn(ln_1(x), need_probs, bias, trace);
+                                 AttentionTrace* trace, const torch::Tensor& unit_mask) {
+  auto a = attn(ln_1(x), need_probs, bias, trace, unit_mask);
   if (attn_probs) *attn_probs = a.probs;
   auto h = x + a.y;
   return h + mlp(ln_2(h));
@@ -39,6 +39,8 @@ GptImpl::GptImpl(const ModelConfig& c) : cfg(c) {
   layers = register_module("layers", torch::nn::ModuleList());
   for (int64_t l = 0; l < cfg.n_layer; ++l) layers->push_back(Layer(cfg));
   ln_f = register_module("ln_f", torch::nn::LayerNorm(torch::nn::LayerNormOptions({cfg.n_embd})));
+  if (cfg.block_units > 0)  // a buffer: it follows the model's device; set_unit_table fills it
+    unit_table = register_buffer("unit_table", torch::ones({cfg.vocab_size, cfg.n_embd}));
   if (!cfg.tie_weights)
     lm_head = register_module(
         "lm_head", torch::nn::Linear(torch::nn::LinearOptions(cfg.n_embd, cfg.vocab_size).bias(false)));
@@ -72,6 +74,13 @@ GptOutput GptImpl::forward(const torch::Tensor& idx, bool need_attn,
                       std::to_string(cfg.context_length));
   auto pos = torch::arange(T, torch::TensorOptions().dtype(torch::kLong).device(idx.device()));
   auto x = torch::dropout(wte(idx) + wpe(pos), cfg.dropout, is_training());  // (B, T, C)
+  torch::Tensor unit_mask;  // (B, T, C): block units, the same in every layer
+  if (cfg.block_units > 0) {
+    if (!unit_table_set)
+      throw ConfigError("this model reads block-structured units (block_units = " + std::to_string(cfg.block_units) +
+                        ") but its token -> block table was not set (GptImpl::set_unit_table)");
+    unit_mask = torch::nn::functional::embedding(idx, unit_table);
+  }
   GptOutput out;
   if (trace) trace->assign(layers->size(), {});
   for (size_t l = 0; l < layers->size(); ++l) {
@@ -79,7 +88,7 @@ GptOutput GptImpl::forward(const torch::Tensor& idx, bool need_attn,
     const torch::Tensor none;
     const auto& bias = attn_bias.empty() ? none : attn_bias[attn_bias.size() == 1 ? 0 : l];
     x = layers[l]->as<Layer>()->forward(x, need_attn, need_attn ? &probs : nullptr, bias,
-                                        trace ? &(*trace)[l] : nullptr);
+                                        trace ? &(*trace)[l] : nullptr, unit_mask);
     if (need_attn) out.attn.push_back(probs);
   }
   x = ln_f(x);
@@ -91,6 +100,16 @@ torch::Tensor GptImpl::loss(const torch::Tensor& logits, const torch::Tensor& ta
   return torch::nn::functional::cross_entropy(
       logits.reshape({-1, logits.size(-1)}).to(torch::kFloat), targets.reshape({-1}),
       torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-1));
+}
+
+void GptImpl::set_unit_table(const torch::Tensor& table) {
+  if (cfg.block_units == 0) throw ConfigError("set_unit_table: this model has no block units (block_units = 0)");
+  if (table.dim() != 2 || table.size(0) != cfg.vocab_size || table.size(1) != cfg.n_embd)
+    throw ConfigError("set_unit_table: expected a (" + std::to_string(cfg.vocab_size) + ", " +
+                      std::to_string(cfg.n_embd) + ") table");
+  torch::NoGradGuard no_grad;
+  unit_table.copy_(table);
+  unit_table_set = true;
 }
 
 void GptImpl::set_causal(bool causal) {

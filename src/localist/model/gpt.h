@@ -24,8 +24,10 @@ struct LayerImpl : torch::nn::Module {
   LayerImpl(const ModelConfig& cfg);
   // x: (B, T, C); attn_probs receives (B, H, T, T) when need_probs; bias: (B, 1, T, T) or {};
   // trace: the attention's input, logits, probabilities and head outputs, when given
+  // unit_mask: (B, T, C) 0/1, the units each position's query and key read (block units), or {}
   torch::Tensor forward(const torch::Tensor& x, bool need_probs, torch::Tensor* attn_probs,
-                        const torch::Tensor& bias = {}, AttentionTrace* trace = nullptr);
+                        const torch::Tensor& bias = {}, AttentionTrace* trace = nullptr,
+                        const torch::Tensor& unit_mask = {});
   torch::nn::LayerNorm ln_1{nullptr}, ln_2{nullptr};
   CausalSelfAttention attn{nullptr};
   Mlp mlp{nullptr};
@@ -54,6 +56,10 @@ struct GptImpl : torch::nn::Module {
   // Sets the attention temperature tau of every layer (s = q.k / (tau sqrt(d_head))), e.g. to
   // measure concentration against delta / tau (metrics/concentration_curve.h); tau > 0.
   void set_temperature(double tau);
+  // Block units (cfg.block_units > 0): the (V, C) 0/1 table of the units each token's query
+  // and key read (model/block_units.h), set from the run's blocks after the model is built or
+  // loaded; forward refuses to run without it.
+  void set_unit_table(const torch::Tensor& table);
 
   int64_t num_params() const;
   // Training FLOPs per token (forward + backward): 6N + 12 L T C (PaLM appendix B).
@@ -64,6 +70,8 @@ struct GptImpl : torch::nn::Module {
   torch::nn::ModuleList layers{nullptr};
   torch::nn::LayerNorm ln_f{nullptr};
   torch::nn::Linear lm_head{nullptr};  // null when tied to wte
+  torch::Tensor unit_table;            // (V, C) buffer when cfg.block_units > 0, else undefined
+  bool unit_table_set = false;
 };
 TORCH_MODULE(Gpt);
 

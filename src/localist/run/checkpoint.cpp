@@ -10,6 +10,7 @@
 #include "localist/core/errors.h"
 #include "localist/core/json_text.h"
 #include "localist/core/safetensors.h"
+#include "localist/model/block_units.h"
 
 namespace fs = std::filesystem;
 
@@ -199,6 +200,8 @@ LoadedModel load_model(const std::string& path, const torch::Device& device) {
   lm.tokenizer = data::tokenizer_from_json(lm.meta.tokenizer);
   lm.model = Gpt(lm.meta.model);
   load_weights(dir, lm.model);
+  if (lm.meta.model.block_units > 0)  // the table is the trained blocks', rebuilt from the config
+    wire_block_units(lm.model, BlockMap::from_config(lm.meta.localist, *lm.tokenizer));
   lm.model->to(device);
   lm.model->eval();
   return lm;

@@ -20,6 +20,14 @@ void AdamW::zero_grad() {
 void AdamW::step() {
   torch::NoGradGuard no_grad;
   ++t_;
+  if (opt_.sgd) {
+    for (auto& s : slots_) {
+      if (!s.param.grad().defined()) continue;
+      if (s.decay && opt_.weight_decay > 0) s.param.mul_(1.0 - opt_.lr * opt_.weight_decay);
+      s.param.add_(s.param.grad(), -opt_.lr);
+    }
+    return;
+  }
   // one fused multi-tensor kernel per weight-decay group (torch.optim.AdamW(fused=True)'s
   // update: the same formula, no per-parameter op launches, no host synchronisation)
   for (const bool decay : {true, false}) {

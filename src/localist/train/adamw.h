@@ -14,6 +14,9 @@ namespace localist {
 
 struct AdamWOptions {
   double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
+  // Plain SGD instead (p -= lr grad, decoupled decay kept; the moments stay zero): followed by
+  // the weight-group prox it is proximal gradient descent (TrainConfig::optimizer = "sgd").
+  bool sgd = false;
 };
 
 class AdamW {

@@ -46,6 +46,23 @@ void check_recruitment(const RecruitConfig& r, LocalistConfig& l) {
     l.rules = nlohmann::json{{"blocks", nlohmann::json::array()}};  // one block, "other"
 }
 
+// Block units tie the weight groups to blocks: the penalty's groups must be those units, and a
+// recruited block would need a unit group the model does not have.
+void check_block_units(const RunConfigs& c) {
+  const int64_t k = c.model.block_units;
+  if (k == 0) return;
+  if (c.recruit.enabled)
+    throw ConfigError("--block-units gives each vocab block a fixed unit group; --recruit would add blocks "
+                      "without one: use one or the other");
+  if (c.localist.blocks != "vocab")
+    throw ConfigError("--block-units needs --blocks vocab (a token's block must not depend on its position), "
+                      "not " + c.localist.blocks);
+  if (c.localist.alpha_w > 0 && c.localist.unit_groups != k)
+    throw ConfigError("--block-units " + std::to_string(k) + " with --alpha-w: the weight groups must be the "
+                      "block units, pass --unit-groups " + std::to_string(k) + " (now " +
+                      std::to_string(c.localist.unit_groups) + ")");
+}
+
 int64_t parse_info_anchor_count(const std::string& anchors) {
   const std::string n = anchors.substr(5);  // after "info:"
   int64_t count = 0;
@@ -138,6 +155,7 @@ RunConfigs resolve_configs(const TrainRequest& req) {
     throw ConfigError("block recruitment (--recruit) is available from `localist train` only");
   const bool weight_prox = StepSettings::of_run(c.train, c.localist).alpha_w > 0;
   if (weight_prox) unit_groups(c.model.n_embd, c.localist.unit_groups);  // validates K against d_model
+  check_block_units(c);
   if (!c.train.train_only.empty() && (weight_prox || c.recruit.enabled))
     throw ConfigError("--train-only freezes parameters: it cannot be combined with --alpha-w (whose proximal "
                       "step moves W_Q/W_K) or --recruit (which grows the model)");
@@ -167,7 +185,7 @@ void settle_rules(RunConfigs& cfg, const RunData& data, bool new_run, std::ostre
 }
 
 AdamWOptions adamw_options(const TrainConfig& t) {
-  return {t.lr, t.beta1, t.beta2, 1e-8, t.weight_decay};
+  return {t.lr, t.beta1, t.beta2, 1e-8, t.weight_decay, t.optimizer == "sgd"};
 }
 
 BuiltModel build_model(const RunConfigs& cfg, const TrainRequest& req, const torch::Device& device) {

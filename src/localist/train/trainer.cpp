@@ -13,6 +13,7 @@
 #include "localist/data/batcher.h"
 #include "localist/data/hash.h"
 #include "localist/loss/weight_group_prox.h"
+#include "localist/model/block_units.h"
 #include "localist/model/dial.h"
 #include "localist/train/distributed.h"
 #include "localist/train/gradient_sync.h"
@@ -141,6 +142,7 @@ Trainer::Trainer(const TrainRequest& req)
 
   auto built = build_model(cfg_, req, at_.device);
   model_ = built.model;
+  wire_block_units(model_, blocks_);  // ConfigError unless the blocks are vocab blocks, one per group
   params_ = model_->parameters();
   opt_ = std::make_unique<AdamW>(built.trained, adamw_options(cfg_.train));
   if (req.resume) {
