@@ -29,8 +29,8 @@ run units_w0 --lr 3e-3 --alpha-w 0 --block-units 5
 run units_w0.3 --lr 3e-3 --alpha-w 0.3 --block-units 5
 run units_w1 --lr 3e-3 --alpha-w 1 --block-units 5
 run units_w3 --lr 3e-3 --alpha-w 3 --block-units 5
-for a in 1 0.03 0.01 0.003; do  # the prox step is lr * alpha_W: SGD's lr needs a smaller alpha
-  run units_w${a}_sgd --lr 0.3 --weight-decay 0 --alpha-w $a --block-units 5 --optimizer sgd
+for a in 0 0.0001 0.001 0.01; do  # the prox step is lr * alpha_W: SGD's large lr needs a small alpha
+  run units_w${a}_sgd --lr 2 --weight-decay 0 --alpha-w $a --block-units 5 --optimizer sgd
 done
 python3 - "$O" <<'PY'
 import json, sys, glob, os
