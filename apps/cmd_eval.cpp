@@ -126,6 +126,8 @@ void add_eval(CLI::App& app) {
                           {"block_fidelity_per_head", per_head(am.block_per_head)},
                           {"block_mass", block_mass_json(am.block_mass)},
                           {"weight_groups", weight_groups_json(ev.weight_group_norms)}};
+      if (ev.cross_groups > 0)
+        j["cross_groups"] = {{"groups", ev.cross_groups}, {"zero_groups", ev.cross_zero_groups}};
       if (!causal) j["warning"] = kLeak;
       std::cout << j.dump() << "\n";
     } else {

@@ -2,7 +2,8 @@
 # R_W tied to blocks (docs/theory.md): the weight-group penalty alone (the dial's logit bias off)
 # on the synthetic corpus with vocab blocks (its 4 true blocks + "other"), with and without
 # block-structured units (--block-units 5: each block's tokens read through their own unit group
-# of d_model), alpha_W swept; AdamW + prox and proximal gradient descent (--optimizer sgd).
+# of d_model), alpha_W swept; on whole unit groups and on the cross-block terms only
+# (--cross-groups); AdamW + prox and proximal gradient descent (--optimizer sgd).
 # Each run: `localist eval --json` (perplexity, block fidelity, entropy, zero groups) and
 # `localist threshold --json` (the KKT ratios), test split.
 # Usage: scripts/weight_penalty_blocks.sh OUT_DIR     (B=path/to/localist; ~10 min on 2 cores)
@@ -29,6 +30,9 @@ run units_w0 --lr 3e-3 --alpha-w 0 --block-units 5
 run units_w0.3 --lr 3e-3 --alpha-w 0.3 --block-units 5
 run units_w1 --lr 3e-3 --alpha-w 1 --block-units 5
 run units_w3 --lr 3e-3 --alpha-w 3 --block-units 5
+for a in 0.3 1 3; do  # the penalty on the cross-block terms only (--cross-groups)
+  run cross_w$a --lr 3e-3 --alpha-w $a --block-units 5 --cross-groups
+done
 for a in 0 0.0001 0.001 0.01; do  # the prox step is lr * alpha_W: SGD's large lr needs a small alpha
   run units_w${a}_sgd --lr 2 --weight-decay 0 --alpha-w $a --block-units 5 --optimizer sgd
 done

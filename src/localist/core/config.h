@@ -76,6 +76,10 @@ struct LocalistConfig {
   double alpha_att = 0.0;          // effect 2: attention-group penalty weight (training only)
   double alpha_w = 0.0;            // effect 3: weight-group penalty weight (proximal step)
   int64_t unit_groups = 4;         // K unit groups of d_model for effect 3
+  // Effect 3 on block units (ModelConfig::block_units): penalise only the cross-block terms,
+  // each head's off-diagonal (d_head slice s, unit group i != s) blocks of W_Q / W_K and its
+  // query bias (loss/cross_group_prox.h), instead of whole unit-group columns.
+  bool cross_groups = false;
 
   void validate() const;
 };

@@ -185,6 +185,11 @@ struct ConfigFields<LocalistConfig> {
       non_negative<double>());
     v(&C::unit_groups, FieldInfo{"unit_groups", "--unit-groups", "unit groups of d_model for the weight-group penalty"},
       at_least<int64_t>(1, ">= 1"));
+    v(&C::cross_groups, FieldInfo{"cross_groups", "--cross-groups",
+                                  "with --block-units: the weight penalty acts on each head's cross-block terms "
+                                  "only (off-diagonal d_head-slice x unit-group blocks of W_Q/W_K, and the query bias)",
+                                  FlagKind::Flag},
+      any<bool>());
   }
 };
 

@@ -6,6 +6,7 @@
 #include "localist/core/errors.h"
 #include "localist/blocks/block_map.h"
 #include "localist/model/dial.h"
+#include "localist/loss/cross_group_prox.h"
 #include "localist/loss/weight_group_prox.h"
 
 namespace localist {
@@ -41,6 +42,10 @@ CheckpointEval evaluate_checkpoint(LoadedModel& lm, const data::TokenFile& token
   r.attention = attention.result();
   r.weight_group_norms =
       weight_group_norms(lm.model, std::min(lc.unit_groups, lm.meta.model.n_embd));
+  if (lc.cross_groups && lm.meta.model.block_units > 0) {
+    const auto n = cross_group_norms(lm.model, lm.meta.model.block_units);
+    r.cross_groups = n.groups(), r.cross_zero_groups = n.zero_groups();
+  }
   return r;
 }
 

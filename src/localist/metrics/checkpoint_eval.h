@@ -27,6 +27,7 @@ struct CheckpointEval {
   EvalResult lm;                       // perplexity, accuracy, tokens scored
   AttentionMetrics attention;          // entropy, fidelities, per head, block mass
   torch::Tensor weight_group_norms;    // (L, H, 2, K): ||W_Q|| and ||W_K|| per unit group
+  int64_t cross_groups = 0, cross_zero_groups = 0;  // --cross-groups runs: penalised groups, zero
   double weight_group_sparsity() const;  // fraction of those groups exactly zero
 };
 

@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "localist/loss/cross_group_prox.h"
 #include "localist/loss/weight_group_prox.h"
 #include "localist/train/gradient_clip.h"
 #include "localist/train/gradient_sync.h"
@@ -15,6 +16,7 @@ StepSettings StepSettings::of_run(const TrainConfig& train, const LocalistConfig
   s.grad_clip = train.grad_clip;
   s.alpha_w = highest_training_lambda(localist) * localist.alpha_w > 0 ? localist.alpha_w : 0;
   s.unit_groups = localist.unit_groups;
+  s.cross_groups = localist.cross_groups;
   return s;
 }
 
@@ -55,7 +57,8 @@ void apply_update(Gpt& model, AdamW& opt, const std::vector<torch::Tensor>& para
   if (s.alpha_w > 0) {  // effect 3 of the dial: group soft-thresholding, exact zeros
     std::vector<double> steps;
     for (double l : objective.layer_lambda) steps.push_back(lr * l * s.alpha_w);
-    weight_group_prox(model, s.unit_groups, steps);
+    if (s.cross_groups) cross_group_prox(model, s.unit_groups, steps);
+    else weight_group_prox(model, s.unit_groups, steps);
   }
 }
 

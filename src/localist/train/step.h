@@ -25,6 +25,7 @@ struct StepSettings {
   double grad_clip = 0;             // max ||g||; 0: no clipping
   double alpha_w = 0;               // weight-group proximal step strength (0: off)
   int64_t unit_groups = 0;          // K groups of d_model for that step
+  bool cross_groups = false;        // the prox acts on the cross-block groups (cross_group_prox.h)
   GradientSync* sync = nullptr;     // distributed: all-reduces start in the last backward
   bool poison_gradient = false;     // fault injection (tests): this step's gradient is NaN
 

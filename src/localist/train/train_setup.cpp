@@ -50,6 +50,9 @@ void check_recruitment(const RecruitConfig& r, LocalistConfig& l) {
 // recruited block would need a unit group the model does not have.
 void check_block_units(const RunConfigs& c) {
   const int64_t k = c.model.block_units;
+  if (c.localist.cross_groups && (k == 0 || c.localist.alpha_w <= 0))
+    throw ConfigError("--cross-groups penalises the cross-block terms of block-structured units: it needs "
+                      "--block-units K and --alpha-w > 0");
   if (k == 0) return;
   if (c.recruit.enabled)
     throw ConfigError("--block-units gives each vocab block a fixed unit group; --recruit would add blocks "

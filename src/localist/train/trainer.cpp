@@ -12,6 +12,7 @@
 #include "localist/core/progress.h"
 #include "localist/data/batcher.h"
 #include "localist/data/hash.h"
+#include "localist/loss/cross_group_prox.h"
 #include "localist/loss/weight_group_prox.h"
 #include "localist/model/block_units.h"
 #include "localist/model/dial.h"
@@ -280,8 +281,13 @@ void Trainer::log_interval(int64_t done, const StepPlan& p) {
   auto rec = progress_record(f);
   if (weight_prox_) {
     const auto& l = cfg_.localist;
-    rec["r_w"] = weight_group_penalty(model_, l.unit_groups, p.objective.layer_lambda, l.alpha_w);
-    rec["zero_weight_groups"] = (weight_group_norms(model_, l.unit_groups) == 0).sum().item<int64_t>();
+    if (l.cross_groups) {
+      rec["r_w"] = cross_group_penalty(model_, l.unit_groups, p.objective.layer_lambda, l.alpha_w);
+      rec["zero_weight_groups"] = cross_group_norms(model_, l.unit_groups).zero_groups();
+    } else {
+      rec["r_w"] = weight_group_penalty(model_, l.unit_groups, p.objective.layer_lambda, l.alpha_w);
+      rec["zero_weight_groups"] = (weight_group_norms(model_, l.unit_groups) == 0).sum().item<int64_t>();
+    }
   }
   // Every step's loss is in the log; the interval's last carries the rates.
   for (size_t i = 0; i + 1 < pending_.size(); ++i)
