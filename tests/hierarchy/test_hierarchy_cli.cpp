@@ -39,17 +39,24 @@ std::string domain_text(const std::string& letters, uint64_t seed, int words) {
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
+// A fresh directory with two domains' training text (a.txt, b.txt), their mixture (mix.txt) and
+// held-out text of each (a_test.txt, b_test.txt).
+std::string two_domains(const std::string& name, int words, int test_words) {
+  const auto dir = cli_tmp(name);
+  fs::create_directories(dir);
+  const std::string a = domain_text("abcdefg", 1, words), b = domain_text("qrstuvw", 2, words);
+  write(dir + "/a.txt", a), write(dir + "/b.txt", b), write(dir + "/mix.txt", a + b);
+  write(dir + "/a_test.txt", domain_text("abcdefg", 3, test_words));
+  write(dir + "/b_test.txt", domain_text("qrstuvw", 4, test_words));
+  return dir;
+}
+
 const std::string kModel =
     "--tokenizer char --n-layer 1 --n-head 2 --n-embd 16 --block-size 32 --batch-size 8 "
     "--eval-interval 100 --eval-tokens 500 --log-interval 100 --device cpu --threads 1 ";
 
 TEST(HierarchyCli, HardRoutingFindsEachDomainsSpecialist) {
-  const auto dir = cli_tmp("hier");
-  fs::create_directories(dir);
-  const std::string a = domain_text("abcdefg", 1, 3000), b = domain_text("qrstuvw", 2, 3000);
-  write(dir + "/a.txt", a), write(dir + "/b.txt", b), write(dir + "/mix.txt", a + b);
-  write(dir + "/a_test.txt", domain_text("abcdefg", 3, 400));
-  write(dir + "/b_test.txt", domain_text("qrstuvw", 4, 400));
+  const auto dir = two_domains("hier", 3000, 400);
   auto r = run_cli("train " + kModel + "--max-steps 60 --data " + dir + "/mix.txt --out " + dir + "/base");
   ASSERT_EQ(r.code, 0) << r.output;
   for (const char* d : {"a", "b"}) {
@@ -134,12 +141,7 @@ TEST(HierarchyCli, HardRoutingFindsEachDomainsSpecialist) {
 // target block (mass 0, its bound); soft routing mixes in the other members' attention, which
 // may sit outside it, and only the mixed bound w B + 1 - w holds.
 TEST(HierarchyCli, HardRoutingKeepsEachMembersConcentration) {
-  const auto dir = cli_tmp("hier_bounds");
-  fs::create_directories(dir);
-  const std::string a = domain_text("abcdefg", 1, 2000), b = domain_text("qrstuvw", 2, 2000);
-  write(dir + "/a.txt", a), write(dir + "/b.txt", b), write(dir + "/mix.txt", a + b);
-  write(dir + "/a_test.txt", domain_text("abcdefg", 3, 300));
-  write(dir + "/b_test.txt", domain_text("qrstuvw", 4, 300));
+  const auto dir = two_domains("hier_bounds", 2000, 300);
   const std::string dial = "--lambda 1 --kappa 10 ";
   auto r = run_cli("train " + kModel + dial + "--blocks window:8 --max-steps 40 --data " + dir + "/mix.txt --out " + dir + "/base");
   ASSERT_EQ(r.code, 0) << r.output;

@@ -9,20 +9,26 @@
 namespace localist {
 namespace {
 
+// Feeds both optimizers the same random gradients for `steps` steps; the largest gap between
+// their parameters after.
+double gap_after(AdamW& ours, torch::optim::Optimizer& theirs, torch::Tensor& w1, torch::Tensor& w2, int steps) {
+  for (int step = 0; step < steps; ++step) {
+    auto g = torch::randn(w1.sizes(), torch::kDouble);
+    w1.mutable_grad() = g.clone();
+    w2.mutable_grad() = g.clone();
+    ours.step();
+    theirs.step();
+  }
+  return (w1 - w2).abs().max().item<double>();
+}
+
 TEST(AdamW, MatchesLibTorchAdamW) {
   torch::manual_seed(3);
   auto w1 = torch::randn({4, 3}, torch::kDouble).requires_grad_(true);
   auto w2 = w1.detach().clone().requires_grad_(true);
   AdamW ours({{"w", w1}}, {0.01, 0.9, 0.95, 1e-8, 0.1});
   torch::optim::AdamW theirs({w2}, torch::optim::AdamWOptions(0.01).betas({0.9, 0.95}).eps(1e-8).weight_decay(0.1));
-  for (int step = 0; step < 20; ++step) {
-    auto g = torch::randn({4, 3}, torch::kDouble);
-    w1.mutable_grad() = g.clone();
-    w2.mutable_grad() = g.clone();
-    ours.step();
-    theirs.step();
-  }
-  EXPECT_LT((w1 - w2).abs().max().item<double>(), 1e-12);
+  EXPECT_LT(gap_after(ours, theirs, w1, w2, 20), 1e-12);
 }
 
 // The proximal-gradient mode's optimizer: plain SGD, against LibTorch's SGD (decay kept decoupled).
@@ -34,14 +40,7 @@ TEST(AdamW, SgdModeIsPlainSgd) {
   o.sgd = true;
   AdamW ours({{"w", w1}}, o);
   torch::optim::SGD theirs({w2}, torch::optim::SGDOptions(0.05));
-  for (int step = 0; step < 10; ++step) {
-    auto g = torch::randn({4, 3}, torch::kDouble);
-    w1.mutable_grad() = g.clone();
-    w2.mutable_grad() = g.clone();
-    ours.step();
-    theirs.step();
-  }
-  EXPECT_LT((w1 - w2).abs().max().item<double>(), 1e-12);
+  EXPECT_LT(gap_after(ours, theirs, w1, w2, 10), 1e-12);
   EXPECT_EQ(ours.steps(), 10);
   EXPECT_EQ(ours.state().at("exp_avg.w").abs().max().item<double>(), 0.0);  // no moments
 }
