@@ -26,7 +26,7 @@ void add_report(CLI::App& app) {
       "report", "one self-contained HTML page: sweep curves, training curves, attention heatmaps "
                 "with block boundaries and block mass");
   auto a = std::make_shared<ReportArgs>();
-  cmd->add_option("dirs", a->dirs, "sweep directories (sweep.json), concentration directories (concentration.json) and run directories")->required();
+  cmd->add_option("dirs", a->dirs, "sweep directories (sweep.json), concentration directories (concentration.json), experiment directories (figures.json) and run directories")->required();
   cmd->add_option("--out", a->out, "the HTML file to write (atomically)")->capture_default_str();
   cmd->add_option("--text", a->text,
                   "sample text for the heatmaps (default: the run's validation split)");

@@ -51,10 +51,11 @@ TEST(CliReport, ErrorsAreOneLineAndWriteNothing) {
   EXPECT_NE(r.code, 0);
   EXPECT_EQ(r.output, "localist: error: report: '" + empty +
                           "' is neither a sweep directory (no sweep.json), a concentration directory (no "
-                          "concentration.json) nor a run directory (no checkpoint/checkpoint.json or metrics.jsonl)\n");
+                          "concentration.json), a figures directory (no figures.json) nor a run directory (no "
+                          "checkpoint/checkpoint.json or metrics.jsonl)\n");
   r = run_cli("report " + bad + " --out " + out);
   EXPECT_NE(r.code, 0);
-  EXPECT_EQ(r.output, "localist: error: report: '" + bad + "/sweep.json' is not valid JSON\n");
+  EXPECT_EQ(r.output.rfind("localist: error: report: '" + bad + "/sweep.json' is not valid JSON (", 0), 0u) << r.output;
   r = run_cli("report " + bad + " --lambdas 0,2 --out " + out);
   EXPECT_NE(r.code, 0);
   EXPECT_FALSE(fs::exists(out));

@@ -46,6 +46,23 @@ TEST(Svg, LogAxisAndAutomaticRanges) {
   EXPECT_NE(s.find(">10</text>"), std::string::npos) << s;
 }
 
+TEST(Svg, LogXAxisPlacesDecadesEvenlyAndSkipsNonPositiveX) {
+  svg::LineChart c;
+  c.log_x = true;
+  c.x_min = 1e-2, c.x_max = 1e6;  // 8 decades over 360 px: 45 px each
+  c.y_min = 0, c.y_max = 1;
+  c.series.push_back({"fidelity", {0.0, 1e-2, 1.0, 1e6}, {0.5, 0.5, 0.5, 0.5}});
+  const auto s = svg::line_chart(c);
+  EXPECT_EQ(count(s, "<circle"), 3);  // x = 0 has no place on a log axis
+  EXPECT_NE(s.find("M64 132 L154 132 L424 132"), std::string::npos) << s;
+  EXPECT_NE(s.find(">1e4</text>"), std::string::npos) << s;
+  EXPECT_NE(s.find(">0.01</text>"), std::string::npos) << s;
+  EXPECT_EQ(svg::tick_label(2e-5), "2e-5");
+  EXPECT_EQ(svg::tick_label(1e10), "1e10");
+  EXPECT_EQ(svg::tick_label(0.25), "0.25");
+  EXPECT_EQ(svg::tick_label(1000), "1000");
+}
+
 TEST(Svg, TextIsEscaped) {
   EXPECT_EQ(svg::escape("a<b & \"c\" 'd' >"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39; &gt;");
   svg::LineChart c;

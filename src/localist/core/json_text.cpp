@@ -1,5 +1,10 @@
 #include "localist/core/json_text.h"
 
+#include <fstream>
+#include <iterator>
+
+#include "localist/core/errors.h"
+
 namespace localist {
 
 nlohmann::json parse_json_text(std::string_view text, std::string* error, size_t* byte) {
@@ -34,6 +39,18 @@ nlohmann::json parse_json_text(std::string_view text, std::string* error, size_t
     if (byte) *byte = 0;
     return nlohmann::json::value_t::discarded;
   }
+}
+
+nlohmann::json read_json_object_file(const std::string& path, const std::string& context) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw PathError(context + "cannot read '" + path + "'");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) throw PathError(context + "cannot read '" + path + "'");
+  std::string error;
+  const auto j = parse_json_text(text, &error);
+  if (j.is_discarded()) throw DataError(context + "'" + path + "' is not valid JSON (" + error + ")");
+  if (!j.is_object()) throw DataError(context + "'" + path + "' is not a JSON object");
+  return j;
 }
 
 }  // namespace localist

@@ -17,4 +17,9 @@ constexpr int kMaxJsonDepth = 64;
 // discarded value with *error describing the problem and *byte its offset.
 nlohmann::json parse_json_text(std::string_view text, std::string* error, size_t* byte = nullptr);
 
+// The JSON object in the file at `path`, parsed as above. Messages start with `context` (e.g.
+// "report: "): PathError "cannot read 'PATH'"; DataError "'PATH' is not valid JSON (why)" or
+// "'PATH' is not a JSON object".
+nlohmann::json read_json_object_file(const std::string& path, const std::string& context = "");
+
 }  // namespace localist

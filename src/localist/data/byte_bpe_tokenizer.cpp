@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "localist/core/errors.h"
+#include "localist/core/json_text.h"
 #include "localist/data/corpus.h"
 #include "localist/data/utf8.h"
 
@@ -249,16 +250,10 @@ std::vector<std::string> vocab_in_id_order(const nlohmann::json& vocab, const st
   return out;
 }
 
-nlohmann::json parse_json_file(const std::string& path) {
-  const auto j = nlohmann::json::parse(read_text_file(path), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw DataError(path + ": not valid JSON");
-  return j;
-}
-
 std::unique_ptr<ByteBpeTokenizer> from_vocab_and_merges(const std::string& dir) {
   const auto vocab_path = (std::filesystem::path(dir) / "vocab.json").string();
   const auto merges_path = (std::filesystem::path(dir) / "merges.txt").string();
-  auto vocab = vocab_in_id_order(parse_json_file(vocab_path), vocab_path);
+  auto vocab = vocab_in_id_order(read_json_object_file(vocab_path), vocab_path);
   std::vector<std::pair<std::string, std::string>> merges;
   std::istringstream lines(read_text_file(merges_path));
   for (std::string line; std::getline(lines, line);) {
@@ -282,7 +277,7 @@ bool is_byte_level(const nlohmann::json& pre) {
 }
 
 std::unique_ptr<ByteBpeTokenizer> from_tokenizer_json(const std::string& path) {
-  const auto j = parse_json_file(path);
+  const auto j = read_json_object_file(path);
   if (!j.contains("model") || j["model"].value("type", "") != "BPE")
     throw DataError(path + ": model.type is not \"BPE\" (only GPT-2's byte-level BPE is supported)");
   if (!is_byte_level(j.value("pre_tokenizer", nlohmann::json())))

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "localist/core/errors.h"
+#include "localist/core/json_text.h"
 #include "localist/core/safetensors.h"
 #include "localist/data/byte_bpe_tokenizer.h"
 #include "localist/data/corpus.h"
@@ -16,13 +17,6 @@ namespace fs = std::filesystem;
 
 namespace localist::hf {
 namespace {
-
-nlohmann::json read_json(const std::string& path) {
-  if (!fs::exists(path)) throw PathError(path + ": no such file");
-  const auto j = nlohmann::json::parse(data::read_text_file(path), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) throw ConfigError(path + ": not a JSON object");
-  return j;
-}
 
 int64_t positive_int(const nlohmann::json& c, const char* key, const std::string& source, int64_t limit) {
   if (!c.contains(key) || !c[key].is_number_integer() || c[key].get<int64_t>() < 1 || c[key].get<int64_t>() > limit)
@@ -38,7 +32,7 @@ std::vector<std::string> weight_files(const std::string& dir) {
   if (fs::exists(single)) return {single.string()};
   if (fs::exists(index)) {
     std::set<std::string> files;
-    const auto j = read_json(index.string());
+    const auto j = read_json_object_file(index.string());
     if (!j.contains("weight_map") || !j["weight_map"].is_object())
       throw CheckpointError(index.string() + ": no weight_map object");
     for (const auto& [name, file] : j["weight_map"].items()) {
@@ -141,7 +135,7 @@ ModelConfig gpt2_model_config(const nlohmann::json& c, const std::string& source
 ImportSummary import_gpt2(const std::string& hf_dir, const std::string& run_dir) {
   if (!fs::is_directory(hf_dir)) throw PathError(hf_dir + ": not a directory");
   const auto config_path = (fs::path(hf_dir) / "config.json").string();
-  ModelConfig m = gpt2_model_config(read_json(config_path), config_path);
+  ModelConfig m = gpt2_model_config(read_json_object_file(config_path), config_path);
   const auto files = weight_files(hf_dir);
   const auto tokenizer = data::ByteBpeTokenizer::from_directory(hf_dir);
   if (tokenizer->vocab_size() != m.vocab_size)

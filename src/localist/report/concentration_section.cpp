@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "localist/core/errors.h"
+#include "localist/core/json_text.h"
 #include "localist/report/svg.h"
 
 namespace localist {
@@ -45,11 +46,8 @@ std::string chart(const std::string& dir, const nlohmann::json& c) {
 
 nlohmann::json read_concentration_json(const std::string& dir) {
   const auto path = (fs::path(dir) / "concentration.json").string();
-  std::ifstream in(path);
-  if (!in) throw PathError("report: cannot read '" + path + "'");
-  const auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw DataError("report: '" + path + "' is not valid JSON");
-  if (!j.is_object() || !j.contains("points") || !j["points"].is_array())
+  const auto j = read_json_object_file(path, "report: ");
+  if (!j.contains("points") || !j["points"].is_array())
     throw DataError("report: '" + path + "' has no `points` array (not made by localist concentration?)");
   for (const auto& p : j["points"])
     if (!p.is_object()) throw DataError("report: '" + path + "': a point is not an object");

@@ -13,11 +13,13 @@
 #include "localist/core/atomic_file.h"
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
+#include "localist/core/json_text.h"
 #include "localist/metrics/attention_metrics.h"
 #include "localist/metrics/checkpoint_eval.h"
 #include "localist/blocks/block_map.h"
 #include "localist/model/dial.h"
 #include "localist/report/concentration_section.h"
+#include "localist/report/figures_section.h"
 #include "localist/report/svg.h"
 #include "localist/report/sweep_table.h"
 #include "localist/run/checkpoint.h"
@@ -355,25 +357,23 @@ const char* kStyle =
 std::string report_dir_kind(const std::string& dir) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
-    throw PathError("report: '" + dir + "' is not a directory (expected a sweep or run directory)");
+    throw PathError("report: '" + dir + "' is not a directory (expected a sweep, concentration, figures or run directory)");
   if (fs::exists(fs::path(dir) / "sweep.json", ec)) return "sweep";
   if (fs::exists(fs::path(dir) / "concentration.json", ec)) return "concentration";
+  if (fs::exists(fs::path(dir) / "figures.json", ec)) return "figures";
   if (fs::exists(fs::path(dir) / "checkpoint" / "checkpoint.json", ec) ||
       fs::exists(fs::path(dir) / "metrics.jsonl", ec))
     return "run";
   throw PathError("report: '" + dir +
                   "' is neither a sweep directory (no sweep.json), a concentration directory (no "
-                  "concentration.json) nor a run directory (no checkpoint/checkpoint.json or metrics.jsonl)");
+                  "concentration.json), a figures directory (no figures.json) nor a run directory (no "
+                  "checkpoint/checkpoint.json or metrics.jsonl)");
 }
 
 nlohmann::json read_sweep_json(const std::string& dir) {
   const auto path = (fs::path(dir) / "sweep.json").string();
-  std::ifstream in(path);
-  if (!in) throw PathError("report: cannot read '" + path + "'");
-  const auto j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw DataError("report: '" + path + "' is not valid JSON");
-  if (!j.is_object() || !j.contains("rows") || !j["rows"].is_array() || !j.contains("settings") ||
-      !j["settings"].is_object())
+  const auto j = read_json_object_file(path, "report: ");
+  if (!j.contains("rows") || !j["rows"].is_array() || !j.contains("settings") || !j["settings"].is_object())
     throw DataError("report: '" + path + "' has no `settings` object and `rows` array (not made by localist sweep?)");
   return j;
 }
@@ -384,13 +384,15 @@ std::string build_report(const ReportOptions& opt) {
   for (double l : opt.lambdas)
     if (!(l >= 0 && l <= 1)) throw ConfigError("report: lambda " + fixed(l, 3) + " is outside [0, 1]");
   std::vector<SweepData> sweeps;
-  std::vector<std::string> runs, concentration;
+  std::vector<std::string> runs, concentration, figures;
   for (const auto& d : opt.dirs) {
     const auto kind = report_dir_kind(d);
     if (kind == "sweep")
       sweeps.push_back(load_sweep(d));
     else if (kind == "concentration")
       concentration.push_back(d);
+    else if (kind == "figures")
+      figures.push_back(d);
     else
       runs.push_back(d);
   }
@@ -399,9 +401,10 @@ std::string build_report(const ReportOptions& opt) {
     << "<style>" << kStyle << "</style></head><body>\n<h1>localist report</h1>\n<p>Directories: ";
   for (size_t i = 0; i < opt.dirs.size(); ++i) o << (i ? ", " : "") << "<code>" << escape(opt.dirs[i]) << "</code>";
   o << ". " << sweeps.size() << " sweep(s), " << runs.size() << " run(s)"
-    << (concentration.empty() ? "" : ", " + std::to_string(concentration.size()) + " concentration curve(s)") << ".</p>\n";
+    << (concentration.empty() ? "" : ", " + std::to_string(concentration.size()) + " concentration curve(s)")
+    << (figures.empty() ? "" : ", " + std::to_string(figures.size()) + " experiment(s) with figures") << ".</p>\n";
   if (!sweeps.empty()) o << sweep_section(sweeps);
-  o << concentration_section(concentration);
+  o << concentration_section(concentration) << figures_section(figures);
   int i = 0;
   for (const auto& r : runs) o << run_section(r, opt, i++);
   o << "</body></html>\n";

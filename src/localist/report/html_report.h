@@ -7,6 +7,8 @@
 //   training curves  train loss per logged step and eval loss at each evaluation (metrics.jsonl)
 //   attention        per layer/head heatmaps of a sample text at each chosen lambda, with the
 //                    block boundaries drawn, and the block-mass matrix of the same text
+//   concentration    Lemma 1's curves (report/concentration_section.h)
+//   figures          the charts an experiment script wrote (report/figures_section.h)
 #include <functional>
 #include <string>
 #include <vector>
@@ -28,7 +30,8 @@ struct ReportOptions {
   std::function<LocalistConfig(const LocalistConfig&)> localist;
 };
 
-// "sweep" (DIR/sweep.json) or "run" (DIR/checkpoint/checkpoint.json or DIR/metrics.jsonl);
+// "sweep" (DIR/sweep.json), "concentration" (DIR/concentration.json), "figures"
+// (DIR/figures.json) or "run" (DIR/checkpoint/checkpoint.json or DIR/metrics.jsonl);
 // PathError naming the directory otherwise.
 std::string report_dir_kind(const std::string& dir);
 

@@ -104,17 +104,28 @@ std::string escape(const std::string& s) {
 std::string tick_label(double x) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.4g", x);
-  return buf;
+  std::string s = buf;  // "1e+04" -> "1e4", "2e-05" -> "2e-5": narrower under a crowded log axis
+  const auto e = s.find('e');
+  if (e == std::string::npos) return s;
+  std::string exponent = s.substr(e + 1);
+  const bool negative = exponent[0] == '-';
+  exponent.erase(0, exponent.find_first_not_of("+-0"));
+  return s.substr(0, e + 1) + (negative ? "-" : "") + (exponent.empty() ? "0" : exponent);
 }
 
+namespace {
+// Where v lies on [lo, hi], 0 to 1, on a linear or log10 scale.
+double fraction(double v, double lo, double hi, bool log) {
+  return log ? (std::log10(v) - std::log10(lo)) / (std::log10(hi) - std::log10(lo)) : (v - lo) / (hi - lo);
+}
+}  // namespace
+
 double Frame::px(double x) const {
-  return kLeft + (x - x0) / (x1 - x0) * (width - kLeft - kRight);
+  return kLeft + fraction(x, x0, x1, log_x) * (width - kLeft - kRight);
 }
 
 double Frame::py(double y) const {
-  const double t = log_y ? (std::log10(y) - std::log10(y0)) / (std::log10(y1) - std::log10(y0))
-                         : (y - y0) / (y1 - y0);
-  return height - kBottom - t * (height - kTop - kBottom);
+  return height - kBottom - fraction(y, y0, y1, log_y) * (height - kTop - kBottom);
 }
 
 std::string line_chart(const LineChart& c) {
@@ -123,8 +134,8 @@ std::string line_chart(const LineChart& c) {
     xs.insert(xs.end(), s.x.begin(), s.x.end());
     ys.insert(ys.end(), s.y.begin(), s.y.end());
   }
-  Frame f{c.x_min, c.x_max, c.y_min, c.y_max, c.width, c.height, c.log_y};
-  axis_range(xs, false, f.x0, f.x1);
+  Frame f{c.x_min, c.x_max, c.y_min, c.y_max, c.width, c.height, c.log_y, c.log_x};
+  axis_range(xs, c.log_x, f.x0, f.x1);
   axis_range(ys, c.log_y, f.y0, f.y1);
   const double legend_h = 16.0 * c.series.size();
   const double total_h = c.height + legend_h + 4;
@@ -136,7 +147,7 @@ std::string line_chart(const LineChart& c) {
   text(o, c.width / 2, 16, c.title, "middle", " font-weight=\"bold\" font-size=\"12\"");
   const double left = kLeft, right = c.width - kRight, top = kTop, bottom = c.height - kBottom;
   // grid and ticks
-  const auto xt = linear_ticks(f.x0, f.x1);
+  const auto xt = c.log_x ? log_ticks(f.x0, f.x1) : linear_ticks(f.x0, f.x1);
   const auto yt = c.log_y ? log_ticks(f.y0, f.y1) : linear_ticks(f.y0, f.y1);
   for (double t : xt) {
     const double x = f.px(t);
@@ -168,7 +179,7 @@ std::string line_chart(const LineChart& c) {
     std::ostringstream marks;
     for (size_t k = 0; k < std::min(s.x.size(), s.y.size()); ++k) {
       const double x = s.x[k], y = s.y[k];
-      if (!std::isfinite(x) || !std::isfinite(y) || (c.log_y && y <= 0)) continue;
+      if (!std::isfinite(x) || !std::isfinite(y) || (c.log_y && y <= 0) || (c.log_x && x <= 0)) continue;
       const double px = f.px(x), py = f.py(y);
       d += (d.empty() ? "M" : " L") + num(px) + " " + num(py);
       if (s.markers)

@@ -12,7 +12,7 @@ namespace localist::svg {
 // Text for an XML text node or attribute value: & < > " ' escaped.
 std::string escape(const std::string& text);
 
-// A number for a tick label: up to 4 significant digits, no trailing zeros ("0.25", "1e+03").
+// A number for a tick label: up to 4 significant digits, no trailing zeros ("0.25", "1e3", "2e-5").
 std::string tick_label(double x);
 
 struct Series {
@@ -28,6 +28,7 @@ struct LineChart {
   std::string title, x_label, y_label;
   double width = 440, height = 280;  // the plot frame; the legend adds 16 px per series below
   bool log_y = false;
+  bool log_x = false;  // x <= 0 skipped, like y on a log y-axis
   // Axis ranges; NaN = from the data (padded to ticks).
   double x_min = NAN, x_max = NAN, y_min = NAN, y_max = NAN;
   std::vector<Series> series;
@@ -35,10 +36,11 @@ struct LineChart {
 
 // Pixel of data point (x, y) for a chart whose axis ranges are [x0, x1] x [y0, y1] (y0, y1 in
 // data units also for a log axis): x from kLeft to width - kRight, y from height - kBottom
-// (at y0) up to kTop (at y1).
+// (at y0) up to kTop (at y1); a log axis is linear in log10.
 struct Frame {
   double x0, x1, y0, y1, width, height;
   bool log_y;
+  bool log_x = false;
   double px(double x) const;
   double py(double y) const;
 };
