@@ -118,7 +118,7 @@ nlohmann::json to_json(const ThresholdEstimate& e, const ThresholdArgs& a, const
                    {"weight_penalty_per_group", per_layer(e.weight_penalty)}}},
       {"concentrates_attention_penalty", concentrates_att},
       {"concentrates_weight_penalty", concentrates_w},
-      {"kkt", {{"groups", e.kkt_grad_norm.numel()}, {"inactive", e.kkt_inactive},
+      {"kkt", {{"groups", e.kkt_groups}, {"cross_groups", e.kkt_cross_groups}, {"inactive", e.kkt_inactive},
                {"pass", e.kkt_pass}, {"fail", e.kkt_fail}, {"max_ratio", num(e.kkt_max_ratio)},
                {"active_ratio_min", num(e.kkt_active_ratio_min)},
                {"active_ratio_max", num(e.kkt_active_ratio_max)},
@@ -217,19 +217,18 @@ void print_report(const ThresholdEstimate& e, const ThresholdArgs& a, const Loca
     }
   }
 
-  std::printf("\nKKT check (W_Q / W_K unit groups, %lld per head; gradient of the mean held-out "
-              "cross-entropy%s):\n",
-              static_cast<long long>(e.penalty.unit_groups),
-              e.kkt_includes_attention_penalty ? " + R_att" : "");
+  std::printf("\nKKT check (%s, %lld unit groups; gradient of the mean held-out cross-entropy%s):\n",
+              e.kkt_cross_groups ? "cross-block W_Q / W_K groups and query biases" : "W_Q / W_K unit groups",
+              static_cast<long long>(e.penalty.unit_groups), e.kkt_includes_attention_penalty ? " + R_att" : "");
   const auto gn = e.kkt_grad_norm;
   if (e.kkt_inactive == 0) {
     std::printf("  %lld groups, none exactly zero: nothing to check (||grad||_F from %s to %s)\n",
-                static_cast<long long>(gn.numel()), fmt(gn.min().item<double>()).c_str(),
+                static_cast<long long>(e.kkt_groups), fmt(gn.min().item<double>()).c_str(),
                 fmt(gn.max().item<double>()).c_str());
   } else {
     std::printf("  %lld groups, %lld exactly zero: %lld pass, %lld fail (||grad||_F <= lambda "
-                "alpha_W sqrt|G_i| = %s); largest ||grad||_F / limit %s\n",
-                static_cast<long long>(gn.numel()), static_cast<long long>(e.kkt_inactive),
+                "alpha_W sqrt|G_i| >= %s); largest ||grad||_F / limit %s\n",
+                static_cast<long long>(e.kkt_groups), static_cast<long long>(e.kkt_inactive),
                 static_cast<long long>(e.kkt_pass), static_cast<long long>(e.kkt_fail),
                 fmt(w_min).c_str(), fmt(e.kkt_max_ratio).c_str());
   }

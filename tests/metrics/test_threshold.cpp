@@ -234,6 +234,37 @@ TEST(Threshold, KktGradientNormsMatchDirectAutograd) {
   EXPECT_NEAR(r.kkt_max_ratio, g / (0.5 * std::sqrt(8.0)), 1e-9);
 }
 
+TEST(Threshold, CrossGroupKktChecksTheOffDiagonalBlocksAndQueryBiases) {
+  DialledModel m;  // C 32, 2 heads of Dh 16; K = 2 blocks: unit groups of 16, head slices of 8
+  auto lin0 = m.model->layers[0]->as<Layer>()->attn->c_attn;
+  {
+    torch::NoGradGuard g;  // exactly zero: W_K of layer 0, head 1, slice 0 x unit group 1, and head 0's query bias
+    for (int64_t l = 0; l < 2; ++l) m.model->layers[l]->as<Layer>()->attn->c_attn->bias.fill_(0.01);  // init is 0
+    lin0->weight.narrow(0, 32 + 16 + 0, 8).narrow(1, 16, 16).zero_();
+    lin0->bias.narrow(0, 0, 16).zero_();
+  }
+  PenaltyInForce p;
+  p.lambda = 1.0, p.alpha_w = 0.5, p.unit_groups = 2, p.cross_groups = true, p.layer_lambda = {1.0, 1.0};
+  ThresholdEstimator est(m.model, m.blocks, m.dial, p);
+  est.add(m.x, m.y);
+  const auto r = est.result();
+  EXPECT_TRUE(r.kkt_cross_groups);
+  EXPECT_EQ(r.kkt_groups, 2 * 2 * 2 * 2 + 2 * 2);  // (L, H, W_Q|W_K, 2 off-diagonal blocks) + (L, H) biases
+  EXPECT_EQ(r.kkt_inactive, 2);
+  ASSERT_EQ(r.kkt_grad_norm.sizes(), (std::vector<int64_t>{2, 2, 2, 2, 2}));
+
+  // direct: the mean cross-entropy differentiated by autograd
+  auto out = m.model->forward(m.x, false, dial_biases(m.blocks.layout(m.x), m.dial, 2));
+  auto grads = torch::autograd::grad({GptImpl::loss(out.logits, m.y)}, {lin0->weight, lin0->bias});
+  const double direct = grads[0].narrow(0, 48, 8).narrow(1, 16, 16).norm().item<double>();
+  EXPECT_NEAR(r.kkt_grad_norm[0][1][1][0][1].item<double>(), direct, 1e-6 + 1e-4 * direct);
+  EXPECT_EQ(r.kkt_weight_norm[0][1][1][0][1].item<double>(), 0.0);
+  const double bias_grad = grads[1].narrow(0, 0, 16).norm().item<double>();
+  const double limit_block = 0.5 * std::sqrt(16.0), limit_bias = 0.5 * std::sqrt(16.0);  // sqrt|G_i|, sqrt(Dh)
+  EXPECT_EQ(r.kkt_pass, (direct <= limit_block) + (bias_grad <= limit_bias));
+  EXPECT_NEAR(r.kkt_max_ratio, std::max(direct / limit_block, bias_grad / limit_bias), 1e-4 * r.kkt_max_ratio);
+}
+
 // --- the command, end to end -------------------------------------------------------------------
 
 struct Result {

@@ -57,6 +57,13 @@ TEST(Svg, LogXAxisPlacesDecadesEvenlyAndSkipsNonPositiveX) {
   EXPECT_NE(s.find("M64 132 L154 132 L424 132"), std::string::npos) << s;
   EXPECT_NE(s.find(">1e4</text>"), std::string::npos) << s;
   EXPECT_NE(s.find(">0.01</text>"), std::string::npos) << s;
+  c.series = {{"mass", {1.0, 2.0}, {1e-32, 1.0}}};  // 32 decades: every 4th labelled, not all
+  c.log_y = true;
+  c.log_x = false, c.x_min = NAN, c.x_max = NAN, c.y_min = NAN, c.y_max = NAN;
+  const auto many = svg::line_chart(c);
+  EXPECT_NE(many.find(">1e-32</text>"), std::string::npos) << many;
+  EXPECT_NE(many.find(">1e-28</text>"), std::string::npos) << many;
+  EXPECT_EQ(many.find(">1e-31</text>"), std::string::npos) << many;
   EXPECT_EQ(svg::tick_label(2e-5), "2e-5");
   EXPECT_EQ(svg::tick_label(1e10), "1e10");
   EXPECT_EQ(svg::tick_label(0.25), "0.25");

@@ -28,6 +28,13 @@ struct CrossGroupNorms {
   int64_t groups() const;        // penalised groups
 };
 CrossGroupNorms cross_group_norms(Gpt& model, int64_t k);
+// The same groups in tensors laid out like each layer's c_attn weight (3W, C) and bias (3W):
+// the gradients of the KKT check (metrics/threshold.h).
+CrossGroupNorms cross_group_norms(const ModelConfig& c, int64_t k, const std::vector<torch::Tensor>& weights,
+                                  const std::vector<torch::Tensor>& biases);
+// Each (slice s, unit group i) block's coefficient in R_W^x per unit lambda alpha_W: (K, K)
+// float64, sqrt|G_i| off the diagonal, 0 on it (a query bias's is sqrt(d_head)).
+torch::Tensor cross_group_coefficients(const ModelConfig& c, int64_t k);
 
 // R_W^x's value (for logging); layer_lambda: lambda_l per layer or one value for all.
 double cross_group_penalty(Gpt& model, int64_t k, const std::vector<double>& layer_lambda, double alpha_w);

@@ -6,6 +6,7 @@
 #include "localist/core/errors.h"
 #include "localist/data/batcher.h"
 #include "localist/loss/attention_penalty.h"
+#include "localist/loss/cross_group_prox.h"
 #include "localist/loss/weight_group_prox.h"
 #include "localist/metrics/quantile.h"
 
@@ -14,6 +15,28 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The KKT counts over penalised groups (1-D float64: gradient norm, weight norm, limit): an
+// exactly zero group passes when its gradient is within the limit; the others give the ratio
+// that is 1 at a stationary point of proximal gradient descent.
+void count_kkt(ThresholdEstimate& e, const torch::Tensor& grad, const torch::Tensor& weight,
+               const torch::Tensor& limit) {
+  std::vector<float> active_ratio;
+  for (int64_t k = 0; k < grad.numel(); ++k) {
+    const double norm = grad[k].item<double>(), lim = limit[k].item<double>();
+    if (weight[k].item<double>() != 0.0) {
+      if (lim > 0) active_ratio.push_back(static_cast<float>(norm / lim));
+      continue;
+    }
+    ++e.kkt_inactive;
+    (norm <= lim ? e.kkt_pass : e.kkt_fail) += 1;
+    e.kkt_max_ratio = std::max(e.kkt_max_ratio, lim > 0 ? norm / lim : kInf);
+  }
+  if (e.kkt_inactive == 0) e.kkt_max_ratio = kNaN;  // nothing was checked
+  e.kkt_active_ratio_min = quantile(active_ratio, 0.0);
+  e.kkt_active_ratio_max = quantile(active_ratio, 1.0);
+  e.kkt_groups = grad.numel();
+}
 
 // Zero-pads a per-block accumulator (blocks along dim 0) to at least k rows.
 torch::Tensor grow(const torch::Tensor& t, int64_t k) {
@@ -157,6 +180,7 @@ PenaltyInForce PenaltyInForce::from_config(const LocalistConfig& c, int64_t n_la
   p.alpha_att = c.alpha_att;
   p.alpha_w = c.alpha_w;
   p.unit_groups = c.unit_groups;
+  p.cross_groups = c.cross_groups;
   return p;
 }
 
@@ -188,6 +212,8 @@ ThresholdEstimator::ThresholdEstimator(Gpt& model, const BlockMap& blocks, const
     block_sq_.push_back(torch::zeros({0}, torch::kDouble));
     ce_grad_sum_.push_back(torch::zeros({3 * model->cfg.attn_width(), C}, torch::kDouble));
     att_grad_sum_.push_back(torch::zeros({3 * model->cfg.attn_width(), C}, torch::kDouble));
+    ce_bias_grad_sum_.push_back(torch::zeros({3 * model->cfg.attn_width()}, torch::kDouble));
+    att_bias_grad_sum_.push_back(torch::zeros({3 * model->cfg.attn_width()}, torch::kDouble));
   }
   block_rows_.assign(L_, {});
   grad_norms_.assign(L_, std::vector<std::vector<float>>(H_));
@@ -218,15 +244,18 @@ void ThresholdEstimator::add(const torch::Tensor& x_in, const torch::Tensor& y_i
   std::vector<torch::Tensor> inputs, weights, probs;
   for (const auto& tr : trace) inputs.push_back(tr.heads), probs.push_back(tr.probs);
   for (const auto& m : *model_->layers) weights.push_back(m->as<Layer>()->attn->c_attn->weight);
-  inputs.insert(inputs.end(), weights.begin(), weights.end());
+  for (const auto& m : *model_->layers) weights.push_back(m->as<Layer>()->attn->c_attn->bias);
+  inputs.insert(inputs.end(), weights.begin(), weights.end());  // [heads (L), weights (L), biases (L)]
   const bool att = penalty_.attention();
   auto grads = torch::autograd::grad({ce}, inputs, {}, /*retain_graph=*/att, false, /*allow_unused=*/true);
+  const auto add_grad = [](torch::Tensor& sum, const torch::Tensor& g) {
+    if (g.defined()) sum += g.detach().to(torch::kCPU, torch::kDouble);
+  };
   if (att) {  // R_att is a mean over (B, H, T): weight it by its positions to pool batches
     auto ratt = attention_group_penalty(probs, layout, penalty_.layer_lambda, penalty_.alpha_att) *
                 static_cast<double>(B * T);
     auto g = torch::autograd::grad({ratt}, weights, {}, false, false, true);
-    for (int64_t l = 0; l < L_; ++l)
-      if (g[l].defined()) att_grad_sum_[l] += g[l].detach().to(torch::kCPU, torch::kDouble);
+    for (int64_t l = 0; l < L_; ++l) add_grad(att_grad_sum_[l], g[l]), add_grad(att_bias_grad_sum_[l], g[L_ + l]);
     att_positions_ += B * T;
   }
 
@@ -271,7 +300,8 @@ void ThresholdEstimator::add(const torch::Tensor& x_in, const torch::Tensor& y_i
     mass_measured_sum_[l] += (q.off_mass * both.unsqueeze(1)).sum(bt);
     add_check(concentration_, q.off_mass, q.mass_bound, both.unsqueeze(1), opt_.tolerance);
     add_check(entropy_, q.entropy, q.entropy_bound, both.unsqueeze(1), opt_.tolerance);
-    ce_grad_sum_[l] += grads[L_ + l].detach().to(torch::kCPU, torch::kDouble);
+    add_grad(ce_grad_sum_[l], grads[L_ + l]);
+    add_grad(ce_bias_grad_sum_[l], grads[2 * L_ + l]);
 
     if (!sizes_done) {  // |X_b(t)(t)| per target block (the same for every layer)
       sizes_done = true;
@@ -407,35 +437,40 @@ void ThresholdEstimator::penalties(ThresholdEstimate& e) const {
 // KKT on the W_Q / W_K unit groups (weight_group_prox.h: rows part*H*Dh + h*Dh.., columns G_i):
 // at a stationary point an inactive group's gradient norm stays within its penalty.
 void ThresholdEstimator::kkt_check(ThresholdEstimate& e) const {
+  e.kkt_includes_attention_penalty = att_positions_ > 0;
+  e.kkt_cross_groups = penalty_.cross_groups;
+  std::vector<torch::Tensor> gw, gb;  // per layer: the smooth objective's mean gradient on c_attn
+  for (int64_t l = 0; l < L_; ++l) {
+    const double n = std::max<int64_t>(queries_, 1), a = std::max<int64_t>(att_positions_, 1);
+    gw.push_back(ce_grad_sum_[l] / n + att_grad_sum_[l] / a);
+    gb.push_back(ce_bias_grad_sum_[l] / n + att_bias_grad_sum_[l] / a);
+  }
+  Gpt model = model_;
+  const double scale = penalty_.lambda * penalty_.alpha_w;
+  if (penalty_.cross_groups) {  // off-diagonal (slice, unit group) blocks and query biases
+    const int64_t K = penalty_.unit_groups;
+    const auto g = cross_group_norms(model->cfg, K, gw, gb), w = cross_group_norms(model, K);
+    e.kkt_grad_norm = g.blocks, e.kkt_weight_norm = w.blocks;
+    const auto off = torch::eye(K, torch::kBool).logical_not().expand_as(g.blocks);
+    const auto coef = (cross_group_coefficients(model->cfg, K) * scale).expand_as(g.blocks);
+    const double bias_limit = scale * std::sqrt(static_cast<double>(model->cfg.head_dim()));
+    count_kkt(e, torch::cat({g.blocks.masked_select(off), g.bias.flatten()}),
+              torch::cat({w.blocks.masked_select(off), w.bias.flatten()}),
+              torch::cat({coef.masked_select(off), torch::full({g.bias.numel()}, bias_limit, torch::kDouble)}));
+    return;
+  }
   const auto groups = unit_groups(model_->cfg.n_embd, penalty_.unit_groups);
   const int64_t Kw = groups.size(), C = model_->cfg.attn_width(), Dh = model_->cfg.head_dim();
-  e.kkt_includes_attention_penalty = att_positions_ > 0;
   e.kkt_grad_norm = torch::zeros({L_, H_, 2, Kw}, torch::kDouble);
-  Gpt model = model_;
-  e.kkt_weight_norm = weight_group_norms(model, Kw);
-  std::vector<float> active_ratio;
-  for (int64_t l = 0; l < L_; ++l) {
-    auto g = queries_ ? ce_grad_sum_[l] / static_cast<double>(queries_) : ce_grad_sum_[l];
-    if (att_positions_) g = g + att_grad_sum_[l] / static_cast<double>(att_positions_);
+  for (int64_t l = 0; l < L_; ++l)
     for (int64_t h = 0; h < H_; ++h)
       for (int64_t part = 0; part < 2; ++part)
-        for (int64_t i = 0; i < Kw; ++i) {
-          const double norm = g.narrow(0, part * C + h * Dh, Dh)
-                                  .narrow(1, groups[i].first, groups[i].second).norm().item<double>();
-          e.kkt_grad_norm[l][h][part][i] = norm;
-          const double limit = e.weight_penalty[i];
-          if (e.kkt_weight_norm[l][h][part][i].item<double>() != 0.0) {
-            if (limit > 0) active_ratio.push_back(static_cast<float>(norm / limit));
-            continue;
-          }
-          ++e.kkt_inactive;
-          (norm <= limit ? e.kkt_pass : e.kkt_fail) += 1;
-          e.kkt_max_ratio = std::max(e.kkt_max_ratio, limit > 0 ? norm / limit : kInf);
-        }
-  }
-  if (e.kkt_inactive == 0) e.kkt_max_ratio = kNaN;  // nothing was checked
-  e.kkt_active_ratio_min = quantile(active_ratio, 0.0);
-  e.kkt_active_ratio_max = quantile(active_ratio, 1.0);
+        for (int64_t i = 0; i < Kw; ++i)
+          e.kkt_grad_norm[l][h][part][i] =
+              gw[l].narrow(0, part * C + h * Dh, Dh).narrow(1, groups[i].first, groups[i].second).norm().item<double>();
+  e.kkt_weight_norm = weight_group_norms(model, Kw);
+  const auto limit = torch::tensor(e.weight_penalty, torch::kDouble).expand_as(e.kkt_grad_norm);
+  count_kkt(e, e.kkt_grad_norm.flatten(), e.kkt_weight_norm.flatten(), limit.flatten());
 }
 
 ThresholdEstimate ThresholdEstimator::result() const {

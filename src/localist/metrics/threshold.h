@@ -38,8 +38,10 @@
 //            cross-entropy (the mean over l, h divides by L H); that effective value is compared.
 //   weight group (effect 3): lambda alpha_W sqrt|G_i| against the mean cross-entropy, as is.
 // KKT check: gradient of the mean held-out cross-entropy (+ R_att when it is in force: the
-// smooth part of the training objective) w.r.t. each W_Q / W_K unit group (weight_group_prox.h);
-// a group that is exactly zero passes when ||grad||_F <= lambda alpha_W sqrt|G_i|.
+// smooth part of the training objective) w.r.t. each group R_W penalises: W_Q / W_K unit groups
+// (weight_group_prox.h), or with cross groups the off-diagonal blocks and query biases
+// (cross_group_prox.h); a group that is exactly zero passes when ||grad||_F <= lambda alpha_W
+// times its coefficient (sqrt|G_i|; sqrt(d_head) for a query bias).
 // Per-query bounds (margins in final-logit units, i.e. delta_t / tau):
 //   off-target mass  eps_t <= (N - m) e^-margin / (m + (N - m) e^-margin)
 //   entropy          H_t <= h(eps_t) + (1 - eps_t) ln m + eps_t ln(N - m)      (nats)
@@ -111,6 +113,7 @@ struct PenaltyInForce {
   double alpha_att = 0;
   double alpha_w = 0;
   int64_t unit_groups = 4;
+  bool cross_groups = false;         // R_W on block units' cross-block groups (cross_group_prox.h)
   static PenaltyInForce from_config(const LocalistConfig& c, int64_t n_layer);
   bool attention() const;  // lambda_l alpha_att > 0 somewhere
 };
@@ -174,9 +177,12 @@ struct ThresholdEstimate {
   std::vector<double> attention_penalty_effective;  // (L) lambda_l alpha_att sqrt|X| / (L H)
   std::vector<double> weight_penalty;               // (K_W) lambda alpha_W sqrt|G_i|
 
-  // KKT check on W_Q / W_K unit groups
-  torch::Tensor kkt_grad_norm;    // (L, H, 2, K_W): [.., 0, i] W_Q, [.., 1, i] W_K
-  torch::Tensor kkt_weight_norm;  // (L, H, 2, K_W)
+  // KKT check on the groups R_W penalises: W_Q / W_K unit groups, or with cross_groups the
+  // off-diagonal (slice s, unit group i) blocks and the query biases (cross_group_prox.h)
+  torch::Tensor kkt_grad_norm;    // (L, H, 2, K_W): [.., 0, i] W_Q, [.., 1, i] W_K; cross: (L, H, 2, K, K) [.., s, i]
+  torch::Tensor kkt_weight_norm;  // the same shape
+  int64_t kkt_groups = 0;         // groups checked (cross: off-diagonal blocks + query biases)
+  bool kkt_cross_groups = false;
   bool kkt_includes_attention_penalty = false;
   int64_t kkt_inactive = 0, kkt_pass = 0, kkt_fail = 0;
   double kkt_max_ratio = 0;  // max ||grad|| / limit over inactive groups (inf with no penalty,
@@ -227,6 +233,7 @@ class ThresholdEstimator {
   torch::Tensor size_sum_, size_n_;                 // per target block id (K)
   std::vector<torch::Tensor> ce_grad_sum_;    // per layer (3C, C): of the summed cross-entropy
   std::vector<torch::Tensor> att_grad_sum_;   // per layer (3C, C): of R_att * positions
+  std::vector<torch::Tensor> ce_bias_grad_sum_, att_bias_grad_sum_;  // per layer (3C): the same on c_attn's bias
   int64_t att_positions_ = 0;                 // positions R_att was averaged over
   BoundCheck concentration_, entropy_;
 };

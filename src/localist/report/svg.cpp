@@ -40,7 +40,8 @@ std::vector<double> log_ticks(double lo, double hi) {
   const int a = static_cast<int>(std::floor(std::log10(lo) + 1e-9));
   const int b = static_cast<int>(std::ceil(std::log10(hi) - 1e-9));
   const bool fine = b - a <= 2;  // few decades: 1, 2, 5 in each
-  for (int e = a; e <= b; ++e)
+  const int every = std::max(1, (b - a + 7) / 8);  // many: at most about 8 decades labelled
+  for (int e = a; e <= b; e += every)
     for (double m : {1.0, 2.0, 5.0}) {
       if (!fine && m != 1.0) continue;
       const double t = m * std::pow(10.0, e);
