@@ -1,16 +1,18 @@
 // localist blocks: the semantic blocks of a run, with their tokens and anchors, the recruitment
-// decisions that made them (recruit.jsonl), and, on the synthetic corpus, how well they match
-// the true blocks (adjusted Rand index and purity over word types).
+// decisions that made them (recruit.jsonl), and, on the synthetic corpus or against a truth file
+// (--truth), how well they match the true blocks (metrics/block_recovery.h).
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <set>
 
 #include "commands.h"
 #include "localist/core/progress.h"
 #include "localist/data/corpus.h"
 #include "localist/data/synthetic.h"
-#include "localist/metrics/cluster_agreement.h"
+#include "localist/core/json_text.h"
+#include "localist/metrics/block_recovery.h"
 #include "localist/blocks/rules.h"
 #include "localist/run/checkpoint.h"
 
@@ -24,6 +26,7 @@ struct BlocksArgs {
   std::string run;
   int64_t show = 40;  // tokens printed per block (0 = all)
   bool json = false;
+  std::string truth;  // a truth.json to measure the blocks against
 };
 
 std::string joined(const std::vector<std::string>& items, int64_t show) {
@@ -32,6 +35,11 @@ std::string joined(const std::vector<std::string>& items, int64_t show) {
   for (int64_t i = 0; i < n && (show == 0 || i < show); ++i) s += (i ? " " : "") + json(items[i]).dump();
   if (show > 0 && n > show) s += " ... (+" + std::to_string(n - show) + ")";
   return s.empty() ? "-" : s;
+}
+
+// The recovered classes: token id -> block (unlisted: 0, "other").
+std::map<int64_t, int64_t> recovered(const Rules& rules) {
+  return std::map<int64_t, int64_t>(rules.token_block.begin(), rules.token_block.end());
 }
 
 // Agreement of the recovered token classes with the synthetic corpus's true blocks, over the
@@ -43,17 +51,40 @@ json synthetic_agreement(const CheckpointMeta& meta, const data::Tokenizer& tok,
   // the truth is per word-tokenizer token; another tokenizer does not line up with it
   if (static_cast<int64_t>(ids.size()) != corpus.size())
     return {{"note", "the run's tokenizer does not split the synthetic corpus into its words; no agreement"}};
-  std::map<int64_t, int64_t> truth;  // type -> true block (one per type by construction)
+  std::vector<TrueBlock> truth(spec.n_blocks);
+  std::set<int64_t> seen;
   for (size_t t = 0; t < ids.size(); ++t)
-    if (corpus.role[t] != data::SyntheticRole::End) truth[ids[t]] = corpus.block[t];
-  std::vector<int64_t> a, b;
-  for (const auto& [type, block] : truth) {
-    auto it = rules.token_block.find(type);
-    a.push_back(block);
-    b.push_back(it == rules.token_block.end() ? 0 : it->second);
+    if (corpus.role[t] != data::SyntheticRole::End && seen.insert(ids[t]).second) truth[corpus.block[t]].types.push_back(ids[t]);
+  for (int64_t i = 0; i < spec.n_blocks; ++i) truth[i].name = data::synthetic_anchor(i, 0).substr(0, 1);
+  return block_recovery(truth, recovered(rules));
+}
+
+// Agreement with a truth file (`localist synth --family topics` writes DIR/truth.json): its
+// blocks' types looked up in the run's vocabulary; shared tokens do not count.
+json truth_agreement(const std::string& path, const data::Tokenizer& tok, const Rules& rules) {
+  const auto j = read_json_object_file(path, "blocks --truth: ");
+  if (!j.contains("blocks") || !j["blocks"].is_array())
+    throw DataError("blocks --truth: '" + path + "' has no `blocks` array (not written by localist synth --family topics?)");
+  std::map<std::string, int64_t> id_of;
+  for (int32_t id = 0; id < static_cast<int32_t>(tok.vocab_size()); ++id) id_of.emplace(tok.token_text(id), id);
+  std::vector<TrueBlock> truth;
+  int64_t unknown = 0;
+  for (const auto& b : j["blocks"]) {
+    if (!b.is_object() || !b.contains("types") || !b["types"].is_array())
+      throw DataError("blocks --truth: '" + path + "': a block without a `types` array");
+    TrueBlock t{b.value("name", "T" + std::to_string(truth.size())), {}};
+    for (const auto& type : b["types"]) {
+      if (!type.is_string()) throw DataError("blocks --truth: '" + path + "': a type that is not a string");
+      const auto it = id_of.find(type.get<std::string>());
+      if (it == id_of.end()) ++unknown;
+      else t.types.push_back(it->second);
+    }
+    truth.push_back(t);
   }
-  return {{"types", a.size()}, {"true_blocks", spec.n_blocks},
-          {"adjusted_rand_index", adjusted_rand_index(a, b)}, {"purity", purity(a, b)}};
+  auto out = block_recovery(truth, recovered(rules));
+  out["truth"] = path;
+  out["types_not_in_vocabulary"] = unknown;
+  return out;
 }
 
 void run_blocks(const BlocksArgs& a) {
@@ -79,7 +110,8 @@ void run_blocks(const BlocksArgs& a) {
       blocks.push_back({{"id", b}, {"name", rules.block_names[b]}, {"types", members[b].size()},
                         {"anchors", anchors[b]}, {"tokens", members[b]}});
     out["blocks"] = blocks;
-    if (meta.data.source == "synthetic") out["agreement"] = synthetic_agreement(meta, *tok, rules);
+    if (!a.truth.empty()) out["agreement"] = truth_agreement(a.truth, *tok, rules);
+    else if (meta.data.source == "synthetic") out["agreement"] = synthetic_agreement(meta, *tok, rules);
   }
   // the audit log beside the checkpoint: decisions up to the checkpoint's step
   const auto dir = fs::path(find_checkpoint_dir(a.run)).parent_path();
@@ -121,11 +153,17 @@ void run_blocks(const BlocksArgs& a) {
   }
   if (out.contains("agreement") && out["agreement"].contains("adjusted_rand_index")) {
     const auto& g = out["agreement"];
-    std::printf("agreement with the synthetic corpus's %lld true blocks over %lld word types: "
-                "adjusted Rand index %.3f, purity %.3f\n",
+    std::printf("agreement with the %lld true blocks over %lld word types (shared tokens aside): "
+                "adjusted Rand index %.3f, purity %.3f, %lld of %lld recovered exactly\n",
                 static_cast<long long>(g["true_blocks"].get<int64_t>()),
-                static_cast<long long>(g["types"].get<int64_t>()),
-                g["adjusted_rand_index"].get<double>(), g["purity"].get<double>());
+                static_cast<long long>(g["types"].get<int64_t>()), g["adjusted_rand_index"].get<double>(),
+                g["purity"].get<double>(), static_cast<long long>(g["exact"].get<int64_t>()),
+                static_cast<long long>(g["true_blocks"].get<int64_t>()));
+    for (const auto& b : g["blocks"])
+      std::printf("  %s: %lld types, %.0f %% in class %lld with %lld foreign types%s\n",
+                  b["name"].get<std::string>().c_str(), static_cast<long long>(b["types"].get<int64_t>()),
+                  100 * b["share"].get<double>(), static_cast<long long>(b["class"].get<int64_t>()),
+                  static_cast<long long>(b["foreign"].get<int64_t>()), b["exact"].get<bool>() ? " (exact)" : "");
   }
 }
 
@@ -137,6 +175,8 @@ void add_blocks(CLI::App& app) {
   cmd->add_option("run", a->run, "run or checkpoint directory")->required();
   cmd->add_option("--show", a->show, "tokens shown per block (0 = all)")->capture_default_str();
   cmd->add_flag("--json", a->json, "print everything as one JSON object");
+  cmd->add_option("--truth", a->truth, "a truth.json (localist synth --family topics) to measure the blocks against: "
+                  "ARI, purity and exactly recovered true blocks, shared tokens aside");
   cmd->callback([a] { run_blocks(*a); });
 }
 

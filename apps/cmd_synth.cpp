@@ -1,27 +1,73 @@
-// localist synth: write the embedded synthetic corpus (data/synthetic.h) to a file, e.g. to mix
-// it with other text or to read it. The same settings as training's --synth-* options; the
-// split picks the seed and size exactly as training does (train: --synth-tokens, valid/test:
-// a tenth, seeds + 1 / + 2).
+// localist synth: write a generated corpus to files.
+//   --family synthetic (default)  the embedded synthetic corpus (data/synthetic.h) to one file, e.g.
+//                                 to mix it with other text; the same settings as training's
+//                                 --synth-* options; the split picks the seed and size exactly as
+//                                 training does (train: --synth-tokens, valid/test: a tenth, seeds + 1 / + 2)
+//   --family topics               the topic corpus (data/topic_corpus.h: made-up words, shared tokens,
+//                                 unequal blocks, references across blocks) to a directory:
+//                                 train.txt (--synth-tokens), valid.txt and test.txt (a tenth each)
+//                                 and truth.json; the world from --synth-seed, each split's text
+//                                 from its own seed. Train on it with --data DIR --tokenizer word.
 #include <cstdio>
+#include <filesystem>
 
 #include "commands.h"
 #include "localist/core/atomic_file.h"
+#include "localist/core/errors.h"
 #include "localist/data/corpus.h"
+#include "localist/data/portable_random.h"
 #include "localist/data/synthetic.h"
+#include "localist/data/topic_corpus.h"
 
 namespace localist::app {
+namespace {
+
+void write_topics(const std::string& dir, const DataConfig& data, data::TopicSpec spec) {
+  spec.n_blocks = data.synth_blocks;
+  spec.seed = data.synth_seed;
+  const auto world = data::topic_world(spec);  // ConfigError naming the field, before any file
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw PathError("synth: cannot create '" + dir + "': " + ec.message());
+  const std::pair<const char*, int64_t> splits[] = {
+      {"train", data.synth_tokens}, {"valid", std::max<int64_t>(1000, data.synth_tokens / 10)},
+      {"test", std::max<int64_t>(1000, data.synth_tokens / 10)}};
+  uint64_t k = 0;
+  for (const auto& [name, tokens] : splits) {
+    const auto text = data::topic_text(spec, world, tokens, data::splitmix64(spec.seed * 3 + k++));
+    write_text_atomically(dir + "/" + name + ".txt", text);
+  }
+  write_text_atomically(dir + "/truth.json", data::topic_truth(spec, world).dump(1) + "\n");
+  std::printf("topic corpus: %lld topics, world seed %llu, %lld train tokens -> %s/{train,valid,test}.txt, truth.json\n",
+              static_cast<long long>(spec.n_blocks), static_cast<unsigned long long>(spec.seed),
+              static_cast<long long>(data.synth_tokens), dir.c_str());
+}
+
+}  // namespace
 
 void add_synth(CLI::App& app) {
-  auto* cmd = app.add_subcommand("synth", "write the embedded synthetic corpus to a text file");
+  auto* cmd = app.add_subcommand("synth", "write a generated corpus (the embedded synthetic one, or the topic family) to files");
   struct Args {
-    std::string out, split = "train";
+    std::string out, split = "train", family = "synthetic";
     DataConfig data;
+    data::TopicSpec topics;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("--out", a->out, "the text file to write")->required();
-  cmd->add_option("--split", a->split, "train | valid | test")->capture_default_str();
+  cmd->add_option("--out", a->out, "the text file to write (--family topics: a directory)")->required();
+  cmd->add_option("--split", a->split, "train | valid | test (--family synthetic)")->capture_default_str();
+  cmd->add_option("--family", a->family, "synthetic | topics")->check(CLI::IsMember({"synthetic", "topics"}))->capture_default_str();
+  auto& t = a->topics;
+  cmd->add_option("--topic-min-vocab", t.min_vocab, "topics: fewest content words of a topic")->capture_default_str();
+  cmd->add_option("--topic-max-vocab", t.max_vocab, "topics: most content words of a topic")->capture_default_str();
+  cmd->add_option("--topic-keys", t.keys, "topics: key words per topic (each fixes the segment's last word)")->capture_default_str();
+  cmd->add_option("--topic-zipf", t.zipf, "topics: topic frequency ~ (rank + 1)^-zipf")->capture_default_str();
+  cmd->add_option("--topic-function-rate", t.function_rate, "topics: P(a function word before a content word)")->capture_default_str();
+  cmd->add_option("--topic-cross-rate", t.cross_rate, "topics: P(a content word from another topic)")->capture_default_str();
+  cmd->add_option("--topic-min-len", t.min_len, "topics: fewest content words of a segment")->capture_default_str();
+  cmd->add_option("--topic-max-len", t.max_len, "topics: most content words of a segment")->capture_default_str();
   add_data_options(*cmd, a->data);
   cmd->callback([a] {
+    if (a->family == "topics") return write_topics(a->out, a->data, a->topics);
     const auto spec = data::synthetic_split_spec(a->data, a->split);
     const auto corpus = data::generate_synthetic(spec);
     write_text_atomically(a->out, corpus.text);

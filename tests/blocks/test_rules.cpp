@@ -84,6 +84,32 @@ TEST(Rules, PerBlockScaleScalesTheDialForQueriesTargetingThatBlock) {
   EXPECT_FLOAT_EQ(bias[1][0].item<float>(), -8.0f);  // z (target other, scale 1) reading x1
 }
 
+TEST(Rules, EveryBlockTargetMakesAHubTheDialLeavesBe) {
+  auto tok = words();
+  LocalistConfig c;
+  c.blocks = "vocab";
+  c.rules = {{"blocks", {{{"name", "x"}, {"tokens", {"x1", "x2"}}}}}, {"targets", {{"other", "*"}}}};
+  auto l = BlockMap::from_config(c, *tok).layout(ids(*tok, "x1 z x2"));
+  EXPECT_TRUE(torch::equal(l.target[0], torch::tensor({1, -1, 1}, torch::kLong)));  // z: no one target
+  auto bias = dial_bias(l, {1.0, 8.0})[0][0];  // (T, T)
+  EXPECT_FLOAT_EQ(bias[1][0].item<float>(), 0.0f);   // z reads x1 freely: a hub
+  EXPECT_FLOAT_EQ(bias[2][1].item<float>(), -8.0f);  // x2 still reads only its own block
+  EXPECT_FLOAT_EQ(bias[2][0].item<float>(), 0.0f);
+  EXPECT_NE(error_of(R"({"blocks": [{"name": "x", "tokens": ["x1"]}], "targets": {"x": "**"}})")
+                .find("targets.x"), std::string::npos);
+  // "shared": every query with a target may also read "other" (its keys carry no bias)
+  c.rules["shared"] = "other";
+  auto s = BlockMap::from_config(c, *tok).layout(ids(*tok, "x1 z x2"));
+  EXPECT_EQ(s.shared_block, 0);
+  auto shared_bias = dial_bias(s, {1.0, 8.0})[0][0];
+  EXPECT_FLOAT_EQ(shared_bias[2][1].item<float>(), 0.0f);  // x2 reads z: shared
+  EXPECT_TRUE(target_keys(s)[0][2][1].item<bool>());
+  EXPECT_FALSE(target_keys(s)[0][1][1].item<bool>());  // z itself has no one target: nothing is "on target"
+  EXPECT_NE(error_of(R"({"shared": "other"})", "segment").find("shared"), std::string::npos);
+  EXPECT_NE(error_of(R"({"blocks": [{"name": "x", "tokens": ["x1"]}], "shared": "q"})").find("does not exist"),
+            std::string::npos);
+}
+
 TEST(Rules, TargetOffsetReadsThePreviousSegment) {
   auto tok = words();
   LocalistConfig c;  // segment blocks

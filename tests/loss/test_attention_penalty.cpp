@@ -26,6 +26,14 @@ TEST(AttentionPenalty, MatchesTheFormulaByHand) {
   EXPECT_EQ(attention_group_penalty({a}, layout3(), {0.0}, 2.0).item<double>(), 0.0);
 }
 
+TEST(AttentionPenalty, TheSharedBlockIsNotOffTarget) {
+  auto a = torch::tensor({1.0, 0.0, 0.0, 0.5, 0.5, 0.0, 0.25, 0.25, 0.5}, torch::kDouble)
+               .view({1, 1, 3, 3});
+  auto l = layout3();
+  l.shared_block = 0;  // block 0 readable by every query: t=2's mass on it is no longer penalised
+  EXPECT_EQ(attention_group_penalty({a}, l, {0.5}, 2.0).item<double>(), 0.0);
+}
+
 TEST(AttentionPenalty, GradientPushesMassOntoTheTargetBlockAndHasNoNaN) {
   auto logits = torch::zeros({1, 1, 3, 3}, torch::kDouble).requires_grad_(true);
   auto future = torch::ones({3, 3}, torch::kBool).triu(1);

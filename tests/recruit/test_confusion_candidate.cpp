@@ -99,6 +99,7 @@ Confusion all_confused(const TwoFamilies& f) {
 TEST(Candidate, SplitsOffOneWordFamilyWhole) {
   const auto f = two_families();
   RecruitConfig rc;
+  rc.targets = "own";  // one new block; "other" keeps the rest
   const auto cand = propose_candidate(all_confused(f), one_block(), *f.tok, f.train, kContext, rc, {});
   ASSERT_TRUE(cand);
   EXPECT_EQ(cand->parent, 0);
@@ -113,6 +114,43 @@ TEST(Candidate, SplitsOffOneWordFamilyWhole) {
   // once decided, the same split waits
   EXPECT_FALSE(propose_candidate(all_confused(f), one_block(), *f.tok, f.train, kContext, rc, {cand->key()}) &&
                propose_candidate(all_confused(f), one_block(), *f.tok, f.train, kContext, rc, {cand->key()})->key() == cand->key());
+}
+
+// Shared targets: a split of "other" makes both families blocks and leaves in "other" only the
+// types that keep both families' company (here "the", between every two words of either).
+TEST(Candidate, SharedTargetsTakeBothSidesOutOfOtherAndLeaveTheSharedTokens) {
+  std::ostringstream text;
+  uint32_t state = 99;
+  for (int line = 0; line < 80; ++line) {
+    const char family = line % 2 ? 'b' : 'a';
+    for (int w = 0; w < 8; ++w) {
+      state = state * 1664525u + 1013904223u;
+      text << family << (state >> 16) % 4 << " the ";
+    }
+    text << '\n';
+  }
+  auto tok = data::train_tokenizer("word", text.str(), 0);
+  const auto train = data::TokenFile::from_tokens(tok->encode(text.str()), tok->vocab_size());
+  std::set<int64_t> a, b;
+  for (int i = 0; i < 4; ++i) a.insert(tok->encode("a" + std::to_string(i))[0]), b.insert(tok->encode("b" + std::to_string(i))[0]);
+  const int64_t the = tok->encode("the")[0];
+  Confusion c;
+  c.confused_in_block = {400};
+  for (int64_t t : a) c.confused_type[t] = 50, c.type_block[t] = 0;
+  for (int64_t t : b) c.confused_type[t] = 50, c.type_block[t] = 0;
+  c.confused_type[the] = 50, c.type_block[the] = 0;
+  c.confused = 400;
+  RecruitConfig rc;  // targets "shared", the default
+  const auto cand = propose_candidate(c, one_block(), *tok, train, kContext, rc, {});
+  ASSERT_TRUE(cand);
+  const std::set<int64_t> first(cand->tokens.begin(), cand->tokens.end()), second(cand->second.begin(), cand->second.end());
+  EXPECT_TRUE((first == a && second == b) || (first == b && second == a)) << cand->rules.dump();
+  EXPECT_EQ(std::count(cand->stay.begin(), cand->stay.end(), the), 1);  // shared: stays in "other"
+  const auto blocks = rules_blocks(cand->rules);
+  ASSERT_EQ(blocks.size(), 3u);
+  EXPECT_EQ(blocks[2].first, cand->second_name);
+  EXPECT_EQ(cand->rules["targets"]["other"], "*");
+  EXPECT_EQ(cand->rules["shared"], "other");
 }
 
 TEST(Candidate, TooFewConfusedQueriesProposeNothing) {

@@ -57,6 +57,11 @@ TEST(RecruitCli, EveryDecisionIsAuditedWithItsTerms) {
     EXPECT_NEAR(t["delta_L_data"].get<double>(),
                 t["L_data_with"].get<double>() - t["L_data_without"].get<double>(), 1e-12);
     EXPECT_EQ(decision == "accept", t["delta_L_total"].get<double>() < -t["theta"].get<double>());
+    const auto& ci = d["delta_L_data_interval"];  // the paired bootstrap over held-out windows
+    EXPECT_NEAR(ci["delta_L_data_mean"].get<double>(), t["delta_L_data"].get<double>(), 1e-5);
+    EXPECT_LE(ci["lo"].get<double>(), ci["delta_L_data_mean"].get<double>() + 1e-12);
+    EXPECT_GE(ci["hi"].get<double>(), ci["delta_L_data_mean"].get<double>() - 1e-12);
+    EXPECT_EQ(ci["windows"].get<int64_t>(), 1000 / 32 + 1);  // 1,000 predictions in windows of 32
     const double N = t["train_tokens_N"].get<double>(), k = t["params_added_k"].get<double>();
     EXPECT_NEAR(t["delta_L_model_params"].get<double>(), 0.5 * k * std::log(N) / N, 1e-12);
     EXPECT_GT(k, 0);  // one new head per layer

@@ -105,6 +105,7 @@ BlockLayout BlockMap::layout(const torch::Tensor& idx, const torch::Device& devi
       }
     }
     out.target = target;
+    if (kind_ == "vocab") out.shared_block = rules_->shared_block;
     if (!rules_->lambda_scale.empty()) {
       out.lambda_scale = torch::ones({B, T}, torch::kFloat);
       float* sc = out.lambda_scale.data_ptr<float>();
@@ -125,7 +126,10 @@ torch::Tensor target_keys(const BlockLayout& layout, bool causal) {
   const int64_t T = layout.block.size(1);
   auto visible = torch::ones({T, T}, layout.block.options().dtype(torch::kBool));
   if (causal) visible = visible.tril();
-  return layout.target.unsqueeze(2).eq(layout.block.unsqueeze(1)) & visible;
+  auto in_target = layout.target.unsqueeze(2).eq(layout.block.unsqueeze(1));
+  if (layout.shared_block >= 0)  // readable by every query that has a target
+    in_target = in_target | (layout.block.eq(layout.shared_block).unsqueeze(1) & layout.target.ge(0).unsqueeze(2));
+  return in_target & visible;
 }
 
 BlockMap BlockMap::from_config(const LocalistConfig& config, const data::Tokenizer& tokenizer) {

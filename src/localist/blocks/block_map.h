@@ -27,10 +27,11 @@ struct BlockLayout {
   torch::Tensor is_anchor;     // (B, T) bool
   torch::Tensor lambda_scale;  // (B, T) float: the rules' dial scale of b(t), or undefined (1)
   int64_t n_blocks = 0;        // 1 + the largest block or target id (0: not known)
+  int64_t shared_block = -1;   // a block every query may read besides its target (-1: none)
 };
 
 // (B, T, T) bool: key j is visible to query t (j <= t; any j when not causal) and in its
-// target block X_b(t)(t).
+// target block X_b(t)(t) or the shared block (rules "shared"; not for a query with no target).
 torch::Tensor target_keys(const BlockLayout& layout, bool causal = true);
 
 class BlockMap {

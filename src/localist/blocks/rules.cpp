@@ -93,7 +93,7 @@ Rules parse_rules(const json& doc, const data::Tokenizer& tokenizer, const std::
   const Checker c(source, text);
   const TokenLookup lookup(tokenizer);
   c.object(doc, "");
-  c.only_fields(doc, "", {"blocks", "targets", "target_offset", "anchors"});
+  c.only_fields(doc, "", {"blocks", "targets", "shared", "target_offset", "anchors"});
   Rules r;
   r.block_names = {"other"};
   auto token = [&](const json& j, const std::string& pointer) {
@@ -188,8 +188,13 @@ Rules parse_rules(const json& doc, const data::Tokenizer& tokenizer, const std::
     for (const auto& [query, target] : t.items()) {
       const std::string p = "/targets/" + query;
       const int64_t q = block_id(query, p);
-      r.target[q] = block_id(c.string(target, p), p);
+      const std::string name = c.string(target, p);
+      r.target[q] = name == kEveryBlock ? -1 : block_id(name, p);  // -1: no one target, the dial leaves it be
     }
+  }
+  if (doc.contains("shared")) {
+    if (block_kind != "vocab") c.fail("/shared", "a shared block names a vocab block; with --blocks " + block_kind + " there is none");
+    r.shared_block = block_id(c.string(doc.at("shared"), "/shared"), "/shared");
   }
   if (doc.contains("target_offset")) {
     if (block_kind == "vocab")

@@ -11,7 +11,9 @@
 //        "anchors": ["0"],                     whole token texts; anchors: tokens of this block
 //        "lambda_scale": 0.5}                  that point to it; lambda_scale in [0, 1] scales
 //     ],                                       the dial for queries whose target is this block
-//     "targets": {"digits": "other"},          query block -> the block it should read (vocab)
+//     "targets": {"digits": "other"},          query block -> the block it should read (vocab);
+//                                              "*": every block (a hub: the dial leaves it be)
+//     "shared": "other",                       vocab: a block every query may read besides its target
 //     "target_offset": -1,                     window/segment: read the block `offset` away
 //     "anchors": ["\n"]                        anchor tokens of whatever block they fall in
 //   }
@@ -35,11 +37,15 @@ struct RulesError : UserError {
   using UserError::UserError;
 };
 
+// A target naming every block: the query block is a hub, read as without the dial.
+inline constexpr const char* kEveryBlock = "*";
+
 struct Rules {
   std::vector<std::string> block_names;             // vocab: [0] = "other", then the listed
   std::unordered_map<int64_t, int64_t> token_block;  // vocab: token id -> block id (>= 1)
   std::unordered_set<int64_t> anchor_tokens;         // listed anchors (empty: none listed)
-  std::unordered_map<int64_t, int64_t> target;       // vocab: query block -> target block
+  std::unordered_map<int64_t, int64_t> target;       // vocab: query block -> target block (-1: "*", every block)
+  int64_t shared_block = -1;                         // vocab: readable by every query with a target
   int64_t target_offset = 0;                         // window/segment: b(t) = beta(t) + offset
   std::unordered_map<int64_t, double> lambda_scale;  // vocab: target block -> dial scale
 

@@ -100,6 +100,11 @@ struct RecruitConfig {
   int64_t heads = 0;             // new heads per layer for each recruited block (docs/recruitment.md)
   int64_t retry_after = 500;     // steps before a decided split may be proposed again
   double h_min = 0;              // lower bound on the held-out NLL, for p_max (nats/token)
+  // The targets a candidate carries (docs/recruitment.md, "Candidates that carry their targets"):
+  // "own" every block reads itself; "hub" and "other" (the unclassified tokens: markers,
+  // punctuation, function words) reads every block, as before any split; "shared" also every
+  // block may read "other".
+  std::string targets = "shared";
 
   void validate() const;
 };

@@ -230,6 +230,10 @@ struct ConfigFields<RecruitConfig> {
       positive<int64_t>());
     v(&C::h_min, FieldInfo{"h_min", "--recruit-hmin", "lower bound on the held-out NLL in p_max (nats per token)"},
       non_negative<double>(">= 0 (nats per token)"));
+    v(&C::targets, FieldInfo{"targets", "--recruit-targets",
+                             "the targets a candidate carries: own (each block reads itself), hub (and 'other' "
+                             "reads every block) or shared (and every block may also read 'other')"},
+      one_of({"own", "hub", "shared"}, "own, hub or shared"));
   }
 };
 

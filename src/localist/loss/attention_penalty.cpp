@@ -15,7 +15,8 @@ torch::Tensor attention_group_penalty(const std::vector<torch::Tensor>& probs,
   // queries with nothing to read (no target, or its block not yet seen) are not penalised,
   // just as the dial's bias leaves them alone
   auto reads = tgt.ge(0) & size.gather(2, tgt.clamp_min(0).unsqueeze(2)).squeeze(2).gt(0);  // (B, T)
-  auto off_target = torch::arange(K, blk.options()).view({1, 1, K}).ne(tgt.unsqueeze(2)) &
+  auto key_block = torch::arange(K, blk.options()).view({1, 1, K});
+  auto off_target = key_block.ne(tgt.unsqueeze(2)) & key_block.ne(layout.shared_block) &  // shared: readable
                     size.gt(0) & reads.unsqueeze(2);                        // (B, T, K)
   auto weight = (size.sqrt() * off_target).unsqueeze(1);                    // (B, 1, T, K)
   torch::Tensor total = torch::zeros({}, a0.options());

@@ -16,7 +16,7 @@ struct KeySets {
 
 KeySets key_sets(const BlockLayout& layout) {
   BlockLayout l{layout.block.to(torch::kCPU), layout.target.to(torch::kCPU),
-                layout.is_anchor.to(torch::kCPU), {}};
+                layout.is_anchor.to(torch::kCPU), {}, layout.n_blocks, layout.shared_block};
   KeySets s;
   s.block = l.block[0].contiguous();
   const int64_t T = s.block.size(0);

@@ -19,7 +19,7 @@ void AttentionMetricsAccumulator::add(const std::vector<torch::Tensor>& probs,
   auto blk = layout.block.to(torch::kCPU);        // (B, T)
   auto tgt = layout.target.to(torch::kCPU);       // (B, T)
   auto anc = layout.is_anchor.to(torch::kCPU);    // (B, T)
-  auto in_target = target_keys({blk, tgt, anc, {}}, causal_);                           // (B, T, T)
+  auto in_target = target_keys({blk, tgt, anc, {}, layout.n_blocks, layout.shared_block}, causal_);                           // (B, T, T)
   auto on_anchor = in_target & anc.unsqueeze(1);                              // (B, T, T)
   auto measured = queries.defined() ? queries.to(torch::kCPU, torch::kBool)
                                     : torch::ones({B, T}, torch::kBool);      // (B, T)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "localist/recruit/type_clusters.h"
 #include "localist/blocks/info_anchors.h"
@@ -116,15 +117,30 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
       c.tokens = a_smaller ? split.a : split.b;
       c.stay = a_smaller ? split.b : split.a;
 
-      // the new rules: the parent loses the moved types, the new block lists them
-      for (int64_t n = static_cast<int64_t>(names.size());; ++n) {
-        c.name = "r" + std::to_string(n);
-        if (std::none_of(names.begin(), names.end(), [&](const auto& x) { return x.first == c.name; })) break;
+      // shared targets: a split of "other" takes both sides out of it, leaving it the types that
+      // keep both sides' company (markers, function words, punctuation), which every block reads
+      if (rc.targets == "shared" && parent == 0) {
+        auto sifted = sift_shared(train, c.tokens, c.stay);
+        if (sifted.a.empty() || sifted.b.empty()) break;
+        c.tokens = sifted.a, c.second = sifted.b, c.stay = sifted.shared;
       }
+      // the new rules: the parent loses the moved types, the new block(s) list them
+      const auto free_name = [&](const json& taken) {
+        for (int64_t n = static_cast<int64_t>(names.size());; ++n) {
+          const std::string name = "r" + std::to_string(n);
+          const bool used = std::any_of(names.begin(), names.end(), [&](const auto& x) { return x.first == name; }) ||
+                            std::any_of(taken.begin(), taken.end(), [&](const auto& b) { return b.at("name") == name; });
+          if (!used) return name;
+        }
+      };
       json doc = rules.is_object() ? rules : json::object();
       json list = blocks;
-      std::set<std::string> moved;
-      for (auto t : c.tokens) moved.insert(tokenizer.token_text(static_cast<int32_t>(t)));
+      const auto texts_of = [&](const std::vector<int64_t>& ids) {
+        std::set<std::string> out;
+        for (auto t : ids) out.insert(tokenizer.token_text(static_cast<int32_t>(t)));
+        return out;
+      };
+      const auto moved = texts_of(c.tokens), second = texts_of(c.second);
       if (parent > 0) {
         json& p = list[parent - 1];
         json kept = json::array();
@@ -133,21 +149,33 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
         p["tokens"] = kept;
         p.erase("anchors");
       }
+      c.name = free_name(list);
       list.push_back({{"name", c.name}, {"tokens", json(std::vector<std::string>(moved.begin(), moved.end()))}});
+      if (!second.empty()) {
+        c.second_name = free_name(list);
+        list.push_back({{"name", c.second_name}, {"tokens", json(std::vector<std::string>(second.begin(), second.end()))}});
+      }
       doc["blocks"] = list;
+      // "other" holds what no block claims (markers, punctuation, function words): as a hub it
+      // reads every block, as it did before the split; shared, every block may read it too
+      // (RecruitConfig::targets)
+      if (rc.targets != "own") doc["targets"]["other"] = kEveryBlock;
+      if (rc.targets == "shared") doc["shared"] = "other";
       // rules name tokens by text; where two ids share a text (byte pieces of SentencePiece) the
       // rule holds what the text resolves to: keep exactly that, or skip a split that clashes
+      const int64_t id = static_cast<int64_t>(list.size()) - (second.empty() ? 0 : 1);  // the new block
       try {
         const Rules parsed = parse_rules(doc, tokenizer, "vocab", "the candidate's rules");
-        const int64_t id = static_cast<int64_t>(list.size());
-        c.tokens.clear();
+        c.tokens.clear(), c.second.clear();
         for (const auto& [tok, block] : parsed.token_block)
           if (block == id) c.tokens.push_back(tok);
+          else if (block == id + 1) c.second.push_back(tok);
         std::sort(c.tokens.begin(), c.tokens.end());
+        std::sort(c.second.begin(), c.second.end());
       } catch (const RulesError&) {
         break;
       }
-      if (c.tokens.empty()) break;
+      if (c.tokens.empty() || (!second.empty() && c.second.empty())) break;
       if (tried.count(c.key())) {
         std::set<int64_t> out(c.tokens.begin(), c.tokens.end());
         const std::vector<int64_t>& side = a_smaller ? split.a : split.b;
@@ -161,15 +189,15 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
         pool = rest(pool), quiet = rest(quiet);
         continue;
       }
-      // anchors: re-chosen for the new block and the parent (block 0's live in the global list)
+      // anchors: re-chosen for the new block(s) and the parent (block 0's live in the global list)
       const auto anchors = choose_anchors(doc, tokenizer, train, context_length, rc.min_count);
       auto texts = [&](int64_t block) {
         auto it = anchors.find(block);
         return it == anchors.end() ? json::array() : token_texts(tokenizer, it->second);
       };
-      const int64_t id = static_cast<int64_t>(list.size());
       doc["blocks"][id - 1]["anchors"] = texts(id);
       for (const auto& a : doc["blocks"][id - 1]["anchors"]) c.anchors.push_back(a.get<std::string>());
+      if (!second.empty()) doc["blocks"][id]["anchors"] = texts(id + 1);
       if (parent > 0) {
         doc["blocks"][parent - 1]["anchors"] = texts(parent);
       } else {

@@ -7,7 +7,10 @@
 // recently, its side is set aside and the remaining types are split again. Anchors of the new block and of
 // what remains of its parent are re-chosen information-theoretically: the types whose
 // continuation they predict best beyond what the block alone says (info_anchors, within_block),
-// those scoring at least half the block's best, at most 16 per block.
+// those scoring at least half the block's best, at most 16 per block. With rc.targets "hub" or
+// "shared" the new rules let "other" read every block ("targets": {"other": "*"}): the tokens no
+// block claims keep the context they had before the split; with "shared" every block may also
+// read "other" ("shared": "other"): its markers and punctuation stay visible to all.
 #include <optional>
 #include <set>
 #include <string>
@@ -27,6 +30,10 @@ struct Candidate {
   int64_t parent = 0;               // the block split (0 = "other")
   std::string parent_name, name;    // ... and the new block's name
   std::vector<int64_t> tokens;      // the types that move to the new block
+  // shared targets, a split of "other": the other side becomes a block too (its name and
+  // types); `stay` then holds the types both sides share, which stay in "other"
+  std::string second_name;
+  std::vector<int64_t> second;
   std::vector<int64_t> stay;        // the parent's clustered types that stay
   int64_t confused = 0;             // confused queries in the parent
   double split_quality = 0;         // 1 - within / total Hellinger scatter of the 2-means

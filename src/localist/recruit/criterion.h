@@ -6,7 +6,9 @@
 //   Delta L_model = [ (k/2) ln N  +  ln C(V, m) ] / N
 //       k  parameters the candidate adds (its new heads), N training tokens: the two-part
 //          MDL code length of real-valued parameters at precision 1/sqrt(N);
-//       ln C(V, m)  the rule itself: which m of the V vocabulary types the block holds;
+//       ln C(V, m)  the rule itself: which m of the V vocabulary types the block holds (when a
+//          split of "other" makes two blocks, m counts both and ln C(m, m_1) more says which
+//          of them form the first);
 //       divided by N to put the model's code on the same per-token scale as the data's.
 //   Delta L_data = L_data|p+1 - L_data|p: held-out NLL (nats/token) after the same short
 //       fine-tune (same steps, batches and learning rate) with and without the candidate.
@@ -26,6 +28,7 @@ struct CriterionTerms {
   int64_t train_tokens = 0;    // N
   int64_t vocab = 0;           // V
   int64_t block_types = 0;     // m
+  int64_t first_block_types = -1;  // m_1 when the candidate makes two blocks (-1: one)
   double model_params_nats = 0;  // (k/2) ln N / N
   double model_rule_nats = 0;    // ln C(V, m) / N
   double delta_model = 0;        // their sum
@@ -40,7 +43,7 @@ struct CriterionTerms {
 // All terms from the measured held-out NLLs; throws ConfigError on impossible inputs.
 CriterionTerms recruitment_terms(int64_t params_added, int64_t train_tokens, int64_t vocab,
                                  int64_t block_types, double data_without, double data_with,
-                                 double theta);
+                                 double theta, int64_t first_block_types = -1);
 
 // ceil((ln vocab - h_min) / theta), at least 0.
 int64_t max_recruitments(int64_t vocab, double h_min, double theta);

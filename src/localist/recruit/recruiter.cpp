@@ -8,6 +8,7 @@
 #include "localist/recruit/candidate.h"
 #include "localist/recruit/confusion.h"
 #include "localist/recruit/criterion.h"
+#include "localist/recruit/paired_bootstrap.h"
 #include "localist/train/step.h"
 #include "localist/blocks/rules.h"
 
@@ -19,8 +20,9 @@ using json = nlohmann::json;
 // Held-out NLL (nats/token) of `model` after rc.finetune_steps optimizer steps from `state` at
 // a constant lr, on batches fixed by (seed, step): the candidate and its control see the same
 // ones. The trainer's step (train/step.h); a non-finite step is skipped, as --on-nonfinite skip.
+// `scores` receives each held-out prediction's NLL (for the bootstrap interval).
 double finetuned_nll(Gpt model, const TensorMap& state, const LocalistObjective& objective,
-                     const GrowthContext& c, const RecruitConfig& rc) {
+                     const GrowthContext& c, const RecruitConfig& rc, TokenScores& scores) {
   std::vector<std::pair<std::string, torch::Tensor>> named;
   for (const auto& p : model->named_parameters()) named.emplace_back(p.key(), p.value());
   const auto& train = c.train;
@@ -41,8 +43,18 @@ double finetuned_nll(Gpt model, const TensorMap& state, const LocalistObjective&
     const auto g = step_gradient_norm(params, losses.ce);
     if (g.finite.item<bool>()) apply_update(model, opt, params, g.norm, c.lr, objective, settings);
   }
-  return evaluate(model, c.data.valid, train.batch_size, device, rc.eval_tokens, nullptr,
-                  {objective.blocks, objective.dial, nullptr}).nll;
+  const auto r = evaluate(model, c.data.valid, train.batch_size, device, rc.eval_tokens, &scores,
+                          {objective.blocks, objective.dial, nullptr});
+  scores.nll.resize(r.tokens + 1);  // positions 1..tokens were scored
+  scores.nll.erase(scores.nll.begin());
+  return r.nll;
+}
+
+// Delta L_data's 95 % interval: a paired bootstrap over the held-out context windows.
+json data_interval(const TokenScores& with, const TokenScores& without, int64_t window, int64_t step) {
+  const auto b = paired_bootstrap(with.nll, without.nll, window, 1000, 0.95, static_cast<uint64_t>(step));
+  return {{"delta_L_data_mean", b.mean}, {"lo", b.lo}, {"hi", b.hi}, {"level", b.level},
+          {"windows", b.windows}, {"resamples", b.resamples}};
 }
 
 void record_candidate(json& rec, const Candidate& cand, const data::Tokenizer& tok) {
@@ -53,6 +65,11 @@ void record_candidate(json& rec, const Candidate& cand, const data::Tokenizer& t
   rec["tokens"] = token_texts(tok, cand.tokens);
   rec["stay"] = cand.stay.size();
   rec["anchors"] = cand.anchors;
+  if (!cand.second.empty()) {
+    rec["second_block"] = cand.second_name;
+    rec["second_types"] = cand.second.size();
+    rec["second_tokens"] = token_texts(tok, cand.second);
+  }
   rec["split_quality"] = cand.split_quality;
 }
 
@@ -62,6 +79,7 @@ json terms_record(const CriterionTerms& t) {
           {"train_tokens_N", t.train_tokens},
           {"vocab_V", t.vocab},
           {"block_types_m", t.block_types},
+          {"first_block_types_m1", t.first_block_types},
           {"delta_L_model_params", t.model_params_nats},
           {"delta_L_model_rule", t.model_rule_nats},
           {"delta_L_model", t.delta_model},
@@ -73,17 +91,19 @@ json terms_record(const CriterionTerms& t) {
 }
 
 std::string code_length_note(const RecruitConfig& rc) {
-  return "Delta L_model = (k/2) ln N / N + ln C(V, m) / N; L_data = held-out NLL after " +
+  return "Delta L_model = (k/2) ln N / N + ln C(V, m) / N (+ ln C(m, m1) / N for two blocks); L_data = held-out NLL after " +
          std::to_string(rc.finetune_steps) + " fine-tune steps (" + std::to_string(rc.eval_tokens) +
          " predictions)";
 }
 
 std::string decision_line(const CriterionTerms& t, const Candidate& cand) {
-  char buf[320];
+  const std::string second =
+      cand.second.empty() ? "" : " + " + cand.second_name + " " + std::to_string(cand.second.size()) + " types";
+  char buf[400];
   std::snprintf(buf, sizeof buf,
-                "%s %s (%zu types from %s, %zu anchors; dL_model %+.4f, dL_data %+.4f, dL_total "
+                "%s %s (%zu types%s from %s, %zu anchors; dL_model %+.4f, dL_data %+.4f, dL_total "
                 "%+.4f %s -theta = %.4f nats/token)",
-                t.accept ? "accept" : "reject", cand.name.c_str(), cand.tokens.size(),
+                t.accept ? "accept" : "reject", cand.name.c_str(), cand.tokens.size(), second.c_str(),
                 cand.parent_name.c_str(), cand.anchors.size(), t.delta_model, t.delta_data,
                 t.delta_total, t.accept ? "<" : ">=", -t.theta);
   return buf;
@@ -179,11 +199,15 @@ std::optional<Grown> Recruiter::decide(const GrowthContext& c) {
   Gpt control = grow_heads(model, 0, grow_seed), candidate = grow_heads(grown, 0, grow_seed);
   const auto control_state = grow_optimizer_state(c.optimizer.state(), model->cfg, model->cfg);
   const auto candidate_state = grow_optimizer_state(grown_state, grown->cfg, grown->cfg);
-  const double without = finetuned_nll(control, control_state, objective, c, rc_);
-  const double with = finetuned_nll(candidate, candidate_state, cand_objective, c, rc_);
-  const auto t = recruitment_terms(grown->num_params() - model->num_params(), train_tokens_, vocab_,
-                                   static_cast<int64_t>(cand->tokens.size()), without, with, rc_.theta);
+  TokenScores scores_without, scores_with;
+  const double without = finetuned_nll(control, control_state, objective, c, rc_, scores_without);
+  const double with = finetuned_nll(candidate, candidate_state, cand_objective, c, rc_, scores_with);
+  const int64_t m1 = static_cast<int64_t>(cand->tokens.size()), m2 = static_cast<int64_t>(cand->second.size());
+  const auto t = recruitment_terms(grown->num_params() - model->num_params(), train_tokens_, vocab_, m1 + m2,
+                                   without, with, rc_.theta, m2 > 0 ? m1 : -1);
+  const int64_t added = m2 > 0 ? 2 : 1;
   rec["terms"] = terms_record(t);
+  rec["delta_L_data_interval"] = data_interval(scores_with, scores_without, model->cfg.context_length, step);
   rec["code_length"] = code_length_note(rc_);
   decided_[cand->key()] = step;
   const std::string line = decision_line(t, *cand);
@@ -196,10 +220,10 @@ std::optional<Grown> Recruiter::decide(const GrowthContext& c) {
   }
   ++accepted_;
   rec["decision"] = "accept";
-  rec["blocks_after"] = n_blocks + 1;
+  rec["blocks_after"] = n_blocks + added;
   rec["recruited"] = accepted_;
   audit_.append(rec);
-  say(line + "; blocks " + std::to_string(n_blocks + 1) + ", p_max " + std::to_string(p_max_));
+  say(line + "; blocks " + std::to_string(n_blocks + added) + ", p_max " + std::to_string(p_max_));
   return Grown{grown, grown_state, cand->rules};
 }
 

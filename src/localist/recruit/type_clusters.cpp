@@ -72,4 +72,42 @@ TypeSplit split_types(const data::TokenFile& train, const std::vector<int64_t>& 
   return out;
 }
 
+namespace {
+
+// Splits `side` into the types whose neighbours include `other`'s tokens at less than half the
+// rate those make up of all tokens (kept) and the rest (shared).
+void sift(const data::TokenFile& train, const std::vector<int64_t>& side, const std::vector<int64_t>& other,
+          const TypeClusterOptions& opt, std::vector<int64_t>& kept, std::vector<int64_t>& shared) {
+  const int64_t n = std::min(train.size(), opt.max_tokens);
+  std::vector<char> in_other(train.vocab_size(), 0);
+  for (auto t : other) in_other[t] = 1;
+  std::unordered_map<int64_t, std::pair<int64_t, int64_t>> company;  // type -> (other's, all) neighbours
+  for (auto t : side) company[t] = {0, 0};
+  int64_t other_tokens = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    other_tokens += in_other[train[i]];
+    auto it = company.find(train[i]);
+    if (it == company.end()) continue;
+    for (int64_t j = std::max<int64_t>(0, i - opt.window); j <= std::min(n - 1, i + opt.window); ++j)
+      if (j != i) it->second.first += in_other[train[j]], it->second.second += 1;
+  }
+  const double base = n ? static_cast<double>(other_tokens) / n : 0;
+  for (auto t : side) {
+    const auto [with_other, all] = company[t];
+    const bool keeps_other = all > 0 && static_cast<double>(with_other) / all >= 0.5 * base;
+    (keeps_other ? shared : kept).push_back(t);
+  }
+}
+
+}  // namespace
+
+SharedSift sift_shared(const data::TokenFile& train, const std::vector<int64_t>& a, const std::vector<int64_t>& b,
+                       const TypeClusterOptions& opt) {
+  SharedSift out;
+  sift(train, b, a, opt, out.b, out.shared);
+  sift(train, a, out.b, opt, out.a, out.shared);
+  for (auto* v : {&out.a, &out.b, &out.shared}) std::sort(v->begin(), v->end());
+  return out;
+}
+
 }  // namespace localist

@@ -20,6 +20,7 @@
 #include "localist/model/dial.h"
 #include "localist/report/concentration_section.h"
 #include "localist/report/figures_section.h"
+#include "localist/report/recruitment_section.h"
 #include "localist/report/svg.h"
 #include "localist/report/sweep_table.h"
 #include "localist/run/checkpoint.h"
@@ -338,6 +339,7 @@ std::string run_section(const std::string& dir, const ReportOptions& opt, int in
            "tokens); its heatmaps show attention to future keys.</b></p>\n";
   }
   o << "<h3>Training curves</h3>\n" << training_curves(dir);
+  o << recruitment_section(dir);
   if (has_ckpt) o << "<h3>Attention heatmaps and block mass</h3>\n" << attention_section(dir, opt);
   o << "</section>\n";
   return o.str();

@@ -188,7 +188,7 @@ std::string line_chart(const LineChart& c) {
               << colour << "\"/>";
     }
     o << "<g class=\"series\">";
-    if (!d.empty())
+    if (!d.empty() && s.lines)
       o << "<path d=\"" << d << "\" fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"1.5\"/>";
     o << marks.str() << "</g>";
     // legend row

@@ -19,6 +19,7 @@ struct Series {
   std::string label;
   std::vector<double> x, y;  // equal lengths; non-finite points (and y <= 0 on a log axis) skipped
   bool markers = true;       // a circle at every point
+  bool lines = true;         // false: markers only (separate events, not a curve)
 };
 
 // The plot area inside the chart: margins in pixels (the legend goes below the x-axis label).
