@@ -47,6 +47,14 @@ std::map<int64_t, std::vector<int64_t>> choose_anchors(const json& rules,
   return out;
 }
 
+// `from` less the types in `out`, in order.
+std::vector<int64_t> without(const std::vector<int64_t>& from, const std::set<int64_t>& out) {
+  std::vector<int64_t> kept;
+  for (auto t : from)
+    if (!out.count(t)) kept.push_back(t);
+  return kept;
+}
+
 }  // namespace
 
 std::string Candidate::key() const {
@@ -121,7 +129,13 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
       // keep both sides' company (markers, function words, punctuation), which every block reads
       if (rc.targets == "shared" && parent == 0) {
         auto sifted = sift_shared(train, c.tokens, c.stay);
-        if (sifted.a.empty() || sifted.b.empty()) break;
+        if (sifted.a.empty() || sifted.b.empty()) {  // the split was shared tokens against the rest:
+          const std::set<int64_t> out(sifted.shared.begin(), sifted.shared.end());  // set them aside
+          const auto before = pool.size();
+          pool = without(pool, out), quiet = without(quiet, out);
+          if (pool.size() == before) break;
+          continue;
+        }
         c.tokens = sifted.a, c.second = sifted.b, c.stay = sifted.shared;
       }
       // the new rules: the parent loses the moved types, the new block(s) list them
@@ -180,13 +194,7 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
         std::set<int64_t> out(c.tokens.begin(), c.tokens.end());
         const std::vector<int64_t>& side = a_smaller ? split.a : split.b;
         out.insert(side.begin(), side.end());
-        const auto rest = [&](const std::vector<int64_t>& from) {
-          std::vector<int64_t> kept;
-          for (auto t : from)
-            if (!out.count(t)) kept.push_back(t);
-          return kept;
-        };
-        pool = rest(pool), quiet = rest(quiet);
+        pool = without(pool, out), quiet = without(quiet, out);
         continue;
       }
       // anchors: re-chosen for the new block(s) and the parent (block 0's live in the global list)

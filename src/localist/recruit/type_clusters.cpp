@@ -103,9 +103,15 @@ void sift(const data::TokenFile& train, const std::vector<int64_t>& side, const 
 
 SharedSift sift_shared(const data::TokenFile& train, const std::vector<int64_t>& a, const std::vector<int64_t>& b,
                        const TypeClusterOptions& opt) {
-  SharedSift out;
-  sift(train, b, a, opt, out.b, out.shared);
-  sift(train, a, out.b, opt, out.a, out.shared);
+  // The shared tokens sit on one side of the split, and everyone keeps their company: sift that
+  // side first, against the clean one. Which side it is is not known: both orders are tried and
+  // the one that needs fewer shared types to explain the split wins.
+  SharedSift b_first, a_first;
+  sift(train, b, a, opt, b_first.b, b_first.shared);
+  sift(train, a, b_first.b, opt, b_first.a, b_first.shared);
+  sift(train, a, b, opt, a_first.a, a_first.shared);
+  sift(train, b, a_first.a, opt, a_first.b, a_first.shared);
+  SharedSift out = a_first.shared.size() < b_first.shared.size() ? a_first : b_first;
   for (auto* v : {&out.a, &out.b, &out.shared}) std::sort(v->begin(), v->end());
   return out;
 }
