@@ -59,14 +59,14 @@ struct TwoFamilies {
   std::set<int64_t> a, b;
 };
 
-TwoFamilies two_families() {
-  std::ostringstream text;
-  uint32_t state = 12345;  // words drawn at random within the family: a family's types look alike
+// `after`: what follows every word ("the" makes a token that keeps both families' company).
+TwoFamilies two_families(uint32_t state = 12345, const std::string& after = " ") {
+  std::ostringstream text;  // words drawn at random within the family: a family's types look alike
   for (int line = 0; line < 80; ++line) {
     const char family = line % 2 ? 'b' : 'a';
     for (int w = 0; w < 8; ++w) {
       state = state * 1664525u + 1013904223u;
-      text << family << (state >> 16) % 4 << ' ';
+      text << family << (state >> 16) % 4 << after;
     }
     text << '\n';
   }
@@ -119,20 +119,11 @@ TEST(Candidate, SplitsOffOneWordFamilyWhole) {
 // Shared targets: a split of "other" makes both families blocks and leaves in "other" only the
 // types that keep both families' company (here "the", between every two words of either).
 TEST(Candidate, SharedTargetsTakeBothSidesOutOfOtherAndLeaveTheSharedTokens) {
-  std::ostringstream text;
-  uint32_t state = 99;
-  for (int line = 0; line < 80; ++line) {
-    const char family = line % 2 ? 'b' : 'a';
-    for (int w = 0; w < 8; ++w) {
-      state = state * 1664525u + 1013904223u;
-      text << family << (state >> 16) % 4 << " the ";
-    }
-    text << '\n';
-  }
-  auto tok = data::train_tokenizer("word", text.str(), 0);
-  const auto train = data::TokenFile::from_tokens(tok->encode(text.str()), tok->vocab_size());
-  std::set<int64_t> a, b;
-  for (int i = 0; i < 4; ++i) a.insert(tok->encode("a" + std::to_string(i))[0]), b.insert(tok->encode("b" + std::to_string(i))[0]);
+  const auto f = two_families(99, " the ");
+  const auto& tok = f.tok;
+  const auto& train = f.train;
+  const auto& a = f.a;
+  const auto& b = f.b;
   const int64_t the = tok->encode("the")[0];
   Confusion c;
   c.confused_in_block = {400};

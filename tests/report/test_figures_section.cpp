@@ -12,17 +12,14 @@
 #include "localist/core/temp_dir.h"
 #include "localist/report/figures_section.h"
 #include "localist/report/html_report.h"
+#include "occurrences.h"
 
 namespace localist {
 namespace {
 
 namespace fs = std::filesystem;
 
-int64_t count(const std::string& s, const std::string& what) {
-  int64_t n = 0;
-  for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + what.size())) ++n;
-  return n;
-}
+const auto count = testing::occurrences;
 
 TEST(FiguresSection, DrawsWhatTheScriptsHelperWrote) {
   TempDir tmp("figures");

@@ -11,17 +11,14 @@
 #include "localist/report/html_report.h"
 #include "localist/report/sweep.h"
 #include "tiny_run.h"
+#include "occurrences.h"
 
 namespace localist {
 namespace {
 
 namespace fs = std::filesystem;
 
-int64_t count(const std::string& s, const std::string& what) {
-  int64_t n = 0;
-  for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + what.size())) ++n;
-  return n;
-}
+const auto count = testing::occurrences;
 
 // A tiny run trained without the dial (lambda = 0, logit bias on) and a 3-row inference sweep.
 struct Fixture {

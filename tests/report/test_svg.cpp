@@ -6,15 +6,12 @@
 #include <string>
 
 #include "localist/report/svg.h"
+#include "occurrences.h"
 
 namespace localist {
 namespace {
 
-int64_t count(const std::string& s, const std::string& what) {
-  int64_t n = 0;
-  for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + what.size())) ++n;
-  return n;
-}
+const auto count = testing::occurrences;
 
 TEST(Svg, LineChartPutsKnownPointsAtTheirPixels) {
   svg::LineChart c;
