@@ -110,6 +110,33 @@ TEST(Rules, EveryBlockTargetMakesAHubTheDialLeavesBe) {
             std::string::npos);
 }
 
+TEST(Rules, ContextTargetReadsTheBlockOfTheSurroundingText) {
+  auto tok = words();
+  LocalistConfig c;
+  c.blocks = "vocab";
+  c.rules = {{"blocks", {{{"name", "x"}, {"tokens", {"x1", "x2"}}}, {{"name", "y"}, {"tokens", {"y1", "y2"}}}}},
+             {"targets", {{"other", "@context"}, {"x", "@context"}, {"y", "@context"}}},
+             {"shared", "other"},
+             {"context_window", 3}};
+  //                                                  0  1  2  3  4  5  6  7
+  auto l = BlockMap::from_config(c, *tok).layout(ids(*tok, "z x1 x2 y1 x1 z y1 y2"));
+  // z at 0 sees no listed block: every block (-1); y1 at 3 sits in x's text (x1 x2 y1): reads x;
+  // z at 5 (x1 y1 x1 ... window y1 x1 z): x; y1 at 6 (x1 z y1): a tie goes to the block seen last
+  EXPECT_TRUE(torch::equal(l.target[0], torch::tensor({-1, 1, 1, 1, 1, 1, 2, 2}, torch::kLong)));
+  auto bias = dial_bias(l, {1.0, 8.0})[0][0];  // (T, T)
+  EXPECT_FLOAT_EQ(bias[3][3].item<float>(), -8.0f);  // the quoted y1 does not read itself ...
+  EXPECT_FLOAT_EQ(bias[3][1].item<float>(), 0.0f);   // ... but its surrounding x text
+  EXPECT_FLOAT_EQ(bias[0][0].item<float>(), 0.0f);   // a hub: unbiased
+  // a break token ends the text the window looks back over: z after the newline sees no block
+  EXPECT_EQ(BlockMap::from_config(c, *tok).layout(ids(*tok, "x1 x2\nz")).target[0][3].item<int64_t>(), 1);
+  c.rules["context_breaks"] = {"\n"};
+  EXPECT_EQ(BlockMap::from_config(c, *tok).layout(ids(*tok, "x1 x2\nz")).target[0][3].item<int64_t>(), -1);
+  // the window is checked, and is a vocab setting
+  EXPECT_NE(error_of(R"({"blocks": [{"name": "x", "tokens": ["x1"]}], "context_window": 0})").find("context_window"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"context_window": 4})", "segment").find("vocab"), std::string::npos);
+}
+
 TEST(Rules, TargetOffsetReadsThePreviousSegment) {
   auto tok = words();
   LocalistConfig c;  // segment blocks

@@ -6,6 +6,42 @@
 #include "localist/blocks/rules.h"
 
 namespace localist {
+namespace {
+
+// "@context" targets (rules.h): each such query reads the listed block (not "other", not the
+// shared block) most of the last `window` listed-block positions up to and including it are in;
+// a tie goes to the block seen last; none in the window: -1, every block. The window does not
+// reach back past a break token (a newline: the text around it is another text). Sliding
+// counts, so O(T * blocks) per row.
+void resolve_context_targets(const int64_t* tok, const int64_t* blk, int64_t* tgt, int64_t B, int64_t T,
+                             const Rules& rules, int64_t n_blocks) {
+  const auto listed = [&](int64_t b) { return b > 0 && b != rules.shared_block && b < n_blocks; };
+  const int64_t window = rules.context_window;
+  std::vector<int64_t> count(n_blocks);
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t* row = blk + b * T;
+    std::fill(count.begin(), count.end(), 0);
+    std::vector<int64_t> last_seen(n_blocks, -1);
+    int64_t start = 0;  // the last break (or 0): positions before it are not counted
+    for (int64_t t = 0; t < T; ++t) {
+      if (rules.context_breaks.count(tok[b * T + t])) {
+        std::fill(count.begin(), count.end(), 0);
+        start = t;
+      }
+      if (listed(row[t])) ++count[row[t]], last_seen[row[t]] = t;
+      if (t - window >= start && listed(row[t - window])) --count[row[t - window]];
+      if (tgt[b * T + t] != kContextTarget) continue;
+      int64_t best = -1;
+      for (int64_t k = 1; k < n_blocks; ++k)
+        if (count[k] > 0 && (best < 0 || count[k] > count[best] ||
+                             (count[k] == count[best] && last_seen[k] > last_seen[best])))
+          best = k;
+      tgt[b * T + t] = best;
+    }
+  }
+}
+
+}  // namespace
 
 BlockMap BlockMap::window(int64_t width) {
   if (width <= 0)
@@ -104,8 +140,11 @@ BlockLayout BlockMap::layout(const torch::Tensor& idx, const torch::Device& devi
         tgt[i] = std::max<int64_t>(-1, blk[i] + rules_->target_offset);  // -1: no such block
       }
     }
+    if (kind_ == "vocab") {
+      out.shared_block = rules_->shared_block;
+      resolve_context_targets(tok, blk, tgt, B, T, *rules_, n_blocks_);
+    }
     out.target = target;
-    if (kind_ == "vocab") out.shared_block = rules_->shared_block;
     if (!rules_->lambda_scale.empty()) {
       out.lambda_scale = torch::ones({B, T}, torch::kFloat);
       float* sc = out.lambda_scale.data_ptr<float>();

@@ -93,7 +93,7 @@ Rules parse_rules(const json& doc, const data::Tokenizer& tokenizer, const std::
   const Checker c(source, text);
   const TokenLookup lookup(tokenizer);
   c.object(doc, "");
-  c.only_fields(doc, "", {"blocks", "targets", "shared", "target_offset", "anchors"});
+  c.only_fields(doc, "", {"blocks", "targets", "shared", "context_window", "context_breaks", "target_offset", "anchors"});
   Rules r;
   r.block_names = {"other"};
   auto token = [&](const json& j, const std::string& pointer) {
@@ -189,12 +189,27 @@ Rules parse_rules(const json& doc, const data::Tokenizer& tokenizer, const std::
       const std::string p = "/targets/" + query;
       const int64_t q = block_id(query, p);
       const std::string name = c.string(target, p);
-      r.target[q] = name == kEveryBlock ? -1 : block_id(name, p);  // -1: no one target, the dial leaves it be
+      r.target[q] = name == kEveryBlock     ? -1  // no one target: the dial leaves it be
+                    : name == kContextBlock ? kContextTarget
+                                            : block_id(name, p);
     }
   }
   if (doc.contains("shared")) {
     if (block_kind != "vocab") c.fail("/shared", "a shared block names a vocab block; with --blocks " + block_kind + " there is none");
     r.shared_block = block_id(c.string(doc.at("shared"), "/shared"), "/shared");
+  }
+  if (doc.contains("context_window")) {
+    if (block_kind != "vocab") c.fail("/context_window", "\"@context\" targets need --blocks vocab (the block map is " + block_kind + ")");
+    const auto& v = doc.at("context_window");
+    if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 1000000)
+      c.fail("/context_window", "expected a whole number of positions >= 1, got " + v.dump());
+    r.context_window = v.get<int64_t>();
+  }
+  if (doc.contains("context_breaks")) {
+    if (block_kind != "vocab") c.fail("/context_breaks", "\"@context\" targets need --blocks vocab (the block map is " + block_kind + ")");
+    const auto& brk = c.array(doc.at("context_breaks"), "/context_breaks");
+    for (size_t k = 0; k < brk.size(); ++k)
+      r.context_breaks.insert(token(brk[k], "/context_breaks/" + std::to_string(k)));
   }
   if (doc.contains("target_offset")) {
     if (block_kind == "vocab")

@@ -12,7 +12,11 @@
 //        "lambda_scale": 0.5}                  that point to it; lambda_scale in [0, 1] scales
 //     ],                                       the dial for queries whose target is this block
 //     "targets": {"digits": "other"},          query block -> the block it should read (vocab);
-//                                              "*": every block (a hub: the dial leaves it be)
+//                                              "*": every block (a hub: the dial leaves it be);
+//                                              "@context": the listed block most frequent
+//                                              among the last context_window positions
+//     "context_window": 16,                    vocab: positions "@context" looks back over
+//     "context_breaks": ["\n"],                vocab: tokens "@context" does not look back past
 //     "shared": "other",                       vocab: a block every query may read besides its target
 //     "target_offset": -1,                     window/segment: read the block `offset` away
 //     "anchors": ["\n"]                        anchor tokens of whatever block they fall in
@@ -39,12 +43,21 @@ struct RulesError : UserError {
 
 // A target naming every block: the query block is a hub, read as without the dial.
 inline constexpr const char* kEveryBlock = "*";
+// A target that depends on the position: the block of the surrounding text (the listed block,
+// not "other" nor the shared one, most frequent among the last context_window positions; none
+// there: every block).
+// A word quoted from another block inside a segment reads the segment's block, not its own.
+inline constexpr const char* kContextBlock = "@context";
+inline constexpr int64_t kContextTarget = -2;  // Rules::target's value for "@context"
 
 struct Rules {
   std::vector<std::string> block_names;             // vocab: [0] = "other", then the listed
   std::unordered_map<int64_t, int64_t> token_block;  // vocab: token id -> block id (>= 1)
   std::unordered_set<int64_t> anchor_tokens;         // listed anchors (empty: none listed)
-  std::unordered_map<int64_t, int64_t> target;       // vocab: query block -> target block (-1: "*", every block)
+  std::unordered_map<int64_t, int64_t> target;       // vocab: query block -> target block (-1: "*", every
+                                                     // block; kContextTarget: "@context")
+  int64_t context_window = 16;                       // vocab: positions "@context" looks back over
+  std::unordered_set<int64_t> context_breaks;        // vocab: tokens "@context" does not look back past
   int64_t shared_block = -1;                         // vocab: readable by every query with a target
   int64_t target_offset = 0;                         // window/segment: b(t) = beta(t) + offset
   std::unordered_map<int64_t, double> lambda_scale;  // vocab: target block -> dial scale
