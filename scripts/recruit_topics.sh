@@ -6,8 +6,8 @@
 # blocks measured against the corpus's truth.json (`localist blocks --truth`: exact true blocks,
 # ARI, purity, shared tokens aside) and its test perplexity (first 20,000 predictions).
 # Usage: scripts/recruit_topics.sh OUT_DIR [K...]        (default K: 2 4 8; 2 runs at a time)
-# Environment: SEEDS (world seeds; tuning used 11 12, held out: 101 102 103), TOKENS (300000),
-# SETTINGS (hub own: the --recruit-targets values), STEPS (1500), EXTRA (more train options).
+# Environment: SEEDS (world seeds; tuning used 11 12 101-103 201-203, held out: 301 302 303), TOKENS (300000),
+# SETTINGS (context: the --recruit-targets values), STEPS (1500), EXTRA (more train options).
 set -euo pipefail
 B=${B:-build/localist}
 OUT=${1:?usage: recruit_topics.sh OUT_DIR [K...]}
@@ -15,7 +15,7 @@ shift || true
 KS=${*:-2 4 8}
 SEEDS=${SEEDS:-101 102 103}
 TOKENS=${TOKENS:-300000}
-SETTINGS=${SETTINGS:-hub own}
+SETTINGS=${SETTINGS:-context}
 STEPS=${STEPS:-1500}
 M="--tokenizer word --n-layer 1 --n-head 2 --n-embd 32 --block-size 128 --batch-size 16 \
    --max-steps $STEPS --eval-interval $STEPS --log-interval 500 --threads 1 --blocks vocab --lambda 1 \
@@ -52,3 +52,10 @@ print(f"| {k} | {seed} | {s} | {len(b['blocks'])} | {r['accepted']} | {r['reject
       f"{g['adjusted_rand_index']:.3f} | {g['purity']:.3f} | {e['perplexity']:.3f} | {e['block_fidelity']:.4f} | {secs} |")
 PY
 done; done; done
+# every scored decision of these runs: right or wrong split, by the criterion's two conditions
+pairs=()
+for k in $KS; do for seed in $SEEDS; do for s in $SETTINGS; do
+  pairs+=("$OUT/k$k-s$seed-$s:$OUT/corpus-k$k-s$seed/truth.json")
+done; done; done
+echo
+python3 "$(dirname "$0")/recruit_decisions.py" summary "${pairs[@]}"

@@ -24,6 +24,19 @@ TEST(RecruitCriterion, TermsByHand) {
   const auto cheap = recruitment_terms(0, 20000, 10, 2, 2.0, 1.9, 0.01);
   EXPECT_TRUE(cheap.accept);  // no parameters: -0.0998 < -0.01
   EXPECT_NEAR(cheap.delta_total, rule - 0.1, 1e-12);
+  // a gain the held-out windows cannot tell from none is not taken: the interval's upper end
+  auto unsure = cheap;
+  require_confidence(unsure, -rule + 1e-6);  // Delta L_data's 95 % interval reaches above -rule
+  EXPECT_NEAR(unsure.total_hi, 1e-6, 1e-12);
+  EXPECT_FALSE(unsure.confident);
+  EXPECT_FALSE(unsure.accept);
+  auto sure = cheap;
+  require_confidence(sure, -0.05);
+  EXPECT_TRUE(sure.accept);
+  auto no_gain = t;  // an interval never turns a reject into an accept
+  require_confidence(no_gain, -1.0);
+  EXPECT_FALSE(no_gain.accept);
+  EXPECT_THROW(require_confidence(sure, NAN), ConfigError);
 }
 
 TEST(RecruitCriterion, RaisingThetaNeverAcceptsMore) {

@@ -103,8 +103,10 @@ struct RecruitConfig {
   // The targets a candidate carries (docs/recruitment.md, "Candidates that carry their targets"):
   // "own" every block reads itself; "hub" and "other" (the unclassified tokens: markers,
   // punctuation, function words) reads every block, as before any split; "shared" also every
-  // block may read "other".
-  std::string targets = "shared";
+  // block may read "other"; "context" also a block's word reads the block of its surrounding
+  // text (rules "@context", not past a newline), so a word quoted inside another block's text
+  // reads that text.
+  std::string targets = "context";
 
   void validate() const;
 };

@@ -232,8 +232,9 @@ struct ConfigFields<RecruitConfig> {
       non_negative<double>(">= 0 (nats per token)"));
     v(&C::targets, FieldInfo{"targets", "--recruit-targets",
                              "the targets a candidate carries: own (each block reads itself), hub (and 'other' "
-                             "reads every block) or shared (and every block may also read 'other')"},
-      one_of({"own", "hub", "shared"}, "own, hub or shared"));
+                             "reads every block), shared (and every block may also read 'other') or context "
+                             "(and a block's word reads the block of its surrounding text, not past a newline)"},
+      one_of({"own", "hub", "shared", "context"}, "own, hub, shared or context"));
   }
 };
 

@@ -47,6 +47,15 @@ std::map<int64_t, std::vector<int64_t>> choose_anchors(const json& rules,
   return out;
 }
 
+// Every listed block reads the block of its surrounding text ("@context"), not past a newline: a
+// word quoted inside another block's text reads that text (rules.h).
+void set_context_targets(json& doc, const data::Tokenizer& tokenizer) {
+  for (const auto& b : doc.at("blocks")) doc["targets"][b.at("name").get<std::string>()] = kContextBlock;
+  json breaks = json::array();
+  for (int32_t id : tokenizer.encode("\n")) breaks.push_back(tokenizer.token_text(id));
+  if (!breaks.empty()) doc["context_breaks"] = breaks;
+}
+
 // `from` less the types in `out`, in order.
 std::vector<int64_t> without(const std::vector<int64_t>& from, const std::set<int64_t>& out) {
   std::vector<int64_t> kept;
@@ -127,7 +136,8 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
 
       // shared targets: a split of "other" takes both sides out of it, leaving it the types that
       // keep both sides' company (markers, function words, punctuation), which every block reads
-      if (rc.targets == "shared" && parent == 0) {
+      const bool shared_other = rc.targets == "shared" || rc.targets == "context";
+      if (shared_other && parent == 0) {
         auto sifted = sift_shared(train, c.tokens, c.stay);
         if (sifted.a.empty() || sifted.b.empty()) {  // the split was shared tokens against the rest:
           const std::set<int64_t> out(sifted.shared.begin(), sifted.shared.end());  // set them aside
@@ -174,7 +184,8 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
       // reads every block, as it did before the split; shared, every block may read it too
       // (RecruitConfig::targets)
       if (rc.targets != "own") doc["targets"]["other"] = kEveryBlock;
-      if (rc.targets == "shared") doc["shared"] = "other";
+      if (shared_other) doc["shared"] = "other";
+      if (rc.targets == "context") set_context_targets(doc, tokenizer);
       // rules name tokens by text; where two ids share a text (byte pieces of SentencePiece) the
       // rule holds what the text resolves to: keep exactly that, or skip a split that clashes
       const int64_t id = static_cast<int64_t>(list.size()) - (second.empty() ? 0 : 1);  // the new block

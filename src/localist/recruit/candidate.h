@@ -10,7 +10,9 @@
 // those scoring at least half the block's best, at most 16 per block. With rc.targets "hub" or
 // "shared" the new rules let "other" read every block ("targets": {"other": "*"}): the tokens no
 // block claims keep the context they had before the split; with "shared" every block may also
-// read "other" ("shared": "other"): its markers and punctuation stay visible to all.
+// read "other" ("shared": "other"): its markers and punctuation stay visible to all; with
+// "context" every listed block's words also read the block of their surrounding text
+// ("@context", not past a newline): a word quoted inside another block's text reads that text.
 #include <optional>
 #include <set>
 #include <string>

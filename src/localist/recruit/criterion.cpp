@@ -30,8 +30,16 @@ CriterionTerms recruitment_terms(int64_t params_added, int64_t train_tokens, int
   t.data_without = data_without, t.data_with = data_with;
   t.delta_data = data_with - data_without;
   t.delta_total = t.delta_model + t.delta_data;
+  t.total_hi = t.delta_total;  // no interval yet
   t.accept = t.delta_total < -theta;
   return t;
+}
+
+void require_confidence(CriterionTerms& t, double data_hi) {
+  if (!std::isfinite(data_hi)) throw ConfigError("recruitment criterion: the interval of Delta L_data is not finite");
+  t.total_hi = t.delta_model + data_hi;
+  t.confident = t.total_hi < 0;
+  t.accept = t.accept && t.confident;
 }
 
 void check_theta_ratio(double theta_llm, double theta_block) {

@@ -12,6 +12,11 @@
 //       divided by N to put the model's code on the same per-token scale as the data's.
 //   Delta L_data = L_data|p+1 - L_data|p: held-out NLL (nats/token) after the same short
 //       fine-tune (same steps, batches and learning rate) with and without the candidate.
+// Confidence (recruit/paired_bootstrap): a block is recruited only when the gain is also sure:
+// the upper end of Delta L_total's 95 % interval (Delta L_model + the upper end of Delta L_data's
+// paired-bootstrap interval) must be below 0. A split whose gain the held-out windows cannot tell
+// from no gain waits and is proposed again later (measured: docs/recruitment.md, "Stable
+// decisions").
 // Termination (p_max): every accepted candidate lowers L_total by more than theta and adds
 // model code (Delta L_model >= 0), so it lowers L_data by more than theta. A held-out NLL starts
 // at most at ln V (the uniform code over the vocabulary; the trainer starts lower) and never
@@ -37,13 +42,19 @@ struct CriterionTerms {
   double delta_data = 0;
   double delta_total = 0;
   double theta = 0;
-  bool accept = false;           // delta_total < -theta
+  double total_hi = 0;           // upper end of Delta L_total's interval (require_confidence)
+  bool confident = true;         // total_hi < 0 (true until an interval is known)
+  bool accept = false;           // delta_total < -theta, and confident
 };
 
 // All terms from the measured held-out NLLs; throws ConfigError on impossible inputs.
 CriterionTerms recruitment_terms(int64_t params_added, int64_t train_tokens, int64_t vocab,
                                  int64_t block_types, double data_without, double data_with,
                                  double theta, int64_t first_block_types = -1);
+
+// Adds the interval: total_hi = delta_model + data_hi (the upper end of Delta L_data's
+// interval); accept only if also total_hi < 0.
+void require_confidence(CriterionTerms& t, double data_hi);
 
 // ceil((ln vocab - h_min) / theta), at least 0.
 int64_t max_recruitments(int64_t vocab, double h_min, double theta);

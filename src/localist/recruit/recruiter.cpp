@@ -87,25 +87,28 @@ json terms_record(const CriterionTerms& t) {
           {"L_data_with", t.data_with},
           {"delta_L_data", t.delta_data},
           {"delta_L_total", t.delta_total},
+          {"delta_L_total_hi", t.total_hi},
           {"theta", t.theta}};
 }
 
 std::string code_length_note(const RecruitConfig& rc) {
   return "Delta L_model = (k/2) ln N / N + ln C(V, m) / N (+ ln C(m, m1) / N for two blocks); L_data = held-out NLL after " +
          std::to_string(rc.finetune_steps) + " fine-tune steps (" + std::to_string(rc.eval_tokens) +
-         " predictions)";
+         " predictions); accept iff Delta L_total < -theta and Delta L_total_hi (Delta L_model + the 95 % "
+         "upper end of Delta L_data) < 0";
 }
 
 std::string decision_line(const CriterionTerms& t, const Candidate& cand) {
   const std::string second =
       cand.second.empty() ? "" : " + " + cand.second_name + " " + std::to_string(cand.second.size()) + " types";
-  char buf[400];
+  char buf[480];
+  const bool gain = t.delta_total < -t.theta;
   std::snprintf(buf, sizeof buf,
                 "%s %s (%zu types%s from %s, %zu anchors; dL_model %+.4f, dL_data %+.4f, dL_total "
-                "%+.4f %s -theta = %.4f nats/token)",
+                "%+.4f %s -theta = %.4f, 95 %% upper end %+.4f %s 0 nats/token)",
                 t.accept ? "accept" : "reject", cand.name.c_str(), cand.tokens.size(), second.c_str(),
                 cand.parent_name.c_str(), cand.anchors.size(), t.delta_model, t.delta_data,
-                t.delta_total, t.accept ? "<" : ">=", -t.theta);
+                t.delta_total, gain ? "<" : ">=", -t.theta, t.total_hi, t.confident ? "<" : ">=");
   return buf;
 }
 
@@ -203,11 +206,12 @@ std::optional<Grown> Recruiter::decide(const GrowthContext& c) {
   const double without = finetuned_nll(control, control_state, objective, c, rc_, scores_without);
   const double with = finetuned_nll(candidate, candidate_state, cand_objective, c, rc_, scores_with);
   const int64_t m1 = static_cast<int64_t>(cand->tokens.size()), m2 = static_cast<int64_t>(cand->second.size());
-  const auto t = recruitment_terms(grown->num_params() - model->num_params(), train_tokens_, vocab_, m1 + m2,
-                                   without, with, rc_.theta, m2 > 0 ? m1 : -1);
   const int64_t added = m2 > 0 ? 2 : 1;
-  rec["terms"] = terms_record(t);
+  auto t = recruitment_terms(grown->num_params() - model->num_params(), train_tokens_, vocab_, m1 + m2,
+                             without, with, rc_.theta, m2 > 0 ? m1 : -1);
   rec["delta_L_data_interval"] = data_interval(scores_with, scores_without, model->cfg.context_length, step);
+  require_confidence(t, rec["delta_L_data_interval"]["hi"].get<double>());
+  rec["terms"] = terms_record(t);
   rec["code_length"] = code_length_note(rc_);
   decided_[cand->key()] = step;
   const std::string line = decision_line(t, *cand);

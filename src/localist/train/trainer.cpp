@@ -309,20 +309,27 @@ void Trainer::reset_optimizer(const TensorMap* state) {
   if (at_.dist) sync_ = std::make_unique<GradientSync>(*at_.dist, params_);
 }
 
+// After an accepted growth the hook decides again at once, until it declines: the next split
+// is scored while the model still gains from blocks (later in training a distributed model has
+// learned what a block would say, and a true block's gain shrinks below theta; measured in
+// docs/recruitment.md). The hook's own cap (p_max) ends the cascade.
 void Trainer::grow(int64_t done, const StepPlan& p) {
   Stopwatch decision;
-  std::optional<Grown> grown;
-  if (at_.root)
-    grown = growth_->decide({done, model_, *opt_, cfg_.localist, p.objective, p.lr, data_, cfg_.train, out_});
-  if (at_.dist) grown = share_growth(*at_.dist, done, std::move(grown), at_.device);
-  if (grown) {  // continue with the new block and the grown model, optimizer extended
-    model_ = grown->model;
-    cfg_.model = model_->cfg;
-    reset_optimizer(&grown->optimizer);
-    cfg_.localist.rules = grown->rules;
-    blocks_ = BlockMap::from_config(cfg_.localist, *data_.tokenizer);
-    meta_.model = cfg_.model;
-    meta_.localist = cfg_.localist;
+  for (bool again = true; again;) {
+    std::optional<Grown> grown;
+    if (at_.root)
+      grown = growth_->decide({done, model_, *opt_, cfg_.localist, p.objective, p.lr, data_, cfg_.train, out_});
+    if (at_.dist) grown = share_growth(*at_.dist, done, std::move(grown), at_.device);
+    again = grown.has_value();
+    if (grown) {  // continue with the new block and the grown model, optimizer extended
+      model_ = grown->model;
+      cfg_.model = model_->cfg;
+      reset_optimizer(&grown->optimizer);
+      cfg_.localist.rules = grown->rules;
+      blocks_ = BlockMap::from_config(cfg_.localist, *data_.tokenizer);  // p.objective reads it
+      meta_.model = cfg_.model;
+      meta_.localist = cfg_.localist;
+    }
   }
   paused_ += decision.seconds();  // decision time is not training time
 }
