@@ -22,6 +22,7 @@ void add_chat(CLI::App& app);
 void add_synth(CLI::App& app);
 void add_import_hf(CLI::App& app);
 void add_export_hf(CLI::App& app);
+void add_serve(CLI::App& app);
 
 void add_hierarchy_route(CLI::App& hierarchy);  // the `route` subcommand of `hierarchy`
 

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   localist::app::add_hierarchy(app);
   localist::app::add_chat(app);
   localist::app::add_synth(app);
+  localist::app::add_serve(app);
   localist::app::add_import_hf(app);
   localist::app::add_export_hf(app);
   try {

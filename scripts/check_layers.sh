@@ -5,7 +5,7 @@
 # offending file, on an upward include or an unknown folder. CI runs it (tests/scripts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-LAYERS=(core data blocks model loss run hf metrics train recruit hierarchy report)
+LAYERS=(core data blocks model loss run hf metrics train recruit hierarchy report serve)
 declare -A rank
 for i in "${!LAYERS[@]}"; do rank[${LAYERS[$i]}]=$i; done
 for dir in src/localist/*/; do

@@ -12,9 +12,11 @@ PACKAGES=(
   libgloo-dev           # gloo's headers, which PyTorch's ProcessGroupGloo.hpp includes (CMakeLists.txt)
   libcli11-dev nlohmann-json3-dev libsentencepiece-dev
   libpcre2-dev          # Unicode regexes for GPT-2's pre-tokenizer (data/byte_bpe_tokenizer.cpp)
+  libcpp-httplib-dev    # `localist serve` (serve/server.cpp)
 )
 for a in "$@"; do
-  if [ "$a" = test ]; then PACKAGES+=(libgtest-dev); else PACKAGES+=("$a"); fi
+  # curl: the serve tests talk to the server with it
+  if [ "$a" = test ]; then PACKAGES+=(libgtest-dev curl); else PACKAGES+=("$a"); fi
 done
 missing=()
 for p in "${PACKAGES[@]}"; do

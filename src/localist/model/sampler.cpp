@@ -19,7 +19,7 @@ torch::Tensor next_token_logits(Gpt& model, const std::vector<int32_t>& context,
 }
 
 std::vector<int32_t> sample(Gpt& model, std::vector<int32_t> prompt, const SampleOptions& opt,
-                            const torch::Device& device) {
+                            const torch::Device& device, const TokenCallback& each) {
   if (opt.temperature < 0) throw ConfigError("temperature must be >= 0");
   if (opt.top_k < 0) throw ConfigError("top_k must be >= 0");
   if (prompt.empty()) throw ConfigError("the prompt encodes to no tokens; give a non-empty prompt");
@@ -30,19 +30,22 @@ std::vector<int32_t> sample(Gpt& model, std::vector<int32_t> prompt, const Sampl
   std::vector<int32_t> out = prompt;
   for (int64_t i = 0; i < opt.max_new_tokens; ++i) {
     auto logits = next_token_logits(model, out, opt, device);  // (V)
+    torch::Tensor probs;
     int64_t next;
     if (opt.temperature == 0) {
       next = logits.argmax().item<int64_t>();
+      if (each) probs = torch::softmax(logits, -1);
     } else {
       logits = logits / opt.temperature;
       if (opt.top_k > 0 && opt.top_k < logits.size(0)) {
         auto kth = std::get<0>(logits.topk(opt.top_k)).index({-1});
         logits = logits.masked_fill(logits < kth, -std::numeric_limits<float>::infinity());
       }
-      auto probs = torch::softmax(logits, -1);
+      probs = torch::softmax(logits, -1);
       next = torch::multinomial(probs, 1, false, gen).item<int64_t>();
     }
     out.push_back(static_cast<int32_t>(next));
+    if (each && !each(static_cast<int32_t>(next), probs)) break;
   }
   return out;
 }

@@ -2,6 +2,7 @@
 // Autoregressive sampling with temperature and top-k, cropping the context to context_length.
 // With a block map and an active dial, every step's forward carries the dial's logit bias for
 // the layout of the context it reads (the dial moves at inference, docs/design.md §1.2).
+#include <functional>
 #include <vector>
 
 #include <torch/torch.h>
@@ -26,7 +27,12 @@ struct SampleOptions {
 torch::Tensor next_token_logits(Gpt& model, const std::vector<int32_t>& context,
                                 const SampleOptions& opt, const torch::Device& device);
 
+// Called after each sampled token with the distribution it was drawn from (V, after temperature
+// and top-k; greedy: the softmax of the logits); returning false stops sampling there (a
+// server's client went away, a stop sequence was met).
+using TokenCallback = std::function<bool(int32_t token, const torch::Tensor& probs)>;
+
 std::vector<int32_t> sample(Gpt& model, std::vector<int32_t> prompt, const SampleOptions& opt,
-                            const torch::Device& device);
+                            const torch::Device& device, const TokenCallback& each = {});
 
 }  // namespace localist

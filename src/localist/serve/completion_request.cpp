@@ -1,0 +1,138 @@
+#include "localist/serve/completion_request.h"
+
+#include <cmath>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+namespace localist::serve {
+namespace {
+
+using json = nlohmann::json;
+
+[[noreturn]] void bad(const std::string& field, const std::string& message) {
+  throw RequestError(400, field, field + ": " + message);
+}
+
+double number(const json& v, const std::string& field, double lo, double hi) {
+  if (!v.is_number()) bad(field, "must be a number");
+  const double x = v.get<double>();
+  if (!std::isfinite(x) || x < lo || x > hi)
+    bad(field, "must lie in [" + json(lo).dump() + ", " + json(hi).dump() + "], got " + v.dump());
+  return x;
+}
+
+int64_t integer(const json& v, const std::string& field, int64_t lo, int64_t hi) {
+  if (!v.is_number_integer()) bad(field, "must be an integer");
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(hi))
+    bad(field, "must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v.dump());
+  const int64_t x = v.get<int64_t>();
+  if (x < lo || x > hi) bad(field, "must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v.dump());
+  return x;
+}
+
+std::string text(const json& v, const std::string& field) {
+  if (!v.is_string()) bad(field, "must be a string");
+  return v.get<std::string>();
+}
+
+bool flag(const json& v, const std::string& field) {
+  if (!v.is_boolean()) bad(field, "must be true or false");
+  return v.get<bool>();
+}
+
+// A string, or an array of exactly one string (OpenAI allows a batch; one prompt per request here).
+std::string prompt_of(const json& v) {
+  if (v.is_array()) {
+    if (v.size() != 1) bad("prompt", "one prompt per request (an array of " + std::to_string(v.size()) + ")");
+    return text(v[0], "prompt[0]");
+  }
+  return text(v, "prompt");
+}
+
+// The chat messages as plain text the model continues: "role: content" lines, then "assistant:".
+std::string render_messages(const json& v) {
+  if (!v.is_array() || v.empty()) bad("messages", "must be a non-empty array of {role, content}");
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const std::string at = "messages[" + std::to_string(i) + "]";
+    if (!v[i].is_object()) bad(at, "must be an object {role, content}");
+    for (const auto& [k, _] : v[i].items())
+      if (k != "role" && k != "content" && k != "name") bad(at + "." + k, "unknown field");
+    if (!v[i].contains("role")) bad(at + ".role", "missing");
+    if (!v[i].contains("content")) bad(at + ".content", "missing");
+    const auto role = text(v[i]["role"], at + ".role");
+    if (role != "system" && role != "user" && role != "assistant")
+      bad(at + ".role", "must be system, user or assistant, got \"" + role + "\"");
+    out += role + ": " + text(v[i]["content"], at + ".content") + "\n";
+  }
+  return out + "assistant:";
+}
+
+std::vector<std::string> stops_of(const json& v) {
+  if (v.is_null()) return {};
+  if (v.is_string()) return {v.get<std::string>()};
+  if (!v.is_array() || v.size() > 4) bad("stop", "must be a string or an array of at most 4 strings");
+  std::vector<std::string> out;
+  for (size_t i = 0; i < v.size(); ++i) out.push_back(text(v[i], "stop[" + std::to_string(i) + "]"));
+  for (const auto& s : out)
+    if (s.empty()) bad("stop", "an empty stop sequence would stop at once");
+  return out;
+}
+
+}  // namespace
+
+CompletionRequest parse_completion_request(const std::string& body, bool chat, const RequestLimits& limits) {
+  json j;
+  try {
+    j = json::parse(body);  // rejects ill-formed UTF-8 inside strings too
+  } catch (const json::parse_error& e) {
+    throw RequestError(400, "", std::string("malformed JSON body: ") + e.what());
+  }
+  if (!j.is_object()) throw RequestError(400, "", "the body must be a JSON object");
+  static const std::set<std::string> common = {"model", "max_tokens", "temperature", "top_k", "seed", "stop",
+                                               "stream", "n", "user", "lambda", "kappa", "rules", "explain"};
+  CompletionRequest r;
+  r.chat = chat;
+  for (const auto& [k, v] : j.items()) {
+    if (k == (chat ? "messages" : "prompt")) {
+      r.prompt = chat ? render_messages(v) : prompt_of(v);
+    } else if (chat && k == "max_completion_tokens") {
+      r.max_tokens = integer(v, k, 1, limits.max_tokens);
+    } else if (!common.count(k)) {
+      bad(k, "unknown field (this server takes: " + std::string(chat ? "messages" : "prompt") +
+                 ", model, max_tokens, temperature, top_k, seed, stop, stream, n, user, lambda, kappa, rules, explain)");
+    } else if (k == "model") {
+      r.model = text(v, k);
+    } else if (k == "max_tokens") {
+      r.max_tokens = integer(v, k, 1, limits.max_tokens);
+    } else if (k == "temperature") {
+      r.temperature = number(v, k, 0, 2);
+    } else if (k == "top_k") {
+      r.top_k = integer(v, k, 0, 1 << 30);
+    } else if (k == "seed") {
+      r.seed = static_cast<uint64_t>(integer(v, k, 0, INT64_MAX));
+    } else if (k == "stop") {
+      r.stop = stops_of(v);
+    } else if (k == "stream") {
+      r.stream = flag(v, k);
+    } else if (k == "n") {
+      integer(v, k, 1, 1);  // one choice per request
+    } else if (k == "user") {
+      r.user = text(v, k);
+    } else if (k == "lambda") {
+      r.lambda = number(v, k, 0, 1);
+    } else if (k == "kappa") {
+      r.kappa = number(v, k, 1e-6, 1e6);
+    } else if (k == "rules") {
+      r.rules = text(v, k);
+    } else if (k == "explain") {
+      r.explain = flag(v, k);
+    }
+  }
+  if (!j.contains(chat ? "messages" : "prompt")) bad(chat ? "messages" : "prompt", "missing");
+  if (r.prompt.empty()) bad("prompt", "is empty");
+  return r;
+}
+
+}  // namespace localist::serve

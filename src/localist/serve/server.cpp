@@ -1,0 +1,285 @@
+#include "localist/serve/server.h"
+
+#include <atomic>
+#include <csignal>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <random>
+
+#include "localist/serve/admission.h"
+
+#ifndef LOCALIST_HTTPLIB
+namespace localist::serve {
+void run_server(ServedModel&, const ServerOptions&) {
+  throw ConfigError("this localist was built without cpp-httplib (Debian: libcpp-httplib-dev): no serve");
+}
+}  // namespace localist::serve
+#else
+#include <httplib.h>
+
+namespace localist::serve {
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// Generated text may hold bytes that are not UTF-8 (a byte-level tokenizer's half character):
+// replaced, never a failed response.
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+const char* error_type(int status) {
+  return status == 401 ? "authentication_error" : status == 404 ? "not_found_error"
+       : status >= 500 ? "server_error" : "invalid_request_error";
+}
+
+json error_body(int status, const std::string& message, const std::string& param) {
+  return {{"error",
+           {{"message", message}, {"type", error_type(status)}, {"param", param.empty() ? json() : json(param)},
+            {"code", nullptr}}}};
+}
+
+void send_error(httplib::Response& res, int status, const std::string& message, const std::string& param = "") {
+  res.status = status;
+  res.set_content(dump(error_body(status, message, param)), "application/json");
+}
+
+std::string utc_now() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const int ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  return buf;
+}
+
+// One JSON line per request, appended and flushed at once (several threads write).
+class AuditLog {
+ public:
+  explicit AuditLog(const std::string& path) {
+    if (path.empty()) return;
+    out_.open(path, std::ios::app);
+    if (!out_) throw PathError("--audit-log: cannot open " + path + " for appending");
+  }
+  void write(const json& line) {
+    if (!out_.is_open()) return;
+    std::lock_guard<std::mutex> lock(m_);
+    out_ << dump(line) << '\n' << std::flush;
+  }
+
+ private:
+  std::mutex m_;
+  std::ofstream out_;
+};
+
+// The dial, rules and seed a completion ran under, and (explain) its audit: in every response.
+json localist_fields(const Completion& c, bool explain) {
+  json j = {{"lambda", c.lambda}, {"kappa", c.kappa}, {"rules", c.rules}, {"rules_version", c.rules_version},
+            {"seed", c.seed}, {"timed_out", c.timed_out}};
+  if (explain) j["explanation"] = c.explanation, j["summary"] = c.summary;
+  return j;
+}
+
+json usage(const Completion& c) {
+  return {{"prompt_tokens", c.prompt_tokens}, {"completion_tokens", c.completion_tokens},
+          {"total_tokens", c.prompt_tokens + c.completion_tokens}};
+}
+
+struct Reply {  // what every response of one request shares
+  std::string id, model;
+  int64_t created = 0;
+  bool chat = false;
+};
+
+json completion_body(const Reply& rp, const Completion& c, bool explain) {
+  json choice = {{"index", 0}, {"finish_reason", c.finish_reason}};
+  if (rp.chat) choice["message"] = {{"role", "assistant"}, {"content", c.text}};
+  else choice["text"] = c.text, choice["logprobs"] = nullptr;
+  return {{"id", rp.id}, {"object", rp.chat ? "chat.completion" : "text_completion"}, {"created", rp.created},
+          {"model", rp.model}, {"choices", json::array({choice})}, {"usage", usage(c)},
+          {"localist", localist_fields(c, explain)}};
+}
+
+// One server-sent event of a stream: a piece of text (or, chat, the role), or the end.
+std::string event(const Reply& rp, const json& delta, const json& finish) {
+  json choice = {{"index", 0}, {"finish_reason", finish}};
+  if (rp.chat) choice["delta"] = delta;
+  else choice["text"] = delta.value("content", ""), choice["logprobs"] = nullptr;
+  const json j = {{"id", rp.id}, {"object", rp.chat ? "chat.completion.chunk" : "text_completion"},
+                  {"created", rp.created}, {"model", rp.model}, {"choices", json::array({choice})}};
+  return "data: " + dump(j) + "\n\n";
+}
+
+std::string new_id(bool chat) {
+  static std::atomic<uint64_t> counter{0};
+  static const uint64_t salt = std::random_device{}();
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%s-%08llx%06llx", chat ? "chatcmpl" : "cmpl",
+                static_cast<unsigned long long>(salt & 0xffffffff), static_cast<unsigned long long>(++counter));
+  return buf;
+}
+
+bool loopback(const std::string& host) { return host == "127.0.0.1" || host == "localhost" || host == "::1"; }
+
+class Api {
+ public:
+  Api(ServedModel& model, const ServerOptions& o)
+      : model_(model), o_(o), admission_(o.parallel, o.queue), audit_(o.audit_log) {}
+
+  void health(httplib::Response& res) {
+    res.set_content(dump({{"status", "ok"}, {"model", model_.name()}, {"running", admission_.running()},
+                          {"waiting", admission_.waiting()}}),
+                    "application/json");
+  }
+
+  void models(const httplib::Request& req, httplib::Response& res) {
+    try {
+      authorize(req);
+      res.set_content(dump({{"object", "list"}, {"data", json::array({model_.describe()})}}), "application/json");
+    } catch (const RequestError& e) {
+      send_error(res, e.status, e.what(), e.field);
+    }
+  }
+
+  void completions(const httplib::Request& req, httplib::Response& res, bool chat) {
+    const auto start = Clock::now();
+    const Reply rp{new_id(chat), model_.name(), static_cast<int64_t>(std::time(nullptr)), chat};
+    json line = {{"id", rp.id}, {"time", utc_now()}, {"endpoint", req.path}, {"model", rp.model},
+                 {"client", req.remote_addr}};
+    try {
+      authorize(req);
+      auto r = parse_completion_request(req.body, chat, o_.limits);
+      if (!r.model.empty() && r.model != model_.name())
+        throw RequestError(404, "model", "model: \"" + r.model + "\" is not served here (this server serves \"" +
+                                             model_.name() + "\")");
+      line["user"] = r.user, line["stream"] = r.stream, line["explain"] = r.explain;
+      auto p = std::make_shared<PreparedRequest>(model_.prepare(r));
+      const auto deadline = start + std::chrono::milliseconds(static_cast<int64_t>(o_.timeout_s * 1000));
+      auto slot = admission_.admit(deadline);
+      if (!slot)
+        throw RequestError(503, "", "the server is busy (" + std::to_string(o_.parallel) + " running, queue of " +
+                                        std::to_string(o_.queue) + " full or no slot within the timeout): retry later");
+      if (r.stream) return stream(res, rp, p, slot, deadline, start, line);
+      const auto c = model_.run(*p, nullptr, deadline);
+      res.set_content(dump(completion_body(rp, c, r.explain)), "application/json");
+      finish(line, 200, c, r.explain, start);
+    } catch (const RequestError& e) {
+      send_error(res, e.status, e.what(), e.field);
+      fail(line, e.status, e.what(), start);
+    } catch (const UserError& e) {
+      send_error(res, 400, e.what());
+      fail(line, 400, e.what(), start);
+    }
+  }
+
+ private:
+  // With an API key set: "Authorization: Bearer KEY", or 401.
+  void authorize(const httplib::Request& req) const {
+    if (o_.api_key.empty()) return;
+    if (req.get_header_value("Authorization") != "Bearer " + o_.api_key)
+      throw RequestError(401, "", "missing or wrong API key (send \"Authorization: Bearer KEY\")");
+  }
+
+  void stream(httplib::Response& res, const Reply& rp, std::shared_ptr<PreparedRequest> p,
+              std::shared_ptr<Admission::Slot> slot, Clock::time_point deadline, Clock::time_point start, json line) {
+    res.set_header("Cache-Control", "no-cache");
+    res.set_chunked_content_provider("text/event-stream", [=](size_t, httplib::DataSink& sink) mutable {
+      bool alive = true;
+      const auto send = [&](const std::string& s) { return alive = alive && sink.write(s.data(), s.size()); };
+      if (rp.chat) send(event(rp, {{"role", "assistant"}, {"content", ""}}, nullptr));
+      auto c = model_.run(*p, [&](const std::string& piece) { return send(event(rp, {{"content", piece}}, nullptr)); },
+                          deadline);
+      std::string last = event(rp, json::object(), c.finish_reason);
+      last.insert(last.size() - 3, ",\"usage\":" + dump(usage(c)) + ",\"localist\":" +
+                                        dump(localist_fields(c, p->request.explain)));
+      send(last);
+      send("data: [DONE]\n\n");
+      if (alive) sink.done();
+      line["cancelled"] = c.cancelled || !alive;
+      finish(line, 200, c, p->request.explain, start);
+      slot.reset();  // free the slot now, not when httplib drops the provider
+      return alive;
+    });
+  }
+
+  void finish(json& line, int status, const Completion& c, bool explain, Clock::time_point start) {
+    line["status"] = status;
+    line["lambda"] = c.lambda, line["kappa"] = c.kappa, line["rules"] = c.rules, line["rules_version"] = c.rules_version;
+    line["seed"] = c.seed, line["prompt_tokens"] = c.prompt_tokens, line["completion_tokens"] = c.completion_tokens;
+    line["finish_reason"] = c.finish_reason, line["timed_out"] = c.timed_out;
+    if (explain) line["summary"] = c.summary;
+    line["latency_ms"] = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    audit_.write(line);
+  }
+
+  void fail(json& line, int status, const std::string& message, Clock::time_point start) {
+    line["status"] = status, line["error"] = message;
+    line["latency_ms"] = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    audit_.write(line);
+  }
+
+  ServedModel& model_;
+  const ServerOptions& o_;
+  Admission admission_;
+  AuditLog audit_;
+};
+
+httplib::Server* running = nullptr;
+void stop_on_signal(int) {
+  if (running) running->stop();
+}
+
+}  // namespace
+
+void run_server(ServedModel& model, const ServerOptions& o) {
+  Api api(model, o);
+  httplib::Server svr;
+  svr.new_task_queue = [&o] { return new httplib::ThreadPool(static_cast<size_t>(o.parallel + o.queue + 4)); };
+  svr.set_payload_max_length(o.max_body_bytes);
+  svr.Get("/health", [&](const httplib::Request&, httplib::Response& res) { api.health(res); });
+  svr.Get("/v1/models", [&](const httplib::Request& req, httplib::Response& res) { api.models(req, res); });
+  svr.Post("/v1/completions",
+           [&](const httplib::Request& req, httplib::Response& res) { api.completions(req, res, false); });
+  svr.Post("/v1/chat/completions",
+           [&](const httplib::Request& req, httplib::Response& res) { api.completions(req, res, true); });
+  // statuses httplib sets itself (404 route, 413 body too large, 400 bad request line) as JSON too
+  svr.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    const std::string why = res.status == 404 ? "no route " + req.method + " " + req.path
+                          : res.status == 413 ? "the request body is larger than --max-body-bytes"
+                                              : "bad request (HTTP status " + std::to_string(res.status) + ")";
+    send_error(res, res.status, why);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "internal error";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what += std::string(": ") + e.what();
+    } catch (...) {
+    }
+    send_error(res, 500, what);
+  });
+  const int port = o.port == 0 ? svr.bind_to_any_port(o.host) : (svr.bind_to_port(o.host, o.port) ? o.port : -1);
+  if (port < 0) throw ConfigError("serve: cannot listen on " + o.host + ":" + std::to_string(o.port));
+  if (o.api_key.empty() && !loopback(o.host))
+    std::cerr << "serve: warning: listening on " << o.host << " without an API key: anyone who can reach it may "
+              << "use it (set --api-key or LOCALIST_API_KEY)\n";
+  std::cout << "serve: " << model.name() << " on http://" << o.host << ":" << port << " (" << o.parallel
+            << " at once, queue " << o.queue << ", audit log " << (o.audit_log.empty() ? "off" : o.audit_log) << ")"
+            << std::endl;
+  running = &svr;
+  std::signal(SIGINT, stop_on_signal);
+  std::signal(SIGTERM, stop_on_signal);
+  svr.listen_after_bind();
+  running = nullptr;
+  std::cout << "serve: stopped" << std::endl;
+}
+
+}  // namespace localist::serve
+#endif  // LOCALIST_HTTPLIB

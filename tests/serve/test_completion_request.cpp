@@ -1,0 +1,92 @@
+// The request checks of `localist serve` (serve/completion_request): what an OpenAI client sends
+// is read as it means it; every mistake is a 400 naming the field.
+#include <gtest/gtest.h>
+
+#include "localist/serve/completion_request.h"
+
+namespace localist::serve {
+namespace {
+
+const RequestLimits kLimits{100};
+
+// The field a bad body is refused for (fails the test if it is accepted).
+std::string refused(const std::string& body, bool chat = false) {
+  try {
+    parse_completion_request(body, chat, kLimits);
+  } catch (const RequestError& e) {
+    EXPECT_EQ(e.status, 400) << body;
+    EXPECT_NE(std::string(e.what()).find(e.field), std::string::npos) << e.what();
+    return e.field;
+  }
+  ADD_FAILURE() << "accepted: " << body;
+  return "(accepted)";
+}
+
+TEST(CompletionRequest, ReadsWhatAnOpenAIClientSends) {
+  const auto r = parse_completion_request(
+      R"({"model":"m","prompt":"hello","max_tokens":7,"temperature":0,"seed":42,"stop":["\n"],"stream":true,
+          "n":1,"user":"u1","lambda":0.6,"kappa":5,"rules":"legal","explain":true,"top_k":3})",
+      false, kLimits);
+  EXPECT_EQ(r.model, "m");
+  EXPECT_EQ(r.prompt, "hello");
+  EXPECT_EQ(r.max_tokens, 7);
+  EXPECT_EQ(r.temperature, 0);
+  EXPECT_EQ(*r.seed, 42u);
+  EXPECT_EQ(r.stop, std::vector<std::string>{"\n"});
+  EXPECT_TRUE(r.stream);
+  EXPECT_EQ(r.user, "u1");
+  EXPECT_DOUBLE_EQ(*r.lambda, 0.6);
+  EXPECT_DOUBLE_EQ(*r.kappa, 5);
+  EXPECT_EQ(r.rules, "legal");
+  EXPECT_TRUE(r.explain);
+  EXPECT_EQ(r.top_k, 3);
+  const auto d = parse_completion_request(R"({"prompt":["one"]})", false, kLimits);  // OpenAI defaults
+  EXPECT_EQ(d.prompt, "one");
+  EXPECT_EQ(d.max_tokens, 16);
+  EXPECT_EQ(d.temperature, 1.0);
+  EXPECT_FALSE(d.seed.has_value());
+  EXPECT_FALSE(d.lambda.has_value());
+}
+
+TEST(CompletionRequest, ChatMessagesBecomeRoleLinesEndingWithTheAssistant) {
+  const auto r = parse_completion_request(
+      R"({"messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"Hi"}],
+          "max_completion_tokens":4})",
+      true, kLimits);
+  EXPECT_EQ(r.prompt, "system: Be brief.\nuser: Hi\nassistant:");
+  EXPECT_EQ(r.max_tokens, 4);
+  EXPECT_TRUE(r.chat);
+}
+
+TEST(CompletionRequest, EachMistakeNamesItsField) {
+  EXPECT_EQ(refused("{not json"), "");
+  EXPECT_EQ(refused("[1,2]"), "");
+  EXPECT_EQ(refused("{\"prompt\":\"\xff\xfe\"}"), "");  // ill-formed UTF-8
+  EXPECT_EQ(refused(R"({})"), "prompt");
+  EXPECT_EQ(refused(R"({"prompt":""})"), "prompt");
+  EXPECT_EQ(refused(R"({"prompt":5})"), "prompt");
+  EXPECT_EQ(refused(R"({"prompt":["a","b"]})"), "prompt");
+  EXPECT_EQ(refused(R"({"prompt":"x","lambda":1.5})"), "lambda");
+  EXPECT_EQ(refused(R"({"prompt":"x","lambda":-0.1})"), "lambda");
+  EXPECT_EQ(refused(R"({"prompt":"x","lambda":"high"})"), "lambda");
+  EXPECT_EQ(refused(R"({"prompt":"x","kappa":0})"), "kappa");
+  EXPECT_EQ(refused(R"({"prompt":"x","max_tokens":101})"), "max_tokens");
+  EXPECT_EQ(refused(R"({"prompt":"x","max_tokens":18446744073709551615})"), "max_tokens");
+  EXPECT_EQ(refused(R"({"prompt":"x","max_tokens":0})"), "max_tokens");
+  EXPECT_EQ(refused(R"({"prompt":"x","max_tokens":2.5})"), "max_tokens");
+  EXPECT_EQ(refused(R"({"prompt":"x","temperature":3})"), "temperature");
+  EXPECT_EQ(refused(R"({"prompt":"x","n":2})"), "n");
+  EXPECT_EQ(refused(R"({"prompt":"x","stream":"yes"})"), "stream");
+  EXPECT_EQ(refused(R"({"prompt":"x","stop":[""]})"), "stop");
+  EXPECT_EQ(refused(R"({"prompt":"x","stop":["a","b","c","d","e"]})"), "stop");
+  EXPECT_EQ(refused(R"({"prompt":"x","seed":-1})"), "seed");
+  EXPECT_EQ(refused(R"({"prompt":"x","logit_bias":{}})"), "logit_bias");  // unknown here
+  EXPECT_EQ(refused(R"({"prompt":"x","messages":[]})"), "messages");      // a chat field on completions
+  EXPECT_EQ(refused(R"({"messages":[]})", true), "messages");
+  EXPECT_EQ(refused(R"({"messages":[{"role":"robot","content":"x"}]})", true), "messages[0].role");
+  EXPECT_EQ(refused(R"({"messages":[{"role":"user"}]})", true), "messages[0].content");
+  EXPECT_EQ(refused(R"({"messages":[{"role":"user","content":"x","tool":1}]})", true), "messages[0].tool");
+}
+
+}  // namespace
+}  // namespace localist::serve

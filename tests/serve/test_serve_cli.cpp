@@ -1,0 +1,250 @@
+// `localist serve` end to end: a server on a loopback port (port 0: it picks a free one), talked
+// to with curl and with the official OpenAI Python client; bad input gets a 4xx naming the field
+// and the server goes on serving; the queue answers 503 when full; a client that leaves
+// mid-stream frees its slot; every request is a line of the audit log; rules hot-reload.
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli_run.h"
+
+namespace localist {
+namespace {
+
+using json = nlohmann::json;
+using testing::cli_tmp;
+using testing::run_cli;
+using testing::run_shell;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+json letter_rules(char letter) {  // one vocab block: the synthetic corpus's words of one letter
+  json toks = json::array();
+  for (int i = 0; i < 12; ++i) {
+    toks.push_back(std::string(1, letter) + std::to_string(i));
+    toks.push_back(std::string(1, static_cast<char>(letter - 'a' + 'A')) + std::to_string(i));
+  }
+  return {{"blocks", json::array({{{"name", std::string("blk_") + letter}, {"tokens", toks}}})}};
+}
+
+// A tiny vocab-block run, trained once per test program.
+const std::string& served_run() {
+  static const std::string run = [] {
+    const auto dir = cli_tmp("serve-run");
+    std::ofstream(dir + ".rules.json") << letter_rules('a').dump();
+    const auto r = run_cli("train --out " + dir + " --n-layer 1 --n-head 2 --n-embd 32 --block-size 64 "
+                           "--batch-size 8 --max-steps 40 --synth-tokens 20000 --device cpu --threads 1 "
+                           "--blocks vocab --rules " + dir + ".rules.json --lambda 1 --log-interval 40");
+    EXPECT_EQ(r.code, 0) << r.output;
+    return dir;
+  }();
+  return run;
+}
+
+// `localist serve RUN --port 0 EXTRA` in the background; stopped (SIGTERM) when destroyed.
+class Server {
+ public:
+  Server(const std::string& name, const std::string& extra) : out_(cli_tmp(name + ".out")), audit_(cli_tmp(name + ".jsonl")) {
+    run_shell(std::string(LOCALIST_BINARY) + " serve " + served_run() + " --port 0 --device cpu --threads 1 " +
+              "--audit-log " + audit_ + " " + extra + " > " + out_ + " 2>&1 & echo $! > " + out_ + ".pid");
+    pid_ = std::stoi(slurp(out_ + ".pid"));
+    for (int i = 0; i < 600 && port_ == 0; ++i) {  // up to a minute to load and bind
+      const auto text = slurp(out_);
+      if (const auto at = text.find("on http://127.0.0.1:"); at != std::string::npos)
+        port_ = std::stoi(text.substr(at + 20));
+      else std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    EXPECT_GT(port_, 0) << slurp(out_);
+  }
+  ~Server() {
+    kill(pid_, SIGTERM);
+    for (int i = 0; i < 100 && kill(pid_, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_NE(kill(pid_, 0), 0) << "the server did not stop on SIGTERM";
+    EXPECT_NE(slurp(out_).find("serve: stopped"), std::string::npos) << slurp(out_);
+  }
+  std::string url(const std::string& path = "") const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::vector<json> audit() const {
+    std::vector<json> lines;
+    std::istringstream in(slurp(audit_));
+    for (std::string l; std::getline(in, l);) lines.push_back(json::parse(l));
+    return lines;
+  }
+
+  struct Reply {
+    int status;
+    std::string body;
+    json j() const { return json::parse(body); }
+  };
+  // curl ARGS against PATH: the status and the body.
+  Reply curl(const std::string& path, const std::string& args = "") const {
+    const auto r = run_shell("curl -s -w '\\n%{http_code}' " + args + " '" + url(path) + "'");
+    const auto nl = r.output.rfind('\n');
+    return {std::stoi(r.output.substr(nl + 1)), r.output.substr(0, nl)};
+  }
+  Reply post(const std::string& path, const json& body, const std::string& args = "") const {
+    const auto file = out_ + ".body";
+    std::ofstream(file) << body.dump();
+    return curl(path, "-H 'Content-Type: application/json' --data-binary @" + file + " " + args);
+  }
+
+ private:
+  std::string out_, audit_;
+  int pid_ = 0, port_ = 0;
+};
+
+TEST(ServeCli, AnswersWithTheDialTheRulesAndEachTokensAudit) {
+  Server s("plain", "");
+  EXPECT_EQ(s.curl("/health").j()["status"], "ok");
+  const auto models = s.curl("/v1/models").j();
+  ASSERT_EQ(models["data"].size(), 1u);
+  EXPECT_EQ(models["data"][0]["id"], "serve-run");
+  const json ask = {{"prompt", "a1 b1 b2 a2"}, {"max_tokens", 8}, {"seed", 5}, {"lambda", 0.25}, {"explain", true}};
+  const auto a = s.post("/v1/completions", ask), b = s.post("/v1/completions", ask);
+  ASSERT_EQ(a.status, 200) << a.body;
+  const auto ja = a.j();
+  EXPECT_EQ(ja["choices"][0]["text"], b.j()["choices"][0]["text"]);  // the same seed, the same output
+  EXPECT_EQ(ja["usage"]["completion_tokens"], 8);
+  EXPECT_EQ(ja["usage"]["prompt_tokens"], 4);
+  EXPECT_EQ(ja["localist"]["lambda"], 0.25);
+  ASSERT_EQ(ja["localist"]["explanation"].size(), 8u);
+  for (const auto& t : ja["localist"]["explanation"]) {
+    EXPECT_EQ(t["top"].size(), 5u);
+    EXPECT_GE(t["entropy_bits"].get<double>(), 0);
+    EXPECT_TRUE(t["query_block"] == "other" || t["query_block"] == "blk_a") << t;
+  }
+  // the dial moves at inference: the query "a2" reads "a1" and "b1 b2" (another block), so
+  // lambda 0 and 1 give different distributions for the same seed
+  auto at = [&](double lam) {
+    json q = ask;
+    q["lambda"] = lam;
+    return s.post("/v1/completions", q).j()["localist"]["explanation"][0]["top"][0]["p"].get<double>();
+  };
+  EXPECT_NE(at(0.0), at(1.0));
+  // streamed: the pieces make the same text as the whole response, then [DONE]
+  json st = ask;
+  st["stream"] = true;
+  st.erase("explain");
+  const auto whole = s.post("/v1/completions", st);
+  std::string text;
+  std::istringstream events(whole.body);
+  bool done = false;
+  for (std::string l; std::getline(events, l);) {
+    if (l == "data: [DONE]") done = true;
+    else if (l.rfind("data: ", 0) == 0) text += json::parse(l.substr(6))["choices"][0]["text"].get<std::string>();
+  }
+  EXPECT_TRUE(done) << whole.body;
+  json plain = ask;
+  plain.erase("explain");
+  EXPECT_EQ(text, s.post("/v1/completions", plain).j()["choices"][0]["text"].get<std::string>());
+  // chat
+  const auto c = s.post("/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", "b1 b2"}}}}, {"max_tokens", 3}});
+  ASSERT_EQ(c.status, 200) << c.body;
+  EXPECT_EQ(c.j()["choices"][0]["message"]["role"], "assistant");
+  EXPECT_EQ(c.j()["object"], "chat.completion");
+  // every request is a line of the audit log with its dial, rules, tokens and latency
+  const auto log = s.audit();
+  ASSERT_GE(log.size(), 7u);
+  EXPECT_EQ(log[0]["lambda"], 0.25);
+  EXPECT_EQ(log[0]["completion_tokens"], 8);
+  EXPECT_EQ(log[0]["seed"], 5);
+  EXPECT_TRUE(log[0].contains("summary"));
+  for (const auto& l : log)
+    for (const char* k : {"id", "time", "model", "status", "latency_ms", "rules_version", "prompt_tokens"})
+      EXPECT_TRUE(l.contains(k)) << k << ": " << l;
+}
+
+TEST(ServeCli, BadInputGetsA4xxNamingTheFieldAndTheServerGoesOn) {
+  Server s("bad", "--max-tokens 100 --max-body-bytes 10000");
+  const std::vector<std::pair<json, std::string>> bad = {
+      {{{"prompt", "a1"}, {"lambda", 1.5}}, "lambda"},
+      {{{"prompt", "a1"}, {"max_tokens", 1000000}}, "max_tokens"},
+      {{{"prompt", "a1"}, {"temperature", "hot"}}, "temperature"},
+      {{{"prompt", "a1"}, {"frobnicate", true}}, "frobnicate"},
+      {{{"prompt", "a1"}, {"rules", "nope"}}, "rules"},
+      {{{"prompt", "a1 a2 a3"}, {"max_tokens", 62}, {"explain", true}}, "max_tokens"},  // 3 + 62 > context 64
+  };
+  for (size_t i = 0; i < bad.size(); ++i) {
+    const auto r = s.post("/v1/completions", bad[i].first);
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(r.j()["error"]["param"], bad[i].second) << r.body;
+  }
+  std::string long_prompt;
+  for (int i = 0; i < 80; ++i) long_prompt += "a1 ";
+  EXPECT_EQ(s.post("/v1/completions", {{"prompt", long_prompt}}).j()["error"]["param"], "prompt");  // > context 64
+  std::ofstream(cli_tmp("bad.raw")) << "{\"prompt\": \"\xff\xfe\"}";
+  EXPECT_EQ(s.curl("/v1/completions", "--data-binary @" + cli_tmp("bad.raw")).status, 400);
+  std::ofstream(cli_tmp("bad.json")) << "{\"prompt\": ";
+  EXPECT_EQ(s.curl("/v1/completions", "--data-binary @" + cli_tmp("bad.json")).status, 400);
+  std::ofstream(cli_tmp("big.json")) << json({{"prompt", std::string(20000, 'a')}}).dump();
+  EXPECT_EQ(s.curl("/v1/completions", "--data-binary @" + cli_tmp("big.json")).status, 413);
+  EXPECT_EQ(s.post("/v1/completions", {{"prompt", "a1"}, {"model", "other"}}).status, 404);
+  EXPECT_EQ(s.curl("/v1/nowhere").status, 404);
+  const auto ok = s.post("/v1/completions", {{"prompt", "a1"}, {"max_tokens", 2}});
+  EXPECT_EQ(ok.status, 200) << ok.body;  // still serving
+}
+
+TEST(ServeCli, AnApiKeyIsRequiredWhenSet) {
+  Server s("key", "--api-key sesame");
+  EXPECT_EQ(s.curl("/v1/models").status, 401);
+  EXPECT_EQ(s.curl("/v1/models", "-H 'Authorization: Bearer wrong'").status, 401);
+  EXPECT_EQ(s.curl("/v1/models", "-H 'Authorization: Bearer sesame'").status, 200);
+  EXPECT_EQ(s.post("/v1/completions", {{"prompt", "a1"}}).status, 401);
+  EXPECT_EQ(s.curl("/health").status, 200);  // open: a load balancer's probe
+}
+
+TEST(ServeCli, TheOfficialOpenAIClientWorksAgainstIt) {
+  Server s("openai", "--api-key sesame");
+  const auto r = run_shell(std::string(LOCALIST_PYTHON) + " " + LOCALIST_SOURCE_DIR + "/tests/python/openai_client.py " +
+                           s.url("/v1") + " serve-run sesame");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("ok"), std::string::npos) << r.output;
+}
+
+TEST(ServeCli, AFullQueueAnswers503AndALeavingClientFreesItsSlot) {
+  Server s("queue", "--parallel 1 --queue 0 --max-tokens 100000");
+  const auto running = [&] { return s.curl("/health").j()["running"].get<int>(); };
+  // a long stream whose client leaves after a second
+  run_shell("curl -s -N --max-time 1 -d '{\"prompt\":\"a1\",\"max_tokens\":100000,\"stream\":true}' '" +
+            s.url("/v1/completions") + "' > /dev/null &");
+  for (int i = 0; i < 50 && running() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(running(), 1);
+  const auto busy = s.post("/v1/completions", {{"prompt", "a1"}, {"max_tokens", 1}});
+  EXPECT_EQ(busy.status, 503) << busy.body;
+  for (int i = 0; i < 100 && running() == 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(running(), 0);  // the client left: generation stopped, the slot is free
+  EXPECT_EQ(s.post("/v1/completions", {{"prompt", "a1"}, {"max_tokens", 1}}).status, 200);
+  bool cancelled = false;
+  for (const auto& l : s.audit()) cancelled = cancelled || l.value("cancelled", false);
+  EXPECT_TRUE(cancelled);
+}
+
+TEST(ServeCli, ARulesSetIsReloadedWhenItsFileChanges) {
+  const auto rules = cli_tmp("served.rules.json");
+  std::ofstream(rules) << letter_rules('a').dump();
+  Server s("rules", "--rules-set r=" + rules);
+  const json ask = {{"prompt", "b1 b2"}, {"max_tokens", 1}, {"rules", "r"}, {"explain", true}, {"seed", 1}};
+  auto first = s.post("/v1/completions", ask).j();
+  EXPECT_EQ(first["localist"]["rules_version"], "r@0");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::ofstream(rules) << letter_rules('b').dump();
+  auto second = s.post("/v1/completions", ask).j();
+  EXPECT_EQ(second["localist"]["rules_version"], "r@1");
+  EXPECT_EQ(second["localist"]["explanation"][0]["query_block"], "blk_b");  // "b2" is in the new block
+  std::ofstream(rules) << "{ broken";
+  auto third = s.post("/v1/completions", ask);
+  EXPECT_EQ(third.status, 200);  // a broken edit keeps the rules in force
+  EXPECT_EQ(third.j()["localist"]["rules_version"], "r@1");
+}
+
+}  // namespace
+}  // namespace localist
