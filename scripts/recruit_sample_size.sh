@@ -28,8 +28,10 @@ for w in $WORLDS; do
   for s in $SETTINGS; do
     run="$OUT/k$k-s$seed-${s/:/-}"
     [ -f "$run/recruit.jsonl" ] && continue
-    # defaults elsewhere: 20,000 predictions, 100 fine-tune steps (as the benchmark), 4 probe batches
-    extra="--recruit-eval-tokens 20000 --recruit-finetune 100 --recruit-probe-batches 4 --recruit-${s%%:*} ${s##*:}"
+    # the others at 20,000 predictions, 100 fine-tune steps (as the benchmark), 4 probe batches
+    declare -A v=([eval-tokens]=20000 [finetune]=100 [probe-batches]=4)
+    v[${s%%:*}]=${s##*:}
+    extra="--recruit-eval-tokens ${v[eval-tokens]} --recruit-finetune ${v[finetune]} --recruit-probe-batches ${v[probe-batches]}"
     ( $B train --out "$run" --data "$corpus" $M $extra > "$run.log" 2>&1 ) &
     jobs+=($!)
     if [ ${#jobs[@]} -ge 2 ]; then wait "${jobs[0]}"; jobs=("${jobs[@]:1}"); fi

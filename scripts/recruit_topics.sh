@@ -7,7 +7,8 @@
 # ARI, purity, shared tokens aside) and its test perplexity (first 20,000 predictions).
 # Usage: scripts/recruit_topics.sh OUT_DIR [K...]        (default K: 2 4 8; 2 runs at a time)
 # Environment: SEEDS (world seeds; tuning used 11 12 101-103 201-203, held out: 301 302 303), TOKENS (300000),
-# SETTINGS (context: the --recruit-targets values), STEPS (1500), EXTRA (more train options).
+# SETTINGS (context: the --recruit-targets values), STEPS (1500), FINETUNE (100: --recruit-finetune),
+# EXTRA (more train options).
 set -euo pipefail
 B=${B:-build/localist}
 OUT=${1:?usage: recruit_topics.sh OUT_DIR [K...]}
@@ -19,7 +20,7 @@ SETTINGS=${SETTINGS:-context}
 STEPS=${STEPS:-1500}
 M="--tokenizer word --n-layer 1 --n-head 2 --n-embd 32 --block-size 128 --batch-size 16 \
    --max-steps $STEPS --eval-interval $STEPS --log-interval 500 --threads 1 --blocks vocab --lambda 1 \
-   --recruit --recruit-finetune 100 ${EXTRA:-}"
+   --recruit --recruit-finetune ${FINETUNE:-100} ${EXTRA:-}"
 mkdir -p "$OUT"
 jobs=()
 for k in $KS; do for seed in $SEEDS; do

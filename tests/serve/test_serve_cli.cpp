@@ -213,14 +213,14 @@ TEST(ServeCli, TheOfficialOpenAIClientWorksAgainstIt) {
 TEST(ServeCli, AFullQueueAnswers503AndALeavingClientFreesItsSlot) {
   Server s("queue", "--parallel 1 --queue 0 --max-tokens 100000");
   const auto running = [&] { return s.curl("/health").j()["running"].get<int>(); };
-  // a long stream whose client leaves after a second
-  run_shell("curl -s -N --max-time 1 -d '{\"prompt\":\"a1\",\"max_tokens\":100000,\"stream\":true}' '" +
+  // a long stream whose client leaves after 3 seconds
+  run_shell("curl -s -N --max-time 3 -d '{\"prompt\":\"a1\",\"max_tokens\":100000,\"stream\":true}' '" +
             s.url("/v1/completions") + "' > /dev/null &");
-  for (int i = 0; i < 50 && running() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 250 && running() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   ASSERT_EQ(running(), 1);
   const auto busy = s.post("/v1/completions", {{"prompt", "a1"}, {"max_tokens", 1}});
   EXPECT_EQ(busy.status, 503) << busy.body;
-  for (int i = 0; i < 100 && running() == 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (int i = 0; i < 200 && running() == 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(running(), 0);  // the client left: generation stopped, the slot is free
   EXPECT_EQ(s.post("/v1/completions", {{"prompt", "a1"}, {"max_tokens", 1}}).status, 200);
   bool cancelled = false;
