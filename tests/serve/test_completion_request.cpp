@@ -80,7 +80,17 @@ TEST(CompletionRequest, EachMistakeNamesItsField) {
   EXPECT_EQ(refused(R"({"prompt":"x","stop":[""]})"), "stop");
   EXPECT_EQ(refused(R"({"prompt":"x","stop":["a","b","c","d","e"]})"), "stop");
   EXPECT_EQ(refused(R"({"prompt":"x","seed":-1})"), "seed");
-  EXPECT_EQ(refused(R"({"prompt":"x","logit_bias":{}})"), "logit_bias");  // unknown here
+  EXPECT_EQ(refused(R"({"prompt":"x","tools":[]})"), "tools");  // unknown here
+  // OpenAI fields not implemented: their defaults are taken (clients send them), others refused
+  EXPECT_NO_THROW(parse_completion_request(
+      R"({"prompt":"x","top_p":1,"frequency_penalty":0,"presence_penalty":0.0,"logprobs":null,"echo":false,
+          "best_of":1,"logit_bias":{},"stream_options":{"include_usage":true},"suffix":null,"top_p":null})",
+      false, kLimits));
+  EXPECT_EQ(refused(R"({"prompt":"x","top_p":0.9})"), "top_p");
+  EXPECT_EQ(refused(R"({"prompt":"x","presence_penalty":0.5})"), "presence_penalty");
+  EXPECT_EQ(refused(R"({"prompt":"x","logprobs":5})"), "logprobs");
+  EXPECT_EQ(refused(R"({"prompt":"x","logit_bias":{"5":10}})"), "logit_bias");
+  EXPECT_EQ(refused(R"({"prompt":"x","suffix":"end"})"), "suffix");
   EXPECT_EQ(refused(R"({"prompt":"x","messages":[]})"), "messages");      // a chat field on completions
   EXPECT_EQ(refused(R"({"messages":[]})", true), "messages");
   EXPECT_EQ(refused(R"({"messages":[{"role":"robot","content":"x"}]})", true), "messages[0].role");

@@ -25,7 +25,7 @@ std::vector<int32_t> sample(Gpt& model, std::vector<int32_t> prompt, const Sampl
   if (prompt.empty()) throw ConfigError("the prompt encodes to no tokens; give a non-empty prompt");
   opt.dial.validate();
   torch::NoGradGuard no_grad;
-  model->eval();
+  if (model->is_training()) model->eval();  // a server's threads share the model: no write once in eval
   auto gen = at::detail::createCPUGenerator(opt.seed);
   std::vector<int32_t> out = prompt;
   for (int64_t i = 0; i < opt.max_new_tokens; ++i) {

@@ -80,6 +80,24 @@ std::vector<std::string> stops_of(const json& v) {
   return out;
 }
 
+// OpenAI fields this server does not implement, taken when they ask for OpenAI's default (a
+// client library or framework may send them always), refused naming the field otherwise.
+bool neutral_openai_field(const std::string& k, const json& v) {
+  if (v.is_null()) return true;
+  if (k == "top_p") return v.is_number() && v.get<double>() == 1.0;
+  if (k == "frequency_penalty" || k == "presence_penalty") return v.is_number() && v.get<double>() == 0.0;
+  if (k == "logprobs" || k == "echo") return (v.is_boolean() && !v.get<bool>()) || (v.is_number_integer() && v.get<int64_t>() == 0);
+  if (k == "best_of") return v.is_number_integer() && v.get<int64_t>() == 1;
+  if (k == "logit_bias") return v.is_object() && v.empty();
+  if (k == "stream_options") return v.is_object();  // usage comes in the last chunk anyway
+  if (k == "response_format") return v.is_object() && v.value("type", "") == "text";
+  return false;  // "suffix", "tools", ...: only null
+}
+
+const std::set<std::string> kOpenAIUnimplemented = {"top_p", "frequency_penalty", "presence_penalty", "logprobs",
+                                                    "echo", "best_of", "logit_bias", "stream_options",
+                                                    "response_format", "suffix"};
+
 }  // namespace
 
 CompletionRequest parse_completion_request(const std::string& body, bool chat, const RequestLimits& limits) {
@@ -99,6 +117,8 @@ CompletionRequest parse_completion_request(const std::string& body, bool chat, c
       r.prompt = chat ? render_messages(v) : prompt_of(v);
     } else if (chat && k == "max_completion_tokens") {
       r.max_tokens = integer(v, k, 1, limits.max_tokens);
+    } else if (kOpenAIUnimplemented.count(k)) {
+      if (!neutral_openai_field(k, v)) bad(k, "not supported by this server (only OpenAI's default, got " + v.dump() + ")");
     } else if (!common.count(k)) {
       bad(k, "unknown field (this server takes: " + std::string(chat ? "messages" : "prompt") +
                  ", model, max_tokens, temperature, top_k, seed, stop, stream, n, user, lambda, kappa, rules, explain)");
