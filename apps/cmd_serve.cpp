@@ -1,10 +1,12 @@
-// localist serve: a checkpoint behind an OpenAI-compatible HTTP API with the dial and the audit
-// trail in every response (serve/server.h, docs/serve.md).
+// localist serve: a checkpoint or a hierarchy behind an OpenAI-compatible HTTP API with the dial
+// and the audit trail in every response (serve/server.h, docs/serve.md).
 #include <cstdlib>
 #include <filesystem>
 
 #include "commands.h"
 #include "opened_checkpoint.h"
+#include "localist/core/device.h"
+#include "localist/hierarchy/hierarchy.h"
 #include "localist/serve/server.h"
 
 namespace localist::app {
@@ -25,6 +27,32 @@ std::string default_name(const std::string& path) {
   return p.filename().string();
 }
 
+using RulesSets = std::vector<std::pair<std::string, std::string>>;
+
+std::unique_ptr<serve::ServedModel> served_run(const std::string& path, const CLI::App& cmd, const InferenceArgs& a,
+                                               const std::string& name, const RulesSets& sets) {
+  auto c = open_checkpoint(path, cmd, a);
+  std::vector<serve::ServedMember> one;
+  one.push_back({name, std::move(c.lm), c.localist});
+  return std::make_unique<serve::ServedModel>(std::move(one), "", 0, c.device, name, sets);
+}
+
+// Every member under its own settings with the command line's overrides, routed as the manifest says.
+std::unique_ptr<serve::ServedModel> served_hierarchy(const std::string& dir, const CLI::App& cmd,
+                                                     const InferenceArgs& a, const std::string& name,
+                                                     const RulesSets& sets) {
+  set_threads(a.threads);
+  const auto device = resolve_device(a.device);
+  auto h = load_hierarchy(dir, device);
+  std::vector<serve::ServedMember> members;
+  for (size_t k = 0; k < h.models.size(); ++k) {
+    auto localist = localist_overrides(h.models[k].meta.localist, cmd, a.localist);
+    members.push_back({h.manifest.members[k].name, std::move(h.models[k]), localist});
+  }
+  return std::make_unique<serve::ServedModel>(std::move(members), h.manifest.routing, h.manifest.prefix, device,
+                                              name, sets);
+}
+
 }  // namespace
 
 void add_serve(CLI::App& app) {
@@ -32,7 +60,7 @@ void add_serve(CLI::App& app) {
                                           "dial and per-token audits (docs/serve.md)");
   auto a = std::make_shared<ServeArgs>();
   auto& s = a->server;
-  cmd->add_option("checkpoint", a->checkpoint, "run or checkpoint directory")->required();
+  cmd->add_option("checkpoint", a->checkpoint, "run, checkpoint or hierarchy directory")->required();
   cmd->add_option("--host", s.host, "address to listen on")->capture_default_str();
   cmd->add_option("--port", s.port, "port (0 = any free port, printed at start)")->capture_default_str();
   cmd->add_option("--api-key", s.api_key, "require \"Authorization: Bearer KEY\" (default: $LOCALIST_API_KEY)");
@@ -53,10 +81,11 @@ void add_serve(CLI::App& app) {
     if (a->server.limits.max_tokens < 1) throw ConfigError("--max-tokens must be >= 1");
     std::vector<std::pair<std::string, std::string>> sets;
     for (const auto& r : a->rules_sets) sets.push_back(name_value(r, "--rules-set"));
-    auto c = open_checkpoint(a->checkpoint, *cmd, a->run);
     const auto name = a->name.empty() ? default_name(a->checkpoint) : a->name;
-    serve::ServedModel model(std::move(c.lm), c.localist, c.device, name, sets);
-    serve::run_server(model, a->server);
+    auto model = std::filesystem::exists(std::filesystem::path(a->checkpoint) / "hierarchy.json")
+                     ? served_hierarchy(a->checkpoint, *cmd, a->run, name, sets)
+                     : served_run(a->checkpoint, *cmd, a->run, name, sets);
+    serve::run_server(*model, a->server);
   });
 }
 

@@ -54,8 +54,9 @@ const std::string& served_run() {
 // `localist serve RUN --port 0 EXTRA` in the background; stopped (SIGTERM) when destroyed.
 class Server {
  public:
-  Server(const std::string& name, const std::string& extra) : out_(cli_tmp(name + ".out")), audit_(cli_tmp(name + ".jsonl")) {
-    run_shell(std::string(LOCALIST_BINARY) + " serve " + served_run() + " --port 0 --device cpu --threads 1 " +
+  Server(const std::string& name, const std::string& extra, const std::string& what = served_run())
+      : out_(cli_tmp(name + ".out")), audit_(cli_tmp(name + ".jsonl")) {
+    run_shell(std::string(LOCALIST_BINARY) + " serve " + what + " --port 0 --device cpu --threads 1 " +
               "--audit-log " + audit_ + " " + extra + " > " + out_ + " 2>&1 & echo $! > " + out_ + ".pid");
     pid_ = std::stoi(slurp(out_ + ".pid"));
     for (int i = 0; i < 600 && port_ == 0; ++i) {  // up to a minute to load and bind
@@ -244,6 +245,29 @@ TEST(ServeCli, ARulesSetIsReloadedWhenItsFileChanges) {
   auto third = s.post("/v1/completions", ask);
   EXPECT_EQ(third.status, 200);  // a broken edit keeps the rules in force
   EXPECT_EQ(third.j()["localist"]["rules_version"], "r@1");
+}
+
+TEST(ServeCli, AHierarchyRoutesEachRequestAndSaysWhy) {
+  const auto spec = cli_tmp("serve-spec"), h = cli_tmp("serve-hierarchy");
+  auto t = run_cli("train --out " + spec + " --init-from " + served_run() + " --max-steps 20 --synth-tokens 20000 "
+                   "--synth-seed 7 --device cpu --threads 1 --log-interval 20");
+  ASSERT_EQ(t.code, 0) << t.output;
+  auto c = run_cli("hierarchy create " + h + " --base " + served_run() + " --member spec=" + spec +
+                   " --routing hard --prefix 4");
+  ASSERT_EQ(c.code, 0) << c.output;
+  Server s("hierarchy", "", h);
+  const auto models = s.curl("/v1/models").j();
+  EXPECT_EQ(models["data"][0]["localist"]["members"].size(), 2u);
+  EXPECT_EQ(models["data"][0]["localist"]["routing"], "hard");
+  const auto r = s.post("/v1/completions", {{"prompt", "a1 A2 a3 b1 b2 b3"}, {"max_tokens", 3}, {"explain", true}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto routing = r.j()["localist"]["routing"];
+  EXPECT_EQ(routing["predictions_read"], 4);  // the prefix, of the prompt's 5 predictions
+  const double base = routing["posterior"]["base"].get<double>(), sp = routing["posterior"]["spec"].get<double>();
+  EXPECT_NEAR(base + sp, 1.0, 1e-9);
+  EXPECT_EQ(routing["member"], base >= sp ? "base" : "spec");  // the posterior's argmax generates
+  EXPECT_EQ(r.j()["localist"]["explanation"].size(), 3u);
+  EXPECT_EQ(s.audit().back()["routing"], routing);  // and the audit log says which member and why
 }
 
 }  // namespace

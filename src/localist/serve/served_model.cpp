@@ -1,10 +1,12 @@
 #include "localist/serve/served_model.h"
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "localist/blocks/block_map.h"
 #include "localist/data/utf8.h"
+#include "localist/hierarchy/hierarchy.h"
 #include "localist/metrics/text_explain.h"
 #include "localist/model/dial.h"
 #include "localist/model/sampler.h"
@@ -51,38 +53,69 @@ json alternatives(const torch::Tensor& probs, const data::Tokenizer& tok, int64_
 
 }  // namespace
 
-ServedModel::ServedModel(LoadedModel lm, LocalistConfig localist, torch::Device device, std::string name,
+ServedModel::ServedModel(std::vector<ServedMember> members, std::string routing, int64_t prefix,
+                         torch::Device device, std::string name,
                          const std::vector<std::pair<std::string, std::string>>& rules_files)
-    : lm_(std::move(lm)), localist_(std::move(localist)), device_(device), name_(std::move(name)) {
-  BlockMap::from_config(localist_, *lm_.tokenizer);  // the default rules must resolve now
+    : members_(std::move(members)), routing_(std::move(routing)), prefix_(prefix), device_(device),
+      name_(std::move(name)) {
+  if (members_.empty()) throw InternalError("ServedModel: no model");
+  for (auto& m : members_) {
+    member_blocks_.push_back(BlockMap::from_config(m.localist, tokenizer()));  // must resolve now
+    m.lm.model->eval();
+  }
   for (const auto& [set, path] : rules_files) {
     if (set.empty() || set == "default") throw ConfigError("--rules-set: name a set NAME=FILE (not \"default\")");
     if (watched_.count(set)) throw ConfigError("--rules-set: \"" + set + "\" is given twice");
-    watched_[set] = std::make_unique<RulesWatch>(localist_, path, *lm_.tokenizer);
+    watched_[set] = std::make_unique<RulesWatch>(members_[0].localist, path, tokenizer());
   }
-  lm_.model->eval();
+}
+
+int64_t ServedModel::context_length() const {
+  int64_t T = members_[0].lm.model->cfg.context_length;
+  for (const auto& m : members_) T = std::min(T, m.lm.model->cfg.context_length);
+  return T;
 }
 
 json ServedModel::describe() const {
   json sets = json::array({"default"});
   for (const auto& [set, _] : watched_) sets.push_back(set);
-  const auto dial = Dial::from_config(localist_);
-  return {{"id", name_},
-          {"object", "model"},
-          {"owned_by", "localist"},
-          {"localist",
-           {{"context_length", context_length()},
-            {"n_layer", lm_.model->cfg.n_layer},
-            {"n_head", lm_.model->cfg.n_head},
-            {"vocab_size", lm_.model->cfg.vocab_size},
-            {"blocks", localist_.blocks},
-            {"lambda", dial.lambda},
-            {"kappa", dial.kappa},
-            {"rules_sets", sets}}}};
+  json members = json::array();
+  for (const auto& m : members_) {
+    const auto dial = Dial::from_config(m.localist);
+    const auto& cfg = m.lm.model->cfg;
+    members.push_back({{"name", m.name}, {"n_layer", cfg.n_layer}, {"n_head", cfg.n_head},
+                       {"context_length", cfg.context_length}, {"blocks", m.localist.blocks},
+                       {"lambda", dial.lambda}, {"kappa", dial.kappa}});
+  }
+  json l = {{"context_length", context_length()}, {"vocab_size", members_[0].lm.model->cfg.vocab_size},
+            {"rules_sets", sets}, {"members", members}};
+  if (members_.size() > 1) l["routing"] = routing_, l["prefix"] = prefix_;
+  return {{"id", name_}, {"object", "model"}, {"owned_by", "localist"}, {"localist", l}};
+}
+
+void ServedModel::route(PreparedRequest& p) {
+  const int64_t n = static_cast<int64_t>(p.prompt.size());
+  const int64_t listened = std::min<int64_t>(prefix_, n - 1);  // predictions the router reads
+  std::vector<double> log_post(members_.size(), 0.0);          // a uniform prior
+  for (size_t k = 0; k < members_.size() && listened > 0; ++k) {
+    const auto nll = segment_nll(members_[k].lm, member_blocks_[k], p.prompt);  // (n - 1,)
+    log_post[k] = -nll.slice(0, 0, listened).sum().item<double>();
+  }
+  const double top = *std::max_element(log_post.begin(), log_post.end());
+  double z = 0;
+  for (double v : log_post) z += std::exp(v - top);
+  json posterior = json::object();
+  for (size_t k = 0; k < members_.size(); ++k) {
+    posterior[members_[k].name] = std::exp(log_post[k] - top) / z;
+    if (log_post[k] > log_post[p.member]) p.member = k;  // ties: the earlier member (the base first)
+  }
+  p.routing = {{"routing", routing_}, {"member", members_[p.member].name}, {"posterior", posterior},
+               {"predictions_read", listened}};
+  if (routing_ == "soft") p.routing["note"] = "soft mixture not sampled: the posterior's argmax generates";
 }
 
 PreparedRequest ServedModel::prepare(const CompletionRequest& r) {
-  PreparedRequest p{r, lm_.tokenizer->encode(r.prompt), localist_, BlockMap::window(1), "default", "default", {}, 0};
+  PreparedRequest p{r, tokenizer().encode(r.prompt), {}, BlockMap::window(1), "default", "default", {}, 0, 0, nullptr};
   const int64_t T = context_length(), n = static_cast<int64_t>(p.prompt.size());
   if (n == 0) throw RequestError(400, "prompt", "prompt: encodes to no tokens");
   if (n > T)
@@ -92,8 +125,10 @@ PreparedRequest ServedModel::prepare(const CompletionRequest& r) {
   if (r.explain && n + r.max_tokens > T)
     throw RequestError(400, "max_tokens", "max_tokens: with explain, prompt (" + std::to_string(n) +
                                               " tokens) + max_tokens must fit the context of " + std::to_string(T));
+  if (members_.size() > 1) route(p);
+  const auto& m = members_[p.member];
   if (r.rules.empty() || r.rules == "default") {
-    p.blocks = BlockMap::from_config(localist_, *lm_.tokenizer);
+    p.config = m.localist, p.blocks = member_blocks_[p.member];
   } else {
     std::lock_guard<std::mutex> lock(rules_mutex_);
     const auto it = watched_.find(r.rules);
@@ -116,20 +151,21 @@ PreparedRequest ServedModel::prepare(const CompletionRequest& r) {
 Completion ServedModel::run(const PreparedRequest& p, const PieceCallback& on_piece,
                             std::chrono::steady_clock::time_point deadline) {
   const auto& r = p.request;
-  const auto& tok = *lm_.tokenizer;
+  const auto& tok = tokenizer();
+  auto& model = members_[p.member].lm.model;
   SampleOptions opt;
   opt.max_new_tokens = r.max_tokens, opt.temperature = r.temperature, opt.top_k = r.top_k;
   opt.seed = p.seed, opt.blocks = &p.blocks, opt.dial = p.dial;
   Completion c;
   c.prompt_tokens = static_cast<int64_t>(p.prompt.size());
   c.seed = p.seed, c.lambda = p.dial.lambda, c.kappa = p.dial.kappa;
-  c.rules = p.rules, c.rules_version = p.rules_version;
+  c.rules = p.rules, c.rules_version = p.rules_version, c.routing = p.routing;
   c.finish_reason = "length";
   std::vector<int32_t> made;
   std::vector<torch::Tensor> dists;  // each token's distribution, for the audit's alternatives
   size_t sent = 0;
   bool cancelled = false;
-  const auto ids = sample(lm_.model, p.prompt, opt, device_, [&](int32_t next, const torch::Tensor& probs) {
+  const auto ids = sample(model, p.prompt, opt, device_, [&](int32_t next, const torch::Tensor& probs) {
     made.push_back(next);
     if (r.explain) dists.push_back(probs);
     c.text = tok.decode(made);
@@ -152,15 +188,17 @@ Completion ServedModel::run(const PreparedRequest& p, const PieceCallback& on_pi
 
 void ServedModel::explain(Completion& c, const std::vector<int32_t>& ids, const PreparedRequest& pr,
                           const std::vector<torch::Tensor>& dists) {
-  const auto& tok = *lm_.tokenizer;
+  const auto& tok = tokenizer();
+  auto& model = members_[pr.member].lm.model;
   const auto& blocks = pr.blocks;
   const size_t prompt_size = pr.prompt.size();
-  const auto x = explain_text(lm_.model, blocks, pr.dial, ids, device_);
+  const auto x = explain_text(model, blocks, pr.dial, ids, device_);
   TextExplanation made;  // the queries that produced the generated tokens: position p - 1
   c.explanation = json::array();
   for (size_t p = prompt_size; p < ids.size(); ++p) {
     const auto& row = x.rows.at(p - 1);
     made.rows.push_back(row);
+    made.max_entropy_bits_sum += std::log2(static_cast<double>(row.e.position + 1));  // causal: t + 1 keys
     const auto& m = row.e.mean;
     const auto dist = dists.at(p - prompt_size);
     c.explanation.push_back(
@@ -179,8 +217,8 @@ void ServedModel::explain(Completion& c, const std::vector<int32_t>& ids, const 
          {"entropy_bits", m.entropy_bits}});
   }
   std::vector<std::pair<int64_t, int64_t>> all;
-  for (int64_t l = 0; l < lm_.model->cfg.n_layer; ++l)
-    for (int64_t h = 0; h < lm_.model->cfg.n_head; ++h) all.push_back({l, h});
+  for (int64_t l = 0; l < model->cfg.n_layer; ++l)
+    for (int64_t h = 0; h < model->cfg.n_head; ++h) all.push_back({l, h});
   const auto s = summarize(made, all);
   c.summary = {{"block_fidelity", s.block_fidelity},
                {"pointer_fidelity", s.pointer_fidelity},

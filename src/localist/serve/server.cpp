@@ -80,6 +80,7 @@ class AuditLog {
 json localist_fields(const Completion& c, bool explain) {
   json j = {{"lambda", c.lambda}, {"kappa", c.kappa}, {"rules", c.rules}, {"rules_version", c.rules_version},
             {"seed", c.seed}, {"timed_out", c.timed_out}};
+  if (!c.routing.is_null()) j["routing"] = c.routing;
   if (explain) j["explanation"] = c.explanation, j["summary"] = c.summary;
   return j;
 }
@@ -212,6 +213,7 @@ class Api {
     line["seed"] = c.seed, line["prompt_tokens"] = c.prompt_tokens, line["completion_tokens"] = c.completion_tokens;
     line["finish_reason"] = c.finish_reason, line["timed_out"] = c.timed_out;
     if (explain) line["summary"] = c.summary;
+    if (!c.routing.is_null()) line["routing"] = c.routing;
     line["latency_ms"] = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
     audit_.write(line);
   }
