@@ -49,10 +49,7 @@ void audit(LoadedModel& lm, const RulesWatch& rules, const std::vector<int32_t>&
                 << " target " << fixed(r.e.mean.target_mass) << " anchors " << fixed(r.e.mean.target_anchor_mass)
                 << "\n";
     }
-  std::vector<std::pair<int64_t, int64_t>> all;
-  for (int64_t l = 0; l < lm.model->cfg.n_layer; ++l)
-    for (int64_t h = 0; h < lm.model->cfg.n_head; ++h) all.push_back({l, h});
-  const auto s = summarize(x, all);
+  const auto s = summarize(x, every_head(lm.model->cfg.n_layer, lm.model->cfg.n_head));
   std::cout << "audit: " << ids.size() << " tokens | blocks " << rules.blocks().describe() << " | block fidelity "
             << fixed(s.block_fidelity) << " | pointer fidelity " << fixed(s.pointer_fidelity) << " | entropy "
             << fixed(s.entropy_bits) << " bits\n";

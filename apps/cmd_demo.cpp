@@ -95,11 +95,8 @@ void print_explanation(LoadedModel& lm, const torch::Device& device) {
   const auto& mc = lm.meta.model;
   std::printf("\n3. The audit view of the first held-out line (localist explain --summary): per "
               "token, the mean over\n   all heads of where attention went and what was predicted.\n\n");
-  std::vector<std::pair<int64_t, int64_t>> every_head;
-  for (int64_t l = 0; l < mc.n_layer; ++l)
-    for (int64_t h = 0; h < mc.n_head; ++h) every_head.push_back({l, h});
-  print_explain_table({explained, blocks, *lm.tokenizer, ids, every_head, mc.n_layer, mc.n_head,
-                       mc.context_length, /*summary=*/true});
+  print_explain_table({explained, blocks, *lm.tokenizer, ids, every_head(mc.n_layer, mc.n_head), mc.n_layer,
+                       mc.n_head, mc.context_length, /*summary=*/true});
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_run.h"
+#include "localist/data/corpus.h"
 
 namespace localist {
 namespace {
@@ -20,13 +21,6 @@ using json = nlohmann::json;
 using testing::cli_tmp;
 using testing::run_cli;
 using testing::run_shell;
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 json letter_rules(char letter) {  // one vocab block: the synthetic corpus's words of one letter
   json toks = json::array();
@@ -58,25 +52,25 @@ class Server {
       : out_(cli_tmp(name + ".out")), audit_(cli_tmp(name + ".jsonl")) {
     run_shell(std::string(LOCALIST_BINARY) + " serve " + what + " --port 0 --device cpu --threads 1 " +
               "--audit-log " + audit_ + " " + extra + " > " + out_ + " 2>&1 & echo $! > " + out_ + ".pid");
-    pid_ = std::stoi(slurp(out_ + ".pid"));
+    pid_ = std::stoi(data::read_text_file(out_ + ".pid"));
     for (int i = 0; i < 600 && port_ == 0; ++i) {  // up to a minute to load and bind
-      const auto text = slurp(out_);
+      const auto text = data::read_text_file(out_);
       if (const auto at = text.find("on http://127.0.0.1:"); at != std::string::npos)
         port_ = std::stoi(text.substr(at + 20));
       else std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    EXPECT_GT(port_, 0) << slurp(out_);
+    EXPECT_GT(port_, 0) << data::read_text_file(out_);
   }
   ~Server() {
     kill(pid_, SIGTERM);
     for (int i = 0; i < 100 && kill(pid_, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     EXPECT_NE(kill(pid_, 0), 0) << "the server did not stop on SIGTERM";
-    EXPECT_NE(slurp(out_).find("serve: stopped"), std::string::npos) << slurp(out_);
+    EXPECT_NE(data::read_text_file(out_).find("serve: stopped"), std::string::npos) << data::read_text_file(out_);
   }
   std::string url(const std::string& path = "") const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
   std::vector<json> audit() const {
     std::vector<json> lines;
-    std::istringstream in(slurp(audit_));
+    std::istringstream in(data::read_text_file(audit_));
     for (std::string l; std::getline(in, l);) lines.push_back(json::parse(l));
     return lines;
   }

@@ -4,6 +4,11 @@
 
 namespace localist {
 
+namespace {
+// A causal query at position t sees t + 1 keys: its attention entropy is at most log2(t + 1) bits.
+double max_entropy_bits(const ExplainedToken& r) { return std::log2(static_cast<double>(r.e.position + 1)); }
+}  // namespace
+
 TextExplanation explain_text(Gpt& model, const BlockMap& blocks, const Dial& dial,
                              const std::vector<int32_t>& ids, const torch::Device& device) {
   torch::NoGradGuard no_grad;
@@ -32,8 +37,8 @@ TextExplanation explain_text(Gpt& model, const BlockMap& blocks, const Dial& dia
         r.p.next = ids[start + t + 1];
         r.p.next_p = probs[t][r.p.next].item<double>();
       }
+      x.max_entropy_bits_sum += max_entropy_bits(r);
       x.rows.push_back(std::move(r));
-      x.max_entropy_bits_sum += std::log2(static_cast<double>(t + 1));
     }
   }
   return x;
@@ -55,6 +60,23 @@ ExplainSummary summarize(const TextExplanation& x, const std::vector<std::pair<i
   s.entropy_bits = s.measured ? entropy_sum / static_cast<double>(s.measured) : NAN;
   s.max_entropy_bits = x.rows.empty() ? 0 : x.max_entropy_bits_sum / static_cast<double>(x.rows.size());
   return s;
+}
+
+std::vector<std::pair<int64_t, int64_t>> every_head(int64_t n_layer, int64_t n_head) {
+  std::vector<std::pair<int64_t, int64_t>> all;
+  for (int64_t l = 0; l < n_layer; ++l)
+    for (int64_t h = 0; h < n_head; ++h) all.push_back({l, h});
+  return all;
+}
+
+TextExplanation rows_between(const TextExplanation& x, size_t begin, size_t end) {
+  TextExplanation out;
+  out.windows = x.windows;
+  for (size_t i = begin; i < end; ++i) {
+    out.rows.push_back(x.rows.at(i));
+    out.max_entropy_bits_sum += max_entropy_bits(out.rows.back());
+  }
+  return out;
 }
 
 }  // namespace localist

@@ -51,4 +51,11 @@ struct ExplainSummary {
 // Over the heads `shown` ({layer, head} pairs).
 ExplainSummary summarize(const TextExplanation& x, const std::vector<std::pair<int64_t, int64_t>>& shown);
 
+// Every {layer, head} pair of a model, for summarize().
+std::vector<std::pair<int64_t, int64_t>> every_head(int64_t n_layer, int64_t n_head);
+
+// Rows [begin, end) of x with their share of the entropy bound (e.g. the queries that produced
+// a generation's tokens).
+TextExplanation rows_between(const TextExplanation& x, size_t begin, size_t end);
+
 }  // namespace localist

@@ -193,12 +193,10 @@ void ServedModel::explain(Completion& c, const std::vector<int32_t>& ids, const 
   const auto& blocks = pr.blocks;
   const size_t prompt_size = pr.prompt.size();
   const auto x = explain_text(model, blocks, pr.dial, ids, device_);
-  TextExplanation made;  // the queries that produced the generated tokens: position p - 1
+  const auto made = rows_between(x, prompt_size - 1, ids.size() - 1);  // the queries that produced them
   c.explanation = json::array();
   for (size_t p = prompt_size; p < ids.size(); ++p) {
     const auto& row = x.rows.at(p - 1);
-    made.rows.push_back(row);
-    made.max_entropy_bits_sum += std::log2(static_cast<double>(row.e.position + 1));  // causal: t + 1 keys
     const auto& m = row.e.mean;
     const auto dist = dists.at(p - prompt_size);
     c.explanation.push_back(
@@ -216,10 +214,7 @@ void ServedModel::explain(Completion& c, const std::vector<int32_t>& ids, const 
          {"pointer_fidelity", m.target_anchor_mass},
          {"entropy_bits", m.entropy_bits}});
   }
-  std::vector<std::pair<int64_t, int64_t>> all;
-  for (int64_t l = 0; l < model->cfg.n_layer; ++l)
-    for (int64_t h = 0; h < model->cfg.n_head; ++h) all.push_back({l, h});
-  const auto s = summarize(made, all);
+  const auto s = summarize(made, every_head(model->cfg.n_layer, model->cfg.n_head));
   c.summary = {{"block_fidelity", s.block_fidelity},
                {"pointer_fidelity", s.pointer_fidelity},
                {"entropy_bits", s.entropy_bits},
