@@ -1,7 +1,8 @@
 """The same GPT as src/localist/model/gpt.cpp in Python PyTorch, eager or torch.compile'd,
 trained on random tokens with the same step as bench/train_throughput.cpp: the locality dial's
 bias (window blocks, lambda, kappa 10 nats) rebuilt every step and given to fused attention as
-an additive mask with the causal -inf folded in, forward, backward, clip 1.0, AdamW (fused).
+an additive mask with the causal -inf folded in, forward (bf16 autocast with --bf16 1),
+backward, clip 1.0, AdamW (fused).
 Prints one JSON line. Run by bench/train_throughput.sh."""
 import argparse, json, time
 import torch
@@ -10,7 +11,7 @@ import torch.nn.functional as F
 
 p = argparse.ArgumentParser()
 for k, v in dict(vocab=2048, n_layer=2, n_head=4, n_embd=128, block_size=128, batch=16,
-                 steps=20, warmup=3, threads=0, window=16).items():
+                 steps=20, warmup=3, threads=0, window=16, bf16=0).items():
     p.add_argument("--" + k.replace("_", "-"), type=int, default=v)
 p.add_argument("--lambda", dest="lam", type=float, default=1.0)
 p.add_argument("--device", default="cpu")
@@ -79,7 +80,8 @@ y = torch.randint(0, a.vocab, (a.batch, a.block_size), device=dev)
 
 
 def fwd_bwd():
-    loss = F.cross_entropy(m(x).view(-1, a.vocab), y.view(-1))
+    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bool(a.bf16)):
+        loss = F.cross_entropy(m(x).view(-1, a.vocab), y.view(-1))
     loss.backward()
     return loss
 
@@ -109,5 +111,5 @@ tok_s = a.steps * a.batch * a.block_size / s
 print(json.dumps({"impl": f"PyTorch {torch.__version__} {'compile' if a.compile else 'eager'}",
                   "tokens_per_s": round(tok_s, 1), "ms_per_step": round(1000 * s / a.steps, 3), "params": n,
                   "gflop_per_s": round(tok_s * (6 * n + 12 * a.n_layer * a.block_size * a.n_embd) / 1e9, 2),
-                  "lambda": a.lam, "warmup_s": round(t_compile, 1), "device": str(dev),
+                  "lambda": a.lam, "bf16": a.bf16, "warmup_s": round(t_compile, 1), "device": str(dev),
                   "threads": torch.get_num_threads()}))

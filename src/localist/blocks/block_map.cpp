@@ -100,6 +100,15 @@ BlockMap BlockMap::from_spec(const std::string& spec, const data::Tokenizer& tok
   return segment(boundaries);
 }
 
+namespace {
+// A host tensor onto the device without stalling the host: on a GPU through pinned memory
+// with an asynchronous copy (a plain copy from pageable memory waits for the stream).
+torch::Tensor to_device(const torch::Tensor& t, const torch::Device& device) {
+  if (!device.is_cuda()) return t.to(device);
+  return t.pin_memory().to(device, /*non_blocking=*/true);
+}
+}  // namespace
+
 BlockLayout BlockMap::layout(const torch::Tensor& idx, const torch::Device& device) const {
   auto tokens = idx.to(torch::kCPU, torch::kLong).contiguous();
   const int64_t B = tokens.size(0), T = tokens.size(1);
@@ -151,13 +160,13 @@ BlockLayout BlockMap::layout(const torch::Tensor& idx, const torch::Device& devi
       for (int64_t i = 0; i < B * T; ++i)
         if (auto it = rules_->lambda_scale.find(tgt[i]); it != rules_->lambda_scale.end())
           sc[i] = static_cast<float>(it->second);
-      out.lambda_scale = out.lambda_scale.to(device);
+      out.lambda_scale = to_device(out.lambda_scale, device);
     }
   }
   out.n_blocks = 1 + std::max(out.block.max().item<int64_t>(), out.target.max().item<int64_t>());  // host tensors
-  out.block = out.block.to(device);
-  out.target = out.target.to(device);
-  out.is_anchor = out.is_anchor.to(device);
+  out.block = to_device(out.block, device);
+  out.target = to_device(out.target, device);
+  out.is_anchor = to_device(out.is_anchor, device);
   return out;
 }
 

@@ -125,6 +125,9 @@ struct TrainConfig {
   // gradient descent, whose stationary points are the KKT points of docs/design.md §1.4.
   std::string optimizer = "adamw";
   double grad_clip = 1.0;  // 0 disables
+  // fp32 | bf16: bf16 autocast for the forward (matmuls and attention in bfloat16) with fp32
+  // master weights, optimizer state and loss (core/autocast.h)
+  std::string precision = "fp32";
   int64_t eval_interval = 200;
   int64_t eval_tokens = 50000;  // cap on validation tokens per periodic eval (0 = full split)
   int64_t log_interval = 10;

@@ -258,6 +258,9 @@ struct ConfigFields<TrainConfig> {
                                "adamw | sgd (plain SGD: with --alpha-w, proximal gradient descent)"},
       one_of({"adamw", "sgd"}, "adamw or sgd"));
     v(&C::grad_clip, FieldInfo{"grad_clip", "--grad-clip", "clip gradient norm (0 = off)"}, non_negative<double>());
+    v(&C::precision, FieldInfo{"precision", "--precision",
+                               "fp32 | bf16 (autocast: bfloat16 matmuls and attention, fp32 master weights)"},
+      one_of({"fp32", "bf16"}, "fp32 or bf16"));
     v(&C::eval_interval, FieldInfo{"eval_interval", "--eval-interval", "steps between evaluations + checkpoints"},
       positive<int64_t>());
     v(&C::eval_tokens, FieldInfo{"eval_tokens", "--eval-tokens", "validation tokens per periodic eval (0 = all)"},

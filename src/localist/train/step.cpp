@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "localist/core/autocast.h"
 #include "localist/loss/cross_group_prox.h"
 #include "localist/loss/weight_group_prox.h"
 #include "localist/train/gradient_clip.h"
@@ -14,6 +15,7 @@ StepSettings StepSettings::of_run(const TrainConfig& train, const LocalistConfig
   StepSettings s;
   s.micro_batches = train.grad_accum;
   s.grad_clip = train.grad_clip;
+  s.bf16 = train.precision == "bf16";
   s.alpha_w = highest_training_lambda(localist) * localist.alpha_w > 0 ? localist.alpha_w : 0;
   s.unit_groups = localist.unit_groups;
   s.cross_groups = localist.cross_groups;
@@ -32,7 +34,10 @@ StepLosses accumulate_gradients(Gpt& model, const LocalistObjective& objective,
     const auto b = batch(micro);
     const auto x = b.x.to(device, /*non_blocking=*/true), y = b.y.to(device, true);
     // the dial acts in training too (docs/design.md, "The dial"): logit bias and penalty
-    const auto l = localist_loss(model, x, y, objective, b.x);
+    const auto l = [&] {
+      Bf16Autocast autocast(device, s.bf16);  // the backward follows the casts it recorded
+      return localist_loss(model, x, y, objective, b.x);
+    }();
     auto total = l.total() * scale;
     if (s.poison_gradient) total = total * std::numeric_limits<double>::quiet_NaN();
     total.backward();

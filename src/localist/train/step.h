@@ -23,6 +23,7 @@ class GradientSync;
 struct StepSettings {
   int64_t micro_batches = 1;        // gradient accumulation: batches summed into one step
   double grad_clip = 0;             // max ||g||; 0: no clipping
+  bool bf16 = false;                // the forward under bf16 autocast (TrainConfig::precision)
   double alpha_w = 0;               // weight-group proximal step strength (0: off)
   int64_t unit_groups = 0;          // K groups of d_model for that step
   bool cross_groups = false;        // the prox acts on the cross-block groups (cross_group_prox.h)
