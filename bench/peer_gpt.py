@@ -4,7 +4,7 @@ bias (window blocks, lambda, kappa 10 nats) rebuilt every step and given to fuse
 an additive mask with the causal -inf folded in, forward (bf16 autocast with --bf16 1),
 backward, clip 1.0, AdamW (fused).
 Prints one JSON line. Run by bench/train_throughput.sh."""
-import argparse, json, time
+import argparse, json, os, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -106,6 +106,13 @@ for _ in range(a.steps):
     last = step()
 last.item()
 s = time.perf_counter() - t0
+if os.environ.get("LOCALIST_PROFILE"):  # 3 more steps under the profiler, as the C++ side
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU,
+                                            torch.profiler.ProfilerActivity.CUDA]) as prof:
+        for _ in range(3):
+            last = step()
+        last.item()
+    prof.export_chrome_trace(os.environ["LOCALIST_PROFILE"])
 n = sum(p.numel() for p in m.parameters())
 tok_s = a.steps * a.batch * a.block_size / s
 print(json.dumps({"impl": f"PyTorch {torch.__version__} {'compile' if a.compile else 'eager'}",

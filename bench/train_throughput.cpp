@@ -16,6 +16,8 @@
 #include "localist/train/adamw.h"
 #include "localist/train/gradient_clip.h"
 
+#include <torch/csrc/autograd/profiler_kineto.h>
+
 using namespace localist;
 
 int main(int argc, char** argv) {
@@ -81,6 +83,17 @@ int main(int argc, char** argv) {
   for (int64_t i = 0; i < steps; ++i) last = step();
   last.item<double>();  // waits for the device
   const double s = sw.seconds();
+  if (const char* trace = std::getenv("LOCALIST_PROFILE")) {  // 3 more steps under Kineto
+    namespace prof = torch::autograd::profiler;
+    const prof::ProfilerConfig config(prof::ProfilerState::KINETO);
+    const std::set<torch::profiler::impl::ActivityType> what{torch::profiler::impl::ActivityType::CPU,
+                                                             torch::profiler::impl::ActivityType::CUDA};
+    prof::prepareProfiler(config, what);
+    prof::enableProfiler(config, what);
+    for (int i = 0; i < 3; ++i) last = step();
+    last.item<double>();
+    prof::disableProfiler()->save(trace);  // a Chrome trace: bench/profile_summary.py reads it
+  }
   const double tok_s = steps * batch * c.context_length / s;
   std::printf("{\"impl\": \"localist C++\", \"tokens_per_s\": %.1f, \"ms_per_step\": %.3f, "
               "\"params\": %lld, \"gflop_per_s\": %.2f, \"lambda\": %g, \"bf16\": %d, \"device\": \"%s\", \"threads\": %d}\n",

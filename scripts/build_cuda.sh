@@ -12,7 +12,7 @@ targets=()
 for t in "$@"; do targets+=(--target "$t"); done
 export LOCALIST_PYTHON="${LOCALIST_PYTHON:-$(command -v python3)}"
 prefixes=""
-if [ ! -f /usr/include/CLI/CLI.hpp ] && [ -d .gpu-deps ]; then
+if [ -d .gpu-deps ]; then  # first on the prefix path; the machine may have some of them (not all)
   deps="$PWD/$build/deps"
   mkdir -p "$deps"
   for f in .gpu-deps/*.deb; do dpkg-deb -x "$f" "$deps"; done

@@ -12,7 +12,7 @@ steps="${*:-build tests attention train}"
 want() { [[ " $steps " == *" $1 "* ]]; }
 log() { echo "== $(date +%T) $*" | tee -a "$out/steps.log"; }
 export LD_LIBRARY_PATH="$PWD/build-cuda/deps/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
-export LOCALIST_PYTHON="${LOCALIST_PYTHON:-python3}"
+export LOCALIST_PYTHON="${LOCALIST_PYTHON:-$(command -v python3)}"
 {
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
   "$LOCALIST_PYTHON" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "localist/model/linear.h"
+
 
 namespace localist {
 
@@ -35,8 +37,8 @@ torch::Tensor CausalSelfAttentionImpl::block_unit_qkv(const torch::Tensor& x, co
   const int64_t W = n_head * head_dim;
   const auto& w = c_attn->weight;  // (3W, C)
   const auto& b = c_attn->bias;    // (3W)
-  auto qk = torch::nn::functional::linear(x * unit_mask.to(x.scalar_type()), w.narrow(0, 0, 2 * W), b.narrow(0, 0, 2 * W));
-  auto v = torch::nn::functional::linear(x, w.narrow(0, 2 * W, W), b.narrow(0, 2 * W, W));
+  auto qk = at::linear(x * unit_mask.to(x.scalar_type()), w.narrow(0, 0, 2 * W), b.narrow(0, 0, 2 * W));
+  auto v = at::linear(x, w.narrow(0, 2 * W, W), b.narrow(0, 2 * W, W));
   return torch::cat({qk, v}, -1);
 }
 
@@ -44,7 +46,7 @@ AttentionOutput CausalSelfAttentionImpl::forward(const torch::Tensor& x, bool ne
                                                  const torch::Tensor& bias, AttentionTrace* trace,
                                                  const torch::Tensor& unit_mask) {
   const int64_t B = x.size(0), T = x.size(1), W = n_head * head_dim;
-  auto qkv = unit_mask.defined() ? block_unit_qkv(x, unit_mask) : c_attn(x);  // (B, T, 3W)
+  auto qkv = unit_mask.defined() ? block_unit_qkv(x, unit_mask) : fused_linear(c_attn, x);  // (B, T, 3W)
   qkv = qkv.view({B, T, 3, n_head, head_dim}).permute({2, 0, 3, 1, 4});
   auto q = qkv[0], k = qkv[1], v = qkv[2];  // (B, H, T, Dh)
   AttentionOutput out;
@@ -67,7 +69,7 @@ AttentionOutput CausalSelfAttentionImpl::forward(const torch::Tensor& x, bool ne
     if (trace) *trace = {x, a.logits, a.probs, a.y};
   }
   y = y.transpose(1, 2).contiguous().view({B, T, W});  // (B, T, H Dh)
-  out.y = torch::dropout(c_proj(y), dropout, is_training());
+  out.y = torch::dropout(fused_linear(c_proj, y), dropout, is_training());
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "localist/core/errors.h"
+#include "localist/model/linear.h"
 
 namespace localist {
 
@@ -13,7 +14,7 @@ MlpImpl::MlpImpl(const ModelConfig& cfg) : dropout(cfg.dropout), approximate(cfg
 
 torch::Tensor MlpImpl::forward(const torch::Tensor& x) {
   // GELU in erf form (torch.nn.GELU() default), or GPT-2's tanh approximation (gelu_tanh)
-  return torch::dropout(c_proj(torch::gelu(c_fc(x), approximate)), dropout, is_training());
+  return torch::dropout(fused_linear(c_proj, torch::gelu(fused_linear(c_fc, x), approximate)), dropout, is_training());
 }
 
 LayerImpl::LayerImpl(const ModelConfig& cfg) {
@@ -92,7 +93,7 @@ GptOutput GptImpl::forward(const torch::Tensor& idx, bool need_attn,
     if (need_attn) out.attn.push_back(probs);
   }
   x = ln_f(x);
-  out.logits = lm_head ? lm_head(x) : torch::nn::functional::linear(x, wte->weight);  // (B, T, V)
+  out.logits = lm_head ? fused_linear(lm_head, x) : at::linear(x, wte->weight);  // (B, T, V)
   return out;
 }
 
