@@ -21,6 +21,7 @@ struct EvalArgs {
   int64_t max_tokens = 0;
   bool json = false;
   bool leak = false;  // --no-causal-mask
+  bool flash = false;  // --flash-attention
   InferenceArgs run;  // device, threads, localist overrides
 };
 
@@ -85,6 +86,9 @@ void add_eval(CLI::App& app) {
   cmd->add_option("--max-tokens", a->max_tokens, "score only the first N predictions (0 = all)");
   add_device_options(*cmd, a->run.device, a->run.threads);
   cmd->add_flag("--json", a->json, "print one JSON object");
+  cmd->add_flag("--flash-attention", a->flash,
+                "attention and its metrics flash-style (nothing T x T: long contexts in O(T) memory); "
+                "the block-mass matrix is then not measured");
   cmd->add_flag("--no-causal-mask", a->leak,
                 "LEAKING protocol: let every position see the tokens after it (position t reads "
                 "the token it predicts); only to show what such numbers mean");
@@ -103,7 +107,7 @@ void add_eval(CLI::App& app) {
     auto run_data = checkpoint_run_data(a->checkpoint, lm, data_cfg);
     const auto& tokens = split_tokens(run_data, a->split);
     const LocalistConfig& lc = c.localist;
-    const auto ev = evaluate_checkpoint(lm, tokens, lc, a->batch_size, a->max_tokens, device);
+    const auto ev = evaluate_checkpoint(lm, tokens, lc, a->batch_size, a->max_tokens, device, a->flash);
     const auto& r = ev.lm;
     const auto& am = ev.attention;
     if (a->json) {
@@ -124,7 +128,8 @@ void add_eval(CLI::App& app) {
                           {"attention_entropy_bits_per_head", per_head(am.entropy_per_head)},
                           {"pointer_fidelity_per_head", per_head(am.pointer_per_head)},
                           {"block_fidelity_per_head", per_head(am.block_per_head)},
-                          {"block_mass", block_mass_json(am.block_mass)},
+                          {"attention_path", a->flash ? "flash" : "materialised"},
+                          {"block_mass", a->flash ? nlohmann::json(nullptr) : block_mass_json(am.block_mass)},
                           {"weight_groups", weight_groups_json(ev.weight_group_norms)}};
       if (ev.cross_groups > 0)
         j["cross_groups"] = {{"groups", ev.cross_groups}, {"zero_groups", ev.cross_zero_groups}};

@@ -64,6 +64,27 @@ TEST(CliLocalist, VocabRulesTrainAndSwapAtInferenceWithoutRetraining) {
   EXPECT_EQ(eval_json(run)["perplexity"], stored["perplexity"]);
 }
 
+// `eval --flash-attention` (flash-style localist attention: block ids, nothing T x T) gives the
+// materialised evaluation's numbers under every dial and block layout, and says which it was.
+TEST(CliLocalist, FlashAttentionEvalEqualsTheMaterialisedOne) {
+  const auto run = cli_tmp("flash_eval");
+  auto t = run_cli("train " + kSmall + "--blocks vocab --rules " + synthetic_rules() + " --lambda 1 --out " + run);
+  ASSERT_EQ(t.code, 0) << t.output;
+  for (const std::string dial : {"", " --lambda 0.4", " --kappa inf", " --lambda 0", " --blocks window:8"}) {
+    SCOPED_TRACE("eval" + dial);
+    auto dense = eval_json(run + dial), flash = eval_json(run + dial + " --flash-attention");
+    EXPECT_EQ(dense["attention_path"], "materialised");
+    EXPECT_EQ(flash["attention_path"], "flash");
+    EXPECT_TRUE(flash["block_mass"].is_null());
+    EXPECT_EQ(flash["tokens"], dense["tokens"]);
+    for (const char* key : {"perplexity", "accuracy", "attention_entropy_bits", "max_entropy_bits",
+                            "block_fidelity", "pointer_fidelity"})
+      EXPECT_NEAR(flash[key].get<double>(), dense[key].get<double>(), 1e-4) << key;
+    EXPECT_EQ(flash["block_excluded_per_head"], dense["block_excluded_per_head"]);
+    EXPECT_EQ(flash["pointer_excluded_per_head"], dense["pointer_excluded_per_head"]);
+  }
+}
+
 TEST(CliLocalist, InfoAnchorsAreChosenAtTrainingAndStored) {
   const auto run = cli_tmp("info");
   auto t = run_cli(std::string("train ") + kTiny + "--log-interval 30 --synth-tokens 20000 --anchors info:8 --lambda 1 --out " + run);

@@ -8,14 +8,8 @@ void AttentionMetricsAccumulator::add(const std::vector<torch::Tensor>& probs,
                                       const BlockLayout& layout, const torch::Tensor& queries) {
   torch::NoGradGuard no_grad;
   const int64_t L = probs.size(), H = probs[0].size(1), B = probs[0].size(0), T = probs[0].size(2);
-  if (!entropy_.defined()) {
-    auto z = torch::zeros({L, H}, torch::kDouble);
-    entropy_ = z.clone();
-    pointer_ = z.clone();
-    block_ = z.clone();
-    mass_ = torch::zeros({L, H, k_, k_}, torch::kDouble);
-    mass_count_ = torch::zeros({k_}, torch::kDouble);
-  }
+  if (!entropy_.defined()) start(L, H);
+  mass_measured_ = true;
   auto blk = layout.block.to(torch::kCPU);        // (B, T)
   auto tgt = layout.target.to(torch::kCPU);       // (B, T)
   auto anc = layout.is_anchor.to(torch::kCPU);    // (B, T)
@@ -45,12 +39,48 @@ void AttentionMetricsAccumulator::add(const std::vector<torch::Tensor>& probs,
     mass_[l] += torch::einsum("btq,bhtk->hqk", {query_onehot, per_key_block});
   }
   mass_count_ += query_onehot.sum(std::vector<int64_t>{0, 1});
+  count(measured, has_target.squeeze(1), has_anchor.squeeze(1));
+}
+
+void AttentionMetricsAccumulator::start(int64_t L, int64_t H) {
+  auto z = torch::zeros({L, H}, torch::kDouble);
+  entropy_ = z.clone();
+  pointer_ = z.clone();
+  block_ = z.clone();
+  mass_ = torch::zeros({L, H, k_, k_}, torch::kDouble);
+  mass_count_ = torch::zeros({k_}, torch::kDouble);
+}
+
+void AttentionMetricsAccumulator::count(const torch::Tensor& measured, const torch::Tensor& has_target,
+                                        const torch::Tensor& has_anchor) {
+  const int64_t T = measured.size(1);
   queries_ += measured.sum().item<int64_t>();
   block_n_ += has_target.sum().item<int64_t>();
   pointer_n_ += has_anchor.sum().item<int64_t>();
   auto per_position = measured.sum(0).to(torch::kDouble);  // (T): queries measured at t
-  for (int64_t t = 0; t < T; ++t)
-    max_entropy_sum_ += per_position[t].item<double>() * std::log2(static_cast<double>(causal_ ? t + 1 : T));
+  auto visible = causal_ ? torch::arange(1, T + 1, torch::kDouble)  // keys each query sees
+                         : torch::full({T}, static_cast<double>(T), torch::kDouble);
+  max_entropy_sum_ += (per_position * torch::log2(visible)).sum().item<double>();
+}
+
+void AttentionMetricsAccumulator::add_flash(const std::vector<FlashAttention>& rows, const BlockBias& bias,
+                                            const torch::Tensor& queries) {
+  torch::NoGradGuard no_grad;
+  const int64_t L = rows.size(), B = rows[0].entropy_bits.size(0), H = rows[0].entropy_bits.size(1),
+                T = rows[0].entropy_bits.size(2);
+  if (!entropy_.defined()) start(L, H);
+  auto measured = queries.defined() ? queries.to(torch::kCPU, torch::kBool) : torch::ones({B, T}, torch::kBool);
+  auto has_target = bias.has_target.to(torch::kCPU) & measured, has_anchor = bias.has_anchor.to(torch::kCPU) & measured;
+  auto sum_over = [](const torch::Tensor& per_query, const torch::Tensor& where) {  // (B, H, T) -> (H)
+    return (per_query.to(torch::kCPU, torch::kDouble) * where.to(torch::kDouble).unsqueeze(1))
+        .sum(std::vector<int64_t>{0, 2});
+  };
+  for (int64_t l = 0; l < L; ++l) {
+    entropy_[l] += sum_over(rows[l].entropy_bits, measured);
+    block_[l] += sum_over(rows[l].target_mass, has_target);
+    pointer_[l] += sum_over(rows[l].anchor_mass, has_anchor);
+  }
+  count(measured, has_target, has_anchor);
 }
 
 AttentionMetrics AttentionMetricsAccumulator::result() const {

@@ -31,14 +31,14 @@ double CheckpointEval::weight_group_sparsity() const {
 
 CheckpointEval evaluate_checkpoint(LoadedModel& lm, const data::TokenFile& tokens,
                                    const LocalistConfig& lc, int64_t batch_size,
-                                   int64_t max_tokens, const torch::Device& device) {
+                                   int64_t max_tokens, const torch::Device& device, bool flash) {
   const auto blocks = BlockMap::from_config(lc, *lm.tokenizer);
   // block-mass matrix size: every window of the context, or the first 16 segments
   AttentionMetricsAccumulator attention(blocks.blocks_per_context(lm.meta.model.context_length, 16),
                                         lm.model->cfg.causal);
   CheckpointEval r;
   r.lm = evaluate(lm.model, tokens, batch_size, device, max_tokens, nullptr,
-                  {&blocks, Dial::from_config(lc), &attention});
+                  {&blocks, Dial::from_config(lc), &attention, flash});
   r.attention = attention.result();
   r.weight_group_norms =
       weight_group_norms(lm.model, std::min(lc.unit_groups, lm.meta.model.n_embd));

@@ -31,9 +31,10 @@ struct CheckpointEval {
   double weight_group_sparsity() const;  // fraction of those groups exactly zero
 };
 
-// max_tokens > 0 scores only the first max_tokens predictions.
+// max_tokens > 0 scores only the first max_tokens predictions; flash: attention and its
+// metrics by flash-style localist attention (O(T) memory; no block-mass matrix).
 CheckpointEval evaluate_checkpoint(LoadedModel& lm, const data::TokenFile& tokens,
                                    const LocalistConfig& lc, int64_t batch_size,
-                                   int64_t max_tokens, const torch::Device& device);
+                                   int64_t max_tokens, const torch::Device& device, bool flash = false);
 
 }  // namespace localist

@@ -25,12 +25,23 @@ EvalResult evaluate(Gpt& model, const data::TokenFile& tokens, int64_t batch_siz
     // The block layout is needed only for the dial or the attention metrics.
     const bool need_attn = localist.blocks && localist.attention;
     const bool dialled = localist.blocks && localist.dial.active();
+    const bool flash = localist.blocks && localist.flash;
     BlockLayout layout;
     std::vector<torch::Tensor> biases;
-    if (need_attn || dialled) layout = localist.blocks->layout(x);
-    if (dialled) biases = dial_biases(layout, localist.dial, model->cfg.n_layer, model->cfg.causal);
-    auto out = model->forward(x, need_attn, biases);
-    if (need_attn) localist.attention->add(out.attn, layout, y.ne(-1));
+    std::vector<BlockBias> flash_biases;  // one per layer
+    if (need_attn || dialled || flash) layout = localist.blocks->layout(b.x, device);
+    if (flash) {
+      localist.dial.validate();
+      const auto lambdas = localist.dial.layer_lambdas(model->cfg.n_layer);
+      for (double l : lambdas)
+        flash_biases.push_back(block_bias(layout, localist.dial.active() ? l : 0.0, localist.dial.kappa,
+                                          model->cfg.causal));
+    } else if (dialled) {
+      biases = dial_biases(layout, localist.dial, model->cfg.n_layer, model->cfg.causal);
+    }
+    auto out = model->forward(x, need_attn && !flash, biases, nullptr, flash ? &flash_biases : nullptr);
+    if (need_attn && flash) localist.attention->add_flash(out.flash, flash_biases[0], y.ne(-1));
+    else if (need_attn) localist.attention->add(out.attn, layout, y.ne(-1));
     auto logits = out.logits.to(torch::kFloat);  // (B, T, V)
     auto flat = logits.reshape({-1, logits.size(-1)});
     auto target = y.reshape({-1});

@@ -32,6 +32,9 @@ struct LocalistEval {
   const BlockMap* blocks = nullptr;  // null: ordinary attention, no attention metrics
   Dial dial;
   AttentionMetricsAccumulator* attention = nullptr;
+  // flash-style localist attention (model/flash_attention.h) for the dial and the metrics:
+  // nothing T x T, for long contexts; the block-mass matrix is then not measured
+  bool flash = false;
 };
 
 // max_tokens > 0 scores only the first max_tokens predictions (periodic evals in training).

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "localist/core/errors.h"
 #include "localist/model/linear.h"
 
 
@@ -44,7 +45,8 @@ torch::Tensor CausalSelfAttentionImpl::block_unit_qkv(const torch::Tensor& x, co
 
 AttentionOutput CausalSelfAttentionImpl::forward(const torch::Tensor& x, bool need_probs,
                                                  const torch::Tensor& bias, AttentionTrace* trace,
-                                                 const torch::Tensor& unit_mask) {
+                                                 const torch::Tensor& unit_mask, const BlockBias* flash,
+                                                 FlashAttention* flash_out) {
   const int64_t B = x.size(0), T = x.size(1), W = n_head * head_dim;
   auto qkv = unit_mask.defined() ? block_unit_qkv(x, unit_mask) : fused_linear(c_attn, x);  // (B, T, 3W)
   qkv = qkv.view({B, T, 3, n_head, head_dim}).permute({2, 0, 3, 1, 4});
@@ -54,7 +56,18 @@ AttentionOutput CausalSelfAttentionImpl::forward(const torch::Tensor& x, bool ne
   // fused attention whenever no one needs the probabilities: the dial's bias (with the causal
   // -inf folded in) is its additive mask; the materialised path serves metrics and explain
   const bool fused = !need_probs && !trace && (dropout == 0.0 || !is_training());
-  if (fused && causal && !bias.defined()) {
+  if (flash) {
+    if (need_probs || trace || bias.defined() || (dropout > 0.0 && is_training()) || flash->causal != causal)
+      throw ConfigError("flash attention: asked together with probabilities, a trace, a T x T bias, dropout "
+                        "or another causal mode than the model's");
+    if (torch::GradMode::is_enabled()) {
+      y = flash_attention_autograd(q, k, v, *flash, scale);
+    } else {
+      auto f = flash_attention(q, k, v, *flash, scale);
+      y = f.y;
+      if (flash_out) *flash_out = {torch::Tensor(), f.lse, f.entropy_bits, f.target_mass, f.anchor_mass};
+    }
+  } else if (fused && causal && !bias.defined()) {
     y = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0,
                                          /*is_causal=*/true, scale);
   } else if (fused) {

@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "localist/core/config.h"
+#include "localist/model/flash_attention.h"
 
 namespace localist {
 
@@ -29,10 +30,13 @@ struct CausalSelfAttentionImpl : torch::nn::Module {
   explicit CausalSelfAttentionImpl(const ModelConfig& cfg);
   // x: (B, T, C); bias: optional additive logit bias (B, 1, T, T), e.g. the dial's;
   // trace: filled when given (forces the materialising path); unit_mask: (B, T, C) 0/1, the
-  // units queries and keys read (block units; values read all of x), or undefined: all
+  // units queries and keys read (block units; values read all of x), or undefined: all;
+  // flash: the dial as block ids instead of `bias`, run by flash-style localist attention (no
+  // T x T; with gradients when grad mode is on), whose per-query metrics go to flash_out
   AttentionOutput forward(const torch::Tensor& x, bool need_probs = false,
                           const torch::Tensor& bias = {}, AttentionTrace* trace = nullptr,
-                          const torch::Tensor& unit_mask = {});
+                          const torch::Tensor& unit_mask = {}, const BlockBias* flash = nullptr,
+                          FlashAttention* flash_out = nullptr);
 
   torch::Tensor block_unit_qkv(const torch::Tensor& x, const torch::Tensor& unit_mask);
   torch::nn::Linear c_attn{nullptr};  // (C) -> (3 H Dh): q, k, v for all heads

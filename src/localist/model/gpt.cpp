@@ -26,8 +26,9 @@ LayerImpl::LayerImpl(const ModelConfig& cfg) {
 
 torch::Tensor LayerImpl::forward(const torch::Tensor& x, bool need_probs,
                                  torch::Tensor* attn_probs, const torch::Tensor& bias,
-                                 AttentionTrace* trace, const torch::Tensor& unit_mask) {
-  auto a = attn(ln_1(x), need_probs, bias, trace, unit_mask);
+                                 AttentionTrace* trace, const torch::Tensor& unit_mask,
+                                 const BlockBias* flash, FlashAttention* flash_out) {
+  auto a = attn(ln_1(x), need_probs, bias, trace, unit_mask, flash, flash_out);
   if (attn_probs) *attn_probs = a.probs;
   auto h = x + a.y;
   return h + mlp(ln_2(h));
@@ -65,11 +66,14 @@ GptImpl::GptImpl(const ModelConfig& c) : cfg(c) {
 
 GptOutput GptImpl::forward(const torch::Tensor& idx, bool need_attn,
                            const std::vector<torch::Tensor>& attn_bias,
-                           std::vector<AttentionTrace>* trace) {
+                           std::vector<AttentionTrace>* trace, const std::vector<BlockBias>* flash) {
   const int64_t T = idx.size(1);
   if (attn_bias.size() > 1 && static_cast<int64_t>(attn_bias.size()) != cfg.n_layer)
     throw ConfigError("attention biases: " + std::to_string(attn_bias.size()) + " given for " +
                       std::to_string(cfg.n_layer) + " layers; expected none, one, or one per layer");
+  if (flash && static_cast<int64_t>(flash->size()) != cfg.n_layer)
+    throw ConfigError("flash attention: " + std::to_string(flash->size()) + " block biases given for " +
+                      std::to_string(cfg.n_layer) + " layers; expected one per layer");
   if (T > cfg.context_length)
     throw ConfigError("sequence length " + std::to_string(T) + " exceeds context_length " +
                       std::to_string(cfg.context_length));
@@ -84,12 +88,14 @@ GptOutput GptImpl::forward(const torch::Tensor& idx, bool need_attn,
   }
   GptOutput out;
   if (trace) trace->assign(layers->size(), {});
+  if (flash) out.flash.assign(layers->size(), {});
   for (size_t l = 0; l < layers->size(); ++l) {
     torch::Tensor probs;
     const torch::Tensor none;
     const auto& bias = attn_bias.empty() ? none : attn_bias[attn_bias.size() == 1 ? 0 : l];
     x = layers[l]->as<Layer>()->forward(x, need_attn, need_attn ? &probs : nullptr, bias,
-                                        trace ? &(*trace)[l] : nullptr, unit_mask);
+                                        trace ? &(*trace)[l] : nullptr, unit_mask,
+                                        flash ? &(*flash)[l] : nullptr, flash ? &out.flash[l] : nullptr);
     if (need_attn) out.attn.push_back(probs);
   }
   x = ln_f(x);

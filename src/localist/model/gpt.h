@@ -27,7 +27,8 @@ struct LayerImpl : torch::nn::Module {
   // unit_mask: (B, T, C) 0/1, the units each position's query and key read (block units), or {}
   torch::Tensor forward(const torch::Tensor& x, bool need_probs, torch::Tensor* attn_probs,
                         const torch::Tensor& bias = {}, AttentionTrace* trace = nullptr,
-                        const torch::Tensor& unit_mask = {});
+                        const torch::Tensor& unit_mask = {}, const BlockBias* flash = nullptr,
+                        FlashAttention* flash_out = nullptr);
   torch::nn::LayerNorm ln_1{nullptr}, ln_2{nullptr};
   CausalSelfAttention attn{nullptr};
   Mlp mlp{nullptr};
@@ -37,16 +38,20 @@ TORCH_MODULE(Layer);
 struct GptOutput {
   torch::Tensor logits;             // (B, T, V)
   std::vector<torch::Tensor> attn;  // per layer (B, H, T, T), only when requested
+  std::vector<FlashAttention> flash;  // per layer: per-query metrics of flash attention (no grad)
 };
 
 struct GptImpl : torch::nn::Module {
   explicit GptImpl(const ModelConfig& cfg);
   // idx: (B, T) int64 token ids, T <= context_length; attn_bias: additive logit biases (the
   // dial), each (B, 1, T, T) or undefined: none, one for every layer, or one per layer;
-  // trace: when given, receives one AttentionTrace per layer (materialising attention)
+  // trace: when given, receives one AttentionTrace per layer (materialising attention);
+  // flash: one BlockBias per layer (model/flash_attention.h) instead of attn_bias: attention
+  // runs flash-style, nothing T x T, and (without gradients) out.flash holds its metrics
   GptOutput forward(const torch::Tensor& idx, bool need_attn = false,
                     const std::vector<torch::Tensor>& attn_bias = {},
-                    std::vector<AttentionTrace>* trace = nullptr);
+                    std::vector<AttentionTrace>* trace = nullptr,
+                    const std::vector<BlockBias>* flash = nullptr);
   // Mean next-token cross-entropy in nats; targets equal to -1 are ignored.
   static torch::Tensor loss(const torch::Tensor& logits, const torch::Tensor& targets);
 
