@@ -5,6 +5,7 @@
 // PyTorch (bench/peer_gpt.py, eager and torch.compile) and prints the ratios.
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <string>
 
 #include "localist/core/autocast.h"

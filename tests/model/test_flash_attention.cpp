@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <limits>
 
 #include "localist/blocks/block_map.h"
@@ -166,6 +167,28 @@ TEST(FlashAttention, RefusesMismatchedInputsByName) {
                ConfigError);
   auto wrong = random_layout(1, 6, 2);
   EXPECT_THROW(flash_attention(q, q, q, block_bias(wrong, 1.0, 10.0), 1.0), ConfigError);
+  // the dial's numbers, as Dial::validate checks them
+  EXPECT_THROW(block_bias(layout, -0.5, 10.0), ConfigError);
+  EXPECT_THROW(block_bias(layout, 1.0, std::nan("")), ConfigError);
+  EXPECT_THROW(block_bias(layout, 1.0, 0.0), ConfigError);
+  // the backward's other inputs: a dy that would broadcast, an lse of the wrong length
+  auto f = flash_attention(q, q, q, bias, 1.0);
+  EXPECT_THROW(flash_attention_backward(q, q, q, bias, 1.0, f, torch::randn({1, 1, 5, 8})), ConfigError);
+  auto short_lse = f;
+  short_lse.lse = f.lse.narrow(2, 0, 4);
+  EXPECT_THROW(flash_attention_backward(q, q, q, bias, 1.0, short_lse, torch::randn_like(q)), ConfigError);
+}
+
+TEST(FlashAttention, ARowWithEveryKeyMaskedReadsNothingInsteadOfNaN) {
+  // block_bias never builds this (a hard penalty only where the target has a visible key), a
+  // hand-made bias can: query 0's only key is off its target and masked
+  auto q = torch::randn({1, 1, 3, 4});
+  BlockBias b{torch::tensor({{0, 1, 1}}, torch::kInt), torch::tensor({{1, 1, 1}}, torch::kInt),
+              torch::zeros({1, 3}, torch::kByte), torch::full({1, 3}, INFINITY), {}, {}, -1, true};
+  auto f = flash_attention(q, q, q, b, 0.5);
+  EXPECT_FALSE(torch::isnan(f.y).any().item<bool>());
+  EXPECT_EQ(f.y[0][0][0].abs().sum().item<double>(), 0.0);
+  EXPECT_EQ(f.entropy_bits[0][0][0].item<double>(), 0.0);
 }
 
 TEST(FlashAttention, CudaKernelsEqualTheReference) {

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "localist/core/errors.h"
+
 namespace localist {
 
 void AttentionMetricsAccumulator::add(const std::vector<torch::Tensor>& probs,
@@ -9,7 +11,6 @@ void AttentionMetricsAccumulator::add(const std::vector<torch::Tensor>& probs,
   torch::NoGradGuard no_grad;
   const int64_t L = probs.size(), H = probs[0].size(1), B = probs[0].size(0), T = probs[0].size(2);
   if (!entropy_.defined()) start(L, H);
-  mass_measured_ = true;
   auto blk = layout.block.to(torch::kCPU);        // (B, T)
   auto tgt = layout.target.to(torch::kCPU);       // (B, T)
   auto anc = layout.is_anchor.to(torch::kCPU);    // (B, T)
@@ -66,6 +67,10 @@ void AttentionMetricsAccumulator::count(const torch::Tensor& measured, const tor
 void AttentionMetricsAccumulator::add_flash(const std::vector<FlashAttention>& rows, const BlockBias& bias,
                                             const torch::Tensor& queries) {
   torch::NoGradGuard no_grad;
+  if (rows.empty() || !rows[0].entropy_bits.defined())
+    throw ConfigError("attention metrics: no flash attention rows (was the forward run with gradients?)");
+  if (bias.causal != causal_)
+    throw ConfigError("attention metrics: a flash block bias of the other causal mode than the metrics'");
   const int64_t L = rows.size(), B = rows[0].entropy_bits.size(0), H = rows[0].entropy_bits.size(1),
                 T = rows[0].entropy_bits.size(2);
   if (!entropy_.defined()) start(L, H);

@@ -42,10 +42,10 @@ class AttentionMetricsAccumulator {
            const torch::Tensor& queries = {});
   // The same measurements from flash attention's per-query rows (one per layer; `bias` gives
   // which queries have a target block and a target anchor). No (B, H, T, T) anywhere, so the
-  // block-mass matrix is not measured (it stays zero: block_mass_measured() says so).
+  // block-mass matrix is not measured (it stays zero). ConfigError on missing rows or a bias
+  // of the other causal mode.
   void add_flash(const std::vector<FlashAttention>& rows, const BlockBias& bias,
                  const torch::Tensor& queries = {});
-  bool block_mass_measured() const { return mass_measured_; }
   AttentionMetrics result() const;
 
  private:
@@ -54,7 +54,6 @@ class AttentionMetricsAccumulator {
   torch::Tensor entropy_, pointer_, block_, mass_, mass_count_;  // sums, float64 on CPU
   double max_entropy_sum_ = 0;
   int64_t queries_ = 0, pointer_n_ = 0, block_n_ = 0;
-  bool mass_measured_ = false;
   void start(int64_t L, int64_t H);
   // counts of queries measured, with a target and with an anchor; the max-entropy reference
   void count(const torch::Tensor& measured, const torch::Tensor& has_target, const torch::Tensor& has_anchor);

@@ -60,7 +60,7 @@ AttentionOutput CausalSelfAttentionImpl::forward(const torch::Tensor& x, bool ne
     if (need_probs || trace || bias.defined() || (dropout > 0.0 && is_training()) || flash->causal != causal)
       throw ConfigError("flash attention: asked together with probabilities, a trace, a T x T bias, dropout "
                         "or another causal mode than the model's");
-    if (torch::GradMode::is_enabled()) {
+    if (torch::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad())) {
       y = flash_attention_autograd(q, k, v, *flash, scale);
     } else {
       auto f = flash_attention(q, k, v, *flash, scale);

@@ -14,23 +14,24 @@ torch::Tensor visible_off_target(const BlockLayout& layout, bool causal) {
   return ~in_target & in_target.any(-1, /*keepdim=*/true);
 }
 
-// -lambda * s_t * kappa on off-target keys (-inf for a hard mask where lambda * s_t > 0).
+// -c_t on off-target keys.
 torch::Tensor bias_at(const torch::Tensor& off_target, const BlockLayout& layout, double lambda,
                       double kappa) {
-  auto scale = layout.lambda_scale.defined()
-                   ? layout.lambda_scale.to(torch::kFloat).unsqueeze(2)   // (B, T, 1)
-                   : torch::ones({1, 1, 1}, off_target.options().dtype(torch::kFloat));
-  torch::Tensor per_query;
-  if (std::isinf(kappa))
-    per_query = torch::where(scale * lambda > 0, torch::full_like(scale, -INFINITY),
-                             torch::zeros_like(scale));
-  else
-    per_query = scale * (-lambda * kappa);
+  auto per_query = -dial_penalty(layout, lambda, kappa).unsqueeze(2);      // (B|1, T|1, 1)
   auto zero = torch::zeros({}, per_query.options());
   return torch::where(off_target, per_query, zero).unsqueeze(1);          // (B, 1, T, T)
 }
 
 }  // namespace
+
+torch::Tensor dial_penalty(const BlockLayout& layout, double lambda, double kappa) {
+  auto scale = layout.lambda_scale.defined()
+                   ? layout.lambda_scale.to(torch::kFloat)                // (B, T)
+                   : torch::ones({1, 1}, layout.block.options().dtype(torch::kFloat));
+  if (std::isinf(kappa))
+    return torch::where(scale * lambda > 0, torch::full_like(scale, INFINITY), torch::zeros_like(scale));
+  return scale * static_cast<float>(lambda * kappa);
+}
 
 Dial Dial::from_config(const LocalistConfig& c) {
   return {c.logit_bias ? c.lambda : 0.0, c.kappa, c.lambda_layer_power};

@@ -28,6 +28,11 @@ struct Dial {
   std::vector<double> layer_lambdas(int64_t n_layer) const;
 };
 
+// c_t = lambda * s_t * kappa >= 0, the penalty of query t's off-target keys (inf: a hard mask
+// where lambda * s_t > 0), float32 on the layout's device: (B, T), or (1, 1) when the rules scale
+// no block. Before the "no visible target key" exemption (dial_bias, block_bias apply it).
+torch::Tensor dial_penalty(const BlockLayout& layout, double lambda, double kappa);
+
 // (B, 1, T, T) additive bias for the attention logits (float32) at the dial's lambda, on the
 // layout's device. causal = false: future keys are visible too (a leaking model), so they are
 // biased as well.

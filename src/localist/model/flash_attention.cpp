@@ -9,6 +9,7 @@
 #include "localist/model/flash_row.h"
 
 #ifdef LOCALIST_FLASH_CUDA
+#include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
 #include "localist/model/flash_attention_cuda.h"
@@ -82,7 +83,7 @@ void cpu_forward(const torch::Tensor& q, const torch::Tensor& k, const torch::Te
         if (e != 0.0f)
           for (int64_t d = 0; d < D; ++d) acc[d] += e * vbh[j * D + d];
       }
-      for (int64_t d = 0; d < D; ++d) y[row * D + d] = acc[d] / r.z;
+      for (int64_t d = 0; d < D; ++d) y[row * D + d] = acc[d] * r.inv_z();
       lse[row] = r.lse();
       ent[row] = r.entropy_bits();
       tm[row] = r.target_mass();
@@ -140,6 +141,9 @@ void cpu_backward(const torch::Tensor& q, const torch::Tensor& k, const torch::T
 
 #ifdef LOCALIST_FLASH_CUDA
 flash_cuda::Shape cuda_shape(const torch::Tensor& q, const BlockBias& bias, double scale) {
+  if (q.size(0) * q.size(1) > 65535)  // the kernels' grid.y
+    throw ConfigError("flash attention on CUDA: batch x heads = " + std::to_string(q.size(0) * q.size(1)) +
+                      " exceeds 65535; split the batch");
   if (!flash_cuda::supported_head_dim(static_cast<int>(q.size(3))))
     throw ConfigError("flash attention on CUDA: head size " + std::to_string(q.size(3)) +
                       " is not supported; expected 32, 64 or 128");
@@ -164,9 +168,16 @@ void cuda_check(int code, const char* what) {
 
 BlockBias block_bias(const BlockLayout& layout, double lambda_l, double kappa, bool causal) {
   torch::NoGradGuard no_grad;
+  if (!(lambda_l >= 0.0 && std::isfinite(lambda_l)))
+    throw ConfigError("flash attention: lambda = " + std::to_string(lambda_l) + " is impossible; expected >= 0");
+  if (!(kappa > 0.0))
+    throw ConfigError("flash attention: kappa = " + std::to_string(kappa) + " is impossible; expected > 0 nats (or inf)");
   auto blk = layout.block.to(torch::kLong), tgt = layout.target.to(torch::kLong);
   const int64_t B = blk.size(0), T = blk.size(1);
-  const int64_t K = 1 + std::max({blk.max().item<int64_t>(), tgt.max().item<int64_t>(), layout.shared_block});
+  // every block and target id < K; the layout knows it on the host (no device sync)
+  const int64_t K = 1 + std::max({layout.n_blocks > 0 ? layout.n_blocks - 1
+                                                      : std::max(blk.max().item<int64_t>(), tgt.max().item<int64_t>()),
+                                  layout.shared_block, int64_t{0}});
   auto pos = torch::arange(T, blk.options()).expand({B, T});
   auto never = torch::full({B, K}, T, blk.options());
   // the first position of each block, and of each block's anchors (T: none)
@@ -182,11 +193,8 @@ BlockBias block_bias(const BlockLayout& layout, double lambda_l, double kappa, b
   BlockBias out;
   out.has_target = tgt.ge(0) & earliest.le(last_visible);
   out.has_anchor = tgt.ge(0) & earliest_anchor.le(last_visible);
-  auto scale = layout.lambda_scale.defined() ? layout.lambda_scale.to(torch::kFloat)
-                                             : torch::ones({B, T}, blk.options().dtype(torch::kFloat));
-  auto c = std::isinf(kappa) ? torch::where(scale * lambda_l > 0, INFINITY, 0.0f).to(torch::kFloat)
-                             : scale * static_cast<float>(lambda_l * kappa);
-  out.penalty = torch::where(out.has_target, c, torch::zeros_like(c));
+  auto c = dial_penalty(layout, lambda_l, kappa).expand({B, T});
+  out.penalty = torch::where(out.has_target, c, torch::zeros({}, c.options()));
   out.key_block = blk.to(torch::kInt);
   out.target = tgt.to(torch::kInt);
   out.anchor = layout.is_anchor.to(torch::kByte);
@@ -215,6 +223,7 @@ FlashAttention flash_attention(const torch::Tensor& q_in, const torch::Tensor& k
                      torch::empty_like(row)};
   if (q.is_cuda()) {
 #ifdef LOCALIST_FLASH_CUDA
+    const c10::cuda::CUDAGuard on_device(q.device());  // the launch goes to q's device
     cuda_check(flash_cuda::forward(cuda_shape(q, bias, scale), cuda_positions(p), q.data_ptr(),
                                    k.data_ptr(), v.data_ptr(), out.y.data_ptr(), out.lse.data_ptr<float>(),
                                    out.entropy_bits.data_ptr<float>(), out.target_mass.data_ptr<float>(),
@@ -235,12 +244,20 @@ std::vector<torch::Tensor> flash_attention_backward(const torch::Tensor& q_in, c
                                                     const torch::Tensor& dy_in) {
   torch::NoGradGuard no_grad;
   check_inputs(q_in, k_in, v_in, bias);
+  const auto B = q_in.size(0), H = q_in.size(1), T = q_in.size(2);
+  for (const auto* t : {&dy_in, &fwd.y, &fwd.lse})
+    if (!t->defined() || t->device() != q_in.device())
+      throw ConfigError("flash attention backward: dy, the forward's y and lse must be on q's device");
+  if (dy_in.sizes() != q_in.sizes() || fwd.y.sizes() != q_in.sizes() ||
+      fwd.lse.sizes() != torch::IntArrayRef({B, H, T}))
+    throw ConfigError("flash attention backward: dy and y must be (B, H, T, Dh) like q, lse (B, H, T)");
   auto q = q_in.contiguous(), k = k_in.contiguous(), v = v_in.contiguous();
   auto dy = dy_in.to(q.scalar_type()).contiguous();
   auto dsum = (dy.to(torch::kFloat) * fwd.y.to(torch::kFloat)).sum(-1).contiguous();  // (B, H, T)
   const auto p = positions_of(bias, q.device());
   if (q.is_cuda()) {
 #ifdef LOCALIST_FLASH_CUDA
+    const c10::cuda::CUDAGuard on_device(q.device());
     auto dq = torch::empty_like(q), dk = torch::empty_like(k), dv = torch::empty_like(v);
     cuda_check(flash_cuda::backward(cuda_shape(q, bias, scale), cuda_positions(p), q.data_ptr(), k.data_ptr(),
                                     v.data_ptr(), dy.data_ptr(), fwd.lse.contiguous().data_ptr<float>(),

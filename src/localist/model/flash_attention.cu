@@ -73,7 +73,7 @@ __global__ void forward_kernel(Shape s, Positions p, const T* q, const T* k, con
     }
   }
   if (!active) return;
-  for (int d = 0; d < D; ++d) y[(rows + t) * D + d] = from_float<T>(acc[d] / r.z);
+  for (int d = 0; d < D; ++d) y[(rows + t) * D + d] = from_float<T>(acc[d] * r.inv_z());
   lse[rows + t] = r.lse();
   ent[rows + t] = r.entropy_bits();
   tmass[rows + t] = r.target_mass();

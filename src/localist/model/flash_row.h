@@ -65,10 +65,13 @@ struct Row {
     }
     return r;
   }
+  // z = 0 only if every key was masked (a hard dial whose target set is empty: block_bias
+  // never asks for that); the row then reads nothing: y = 0 and zeros, not 0/0.
+  LOCALIST_HD float inv_z() const { return z > 0.0f ? 1.0f / z : 0.0f; }
   LOCALIST_HD float lse() const { return m + logf(z); }
-  LOCALIST_HD float entropy_bits() const { return (logf(z) - w / z) * 1.4426950408889634f; }
-  LOCALIST_HD float target_mass() const { return zt / z; }
-  LOCALIST_HD float anchor_mass() const { return za / z; }
+  LOCALIST_HD float entropy_bits() const { return z > 0.0f ? (logf(z) - w / z) * 1.4426950408889634f : 0.0f; }
+  LOCALIST_HD float target_mass() const { return zt * inv_z(); }
+  LOCALIST_HD float anchor_mass() const { return za * inv_z(); }
 };
 
 // Backward: the probability a_tj from the saved lse, and dL/ds_tj = a_tj (dL/da_tj . - D_t),
