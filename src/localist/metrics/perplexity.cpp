@@ -31,13 +31,7 @@ EvalResult evaluate(Gpt& model, const data::TokenFile& tokens, int64_t batch_siz
     std::vector<BlockBias> flash_biases;  // one per layer
     if (need_attn || dialled || flash) layout = localist.blocks->layout(b.x, device);
     if (flash) {
-      localist.dial.validate();
-      const auto lambdas = localist.dial.layer_lambdas(model->cfg.n_layer);
-      for (size_t l = 0; l < lambdas.size(); ++l)  // layers at the same lambda share one
-        flash_biases.push_back(l > 0 && lambdas[l] == lambdas[l - 1]
-                                   ? flash_biases[l - 1]
-                                   : block_bias(layout, localist.dial.active() ? lambdas[l] : 0.0,
-                                                localist.dial.kappa, model->cfg.causal));
+      flash_biases = block_biases(layout, localist.dial, model->cfg.n_layer, model->cfg.causal);
     } else if (dialled) {
       biases = dial_biases(layout, localist.dial, model->cfg.n_layer, model->cfg.causal);
     }

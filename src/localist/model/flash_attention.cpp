@@ -50,6 +50,12 @@ void check_inputs(const torch::Tensor& q, const torch::Tensor& k, const torch::T
                         ", " + std::to_string(T) + ") for every position array");
 }
 
+float dot(const float* a, const float* b, int64_t D) {
+  float s = 0.0f;
+  for (int64_t d = 0; d < D; ++d) s += a[d] * b[d];
+  return s;
+}
+
 // The forward on the CPU: one row (b, h, t) at a time, rows in parallel.
 void cpu_forward(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                  const Positions& p, const BlockBias& bias, float scale, FlashAttention& out) {
@@ -73,8 +79,7 @@ void cpu_forward(const torch::Tensor& q, const torch::Tensor& k, const torch::Te
       std::fill(acc.begin(), acc.end(), 0.0f);
       flash::Row r;
       for (int64_t j = 0, n = bias.causal ? t + 1 : T; j < n; ++j) {
-        float s = 0.0f;
-        for (int64_t d = 0; d < D; ++d) s += qt[d] * kbh[j * D + d];
+        const float s = dot(qt, kbh + j * D, D);
         const bool in = flash::in_target(kb[b * T + j], tgt, shared);
         float e;
         const float f = r.push(flash::biased(s * scale, in, c), in, an[b * T + j] != 0, e);
@@ -105,18 +110,13 @@ void cpu_backward(const torch::Tensor& q, const torch::Tensor& k, const torch::T
   const float* pen = p.penalty.data_ptr<float>();
   float *dqp = dq.data_ptr<float>(), *dkp = dk.data_ptr<float>(), *dvp = dv.data_ptr<float>();
   const int shared = static_cast<int>(bias.shared_block);
-  auto dot = [D](const float* a, const float* b) {
-    float s = 0.0f;
-    for (int64_t d = 0; d < D; ++d) s += a[d] * b[d];
-    return s;
-  };
   // ds_tj for the row of query `qrow` (= bh * T + t) and key j of the same (b, h)
   auto ds = [&](int64_t qrow, int64_t bh, int64_t j) {
     const int64_t t = qrow % T, b = bh / H;
     const bool in = flash::in_target(kb[b * T + j], tg[b * T + t], shared);
-    const float s = flash::biased(dot(qp + qrow * D, kp + (bh * T + j) * D) * scale, in, pen[b * T + t]);
+    const float s = flash::biased(dot(qp + qrow * D, kp + (bh * T + j) * D, D) * scale, in, pen[b * T + t]);
     const float a = flash::prob(s, lp[qrow]);
-    return std::make_pair(a, flash::dscore(a, dot(dyp + qrow * D, vp + (bh * T + j) * D), dsp[qrow]));
+    return std::make_pair(a, flash::dscore(a, dot(dyp + qrow * D, vp + (bh * T + j) * D, D), dsp[qrow]));
   };
   at::parallel_for(0, B * H * T, 16, [&](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
@@ -200,6 +200,17 @@ BlockBias block_bias(const BlockLayout& layout, double lambda_l, double kappa, b
   out.anchor = layout.is_anchor.to(torch::kByte);
   out.shared_block = layout.shared_block;
   out.causal = causal;
+  return out;
+}
+
+std::vector<BlockBias> block_biases(const BlockLayout& layout, const Dial& dial, int64_t n_layer, bool causal) {
+  dial.validate();
+  const auto lambdas = dial.layer_lambdas(n_layer);
+  std::vector<BlockBias> out;
+  for (int64_t l = 0; l < n_layer; ++l)  // layers at the same lambda share one, as in dial_biases
+    out.push_back(l > 0 && lambdas[l] == lambdas[l - 1]
+                      ? out[l - 1]
+                      : block_bias(layout, dial.active() ? lambdas[l] : 0.0, dial.kappa, causal));
   return out;
 }
 

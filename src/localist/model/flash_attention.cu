@@ -30,6 +30,21 @@ __device__ void load_tile(float* tile, const T* base, int r0, int n, int Tlen) {
   }
 }
 
+// One key tile for a block of query rows: k and v rows [j0, j0 + n) of this (b, h) and the keys'
+// block ids (and anchor flags, when `anchors` is given), between the block's two barriers.
+template <typename T, int D>
+__device__ void load_key_tile(float* ks, float* vs, int* kbs, unsigned char* anchors, const T* k,
+                              const T* v, const Positions& p, int b, int T_len, int j0, int n) {
+  __syncthreads();  // the previous tile is no longer read
+  load_tile<T, D>(ks, k, j0, n, T_len);
+  load_tile<T, D>(vs, v, j0, n, T_len);
+  for (int i = threadIdx.x; i < n; i += blockDim.x) {
+    kbs[i] = p.key_block[b * T_len + j0 + i];
+    if (anchors) anchors[i] = p.anchor[b * T_len + j0 + i];
+  }
+  __syncthreads();
+}
+
 template <typename T, int D>
 __global__ void forward_kernel(Shape s, Positions p, const T* q, const T* k, const T* v, T* y,
                                float* lse, float* ent, float* tmass, float* amass) {
@@ -51,14 +66,7 @@ __global__ void forward_kernel(Shape s, Positions p, const T* q, const T* k, con
   const int kend = s.causal ? min(s.T, (blockIdx.x + 1) * kRows) : s.T;
   for (int j0 = 0; j0 < kend; j0 += BK) {
     const int n = min(BK, kend - j0);
-    __syncthreads();
-    load_tile<T, D>(ks, k + rows * D, j0, n, s.T);
-    load_tile<T, D>(vs, v + rows * D, j0, n, s.T);
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-      kbs[i] = p.key_block[b * s.T + j0 + i];
-      as[i] = p.anchor[b * s.T + j0 + i];
-    }
-    __syncthreads();
+    load_key_tile<T, D>(ks, vs, kbs, as, k + rows * D, v + rows * D, p, b, s.T, j0, n);
     if (!active) continue;
     const int visible = s.causal ? min(n, t + 1 - j0) : n;
     for (int jj = 0; jj < visible; ++jj) {
@@ -102,11 +110,7 @@ __global__ void dq_kernel(Shape s, Positions p, const T* q, const T* k, const T*
   const int kend = s.causal ? min(s.T, (blockIdx.x + 1) * kRows) : s.T;
   for (int j0 = 0; j0 < kend; j0 += BK) {
     const int n = min(BK, kend - j0);
-    __syncthreads();
-    load_tile<T, D>(ks, k + rows * D, j0, n, s.T);
-    load_tile<T, D>(vs, v + rows * D, j0, n, s.T);
-    for (int i = threadIdx.x; i < n; i += blockDim.x) kbs[i] = p.key_block[b * s.T + j0 + i];
-    __syncthreads();
+    load_key_tile<T, D>(ks, vs, kbs, nullptr, k + rows * D, v + rows * D, p, b, s.T, j0, n);
     if (!active) continue;
     const int visible = s.causal ? min(n, t + 1 - j0) : n;
     for (int jj = 0; jj < visible; ++jj) {

@@ -28,6 +28,9 @@ struct BlockBias {
 
 // The layer's BlockBias from a layout at dial strength lambda_l (0: no bias, metrics only).
 BlockBias block_bias(const BlockLayout& layout, double lambda_l, double kappa, bool causal = true);
+// One per layer at the dial's lambda_l (dial_biases' twin, for GptImpl::forward's `flash`).
+std::vector<BlockBias> block_biases(const BlockLayout& layout, const Dial& dial, int64_t n_layer,
+                                    bool causal = true);
 
 struct FlashAttention {
   torch::Tensor y;             // (B, H, T, Dh), q's dtype
