@@ -141,6 +141,24 @@ TEST(ServeCli, AnswersWithTheDialTheRulesAndEachTokensAudit) {
   json plain = ask;
   plain.erase("explain");
   EXPECT_EQ(text, s.post("/v1/completions", plain).j()["choices"][0]["text"].get<std::string>());
+  // streamed with explain: each token's audit comes with the piece it made, as the whole
+  // response's explanation says (the same seed)
+  json sx = ask;
+  sx["stream"] = true;
+  std::istringstream xevents(s.post("/v1/completions", sx).body);
+  json streamed = json::array();
+  for (std::string l; std::getline(xevents, l);)
+    if (l.rfind("data: {", 0) == 0)
+      for (const auto& t : json::parse(l.substr(6)).value("localist", json::object()).value("tokens", json::array()))
+        streamed.push_back(t);
+  const auto& whole_x = ja["localist"]["explanation"];
+  ASSERT_EQ(streamed.size(), whole_x.size());
+  for (size_t i = 0; i < streamed.size(); ++i) {
+    EXPECT_EQ(streamed[i]["token"], whole_x[i]["token"]) << i;
+    EXPECT_EQ(streamed[i]["read_block"], whole_x[i]["read_block"]) << i;
+    EXPECT_NEAR(streamed[i]["p"].get<double>(), whole_x[i]["p"].get<double>(), 1e-5) << i;
+    EXPECT_NEAR(streamed[i]["entropy_bits"].get<double>(), whole_x[i]["entropy_bits"].get<double>(), 1e-4) << i;
+  }
   // chat
   const auto c = s.post("/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", "b1 b2"}}}}, {"max_tokens", 3}});
   ASSERT_EQ(c.status, 200) << c.body;
@@ -262,6 +280,39 @@ TEST(ServeCli, AHierarchyRoutesEachRequestAndSaysWhy) {
   EXPECT_EQ(routing["member"], base >= sp ? "base" : "spec");  // the posterior's argmax generates
   EXPECT_EQ(r.j()["localist"]["explanation"].size(), 3u);
   EXPECT_EQ(s.audit().back()["routing"], routing);  // and the audit log says which member and why
+}
+
+TEST(ServeCli, ASoftHierarchySamplesTheMixtureAndAuditsEachTokensMember) {
+  const auto spec = cli_tmp("serve-soft-spec"), h = cli_tmp("serve-soft");
+  auto t = run_cli("train --out " + spec + " --init-from " + served_run() + " --max-steps 20 --synth-tokens 20000 "
+                   "--synth-seed 7 --device cpu --threads 1 --log-interval 20");
+  ASSERT_EQ(t.code, 0) << t.output;
+  auto c = run_cli("hierarchy create " + h + " --base " + served_run() + " --member spec=" + spec + " --routing soft");
+  ASSERT_EQ(c.code, 0) << c.output;
+  Server s("soft", "", h);
+  const json ask = {{"prompt", "a1 A2 a3 b1 b2 b3"}, {"max_tokens", 5}, {"explain", true}, {"seed", 3}};
+  const auto r = s.post("/v1/completions", ask);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json body = r.j();
+  const auto& routing = body["localist"]["routing"];
+  EXPECT_EQ(routing["routing"], "soft");
+  EXPECT_EQ(routing["predictions_read"], 5);  // the whole prompt
+  const auto& x = body["localist"]["explanation"];
+  ASSERT_EQ(x.size(), 5u);
+  // the first token is mixed by the posterior after the prompt; each token audits the member
+  // with the largest weight
+  EXPECT_NEAR(x[0]["weights"]["base"].get<double>(), routing["posterior"]["base"].get<double>(), 1e-9);
+  for (const auto& e : x) {
+    const double base = e["weights"]["base"].get<double>(), sp = e["weights"]["spec"].get<double>();
+    EXPECT_NEAR(base + sp, 1.0, 1e-9);
+    EXPECT_EQ(e["member"], base >= sp ? "base" : "spec") << e;
+  }
+  EXPECT_EQ(s.post("/v1/completions", ask).j()["choices"][0]["text"], body["choices"][0]["text"]);  // same seed
+  json ruled = ask;
+  ruled["rules"] = "any";
+  const auto refused = s.post("/v1/completions", ruled);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.j()["error"]["param"], "rules");
 }
 
 }  // namespace

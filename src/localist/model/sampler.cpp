@@ -18,6 +18,21 @@ torch::Tensor next_token_logits(Gpt& model, const std::vector<int32_t>& context,
   return model->forward(idx, false, biases).logits.index({0, -1}).to(torch::kFloat).cpu();  // (V)
 }
 
+int64_t draw(torch::Tensor logits, const SampleOptions& opt, at::Generator& gen, torch::Tensor* probs) {
+  if (opt.temperature == 0) {
+    if (probs) *probs = torch::softmax(logits, -1);
+    return logits.argmax().item<int64_t>();
+  }
+  logits = logits / opt.temperature;
+  if (opt.top_k > 0 && opt.top_k < logits.size(0)) {
+    auto kth = std::get<0>(logits.topk(opt.top_k)).index({-1});
+    logits = logits.masked_fill(logits < kth, -std::numeric_limits<float>::infinity());
+  }
+  auto p = torch::softmax(logits, -1);
+  if (probs) *probs = p;
+  return torch::multinomial(p, 1, false, gen).item<int64_t>();
+}
+
 std::vector<int32_t> sample(Gpt& model, std::vector<int32_t> prompt, const SampleOptions& opt,
                             const torch::Device& device, const TokenCallback& each) {
   if (opt.temperature < 0) throw ConfigError("temperature must be >= 0");
@@ -29,21 +44,8 @@ std::vector<int32_t> sample(Gpt& model, std::vector<int32_t> prompt, const Sampl
   auto gen = at::detail::createCPUGenerator(opt.seed);
   std::vector<int32_t> out = prompt;
   for (int64_t i = 0; i < opt.max_new_tokens; ++i) {
-    auto logits = next_token_logits(model, out, opt, device);  // (V)
     torch::Tensor probs;
-    int64_t next;
-    if (opt.temperature == 0) {
-      next = logits.argmax().item<int64_t>();
-      if (each) probs = torch::softmax(logits, -1);
-    } else {
-      logits = logits / opt.temperature;
-      if (opt.top_k > 0 && opt.top_k < logits.size(0)) {
-        auto kth = std::get<0>(logits.topk(opt.top_k)).index({-1});
-        logits = logits.masked_fill(logits < kth, -std::numeric_limits<float>::infinity());
-      }
-      probs = torch::softmax(logits, -1);
-      next = torch::multinomial(probs, 1, false, gen).item<int64_t>();
-    }
+    const int64_t next = draw(next_token_logits(model, out, opt, device), opt, gen, each ? &probs : nullptr);
     out.push_back(static_cast<int32_t>(next));
     if (each && !each(static_cast<int32_t>(next), probs)) break;
   }

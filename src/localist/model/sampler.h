@@ -32,6 +32,12 @@ torch::Tensor next_token_logits(Gpt& model, const std::vector<int32_t>& context,
 // server's client went away, a stop sequence was met).
 using TokenCallback = std::function<bool(int32_t token, const torch::Tensor& probs)>;
 
+// One token drawn from `logits` (V, float, CPU) under the options' temperature and top-k
+// (temperature 0: the argmax); `probs` (if given) gets the distribution it was drawn from
+// (greedy: the softmax of the logits). A mixture of models draws from the log of its mixed
+// probabilities through the same function.
+int64_t draw(torch::Tensor logits, const SampleOptions& opt, at::Generator& gen, torch::Tensor* probs);
+
 std::vector<int32_t> sample(Gpt& model, std::vector<int32_t> prompt, const SampleOptions& opt,
                             const torch::Device& device, const TokenCallback& each = {});
 

@@ -148,6 +148,21 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
         }
         c.tokens = sifted.a, c.second = sifted.b, c.stay = sifted.shared;
       }
+      // the sides must follow the company their types keep: a cut inside one block dissolves
+      // (its types fall back to the side that holds the block), and the next split is tried
+      const auto set_aside = [&](const std::vector<int64_t>& side) {
+        const std::set<int64_t> out(side.begin(), side.end());
+        const auto before = pool.size();
+        pool = without(pool, out), quiet = without(quiet, out);
+        return pool.size() < before;
+      };
+      const std::vector<int64_t>& smaller = a_smaller ? split.a : split.b;
+      auto& other_side = c.second.empty() ? c.stay : c.second;
+      settle_sides(train, c.tokens, other_side);
+      if (c.tokens.empty() || other_side.empty()) {
+        if (!set_aside(smaller)) break;
+        continue;
+      }
       // the new rules: the parent loses the moved types, the new block(s) list them
       const auto free_name = [&](const json& taken) {
         for (int64_t n = static_cast<int64_t>(names.size());; ++n) {
@@ -202,10 +217,9 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
       }
       if (c.tokens.empty() || (!second.empty() && c.second.empty())) break;
       if (tried.count(c.key())) {
-        std::set<int64_t> out(c.tokens.begin(), c.tokens.end());
-        const std::vector<int64_t>& side = a_smaller ? split.a : split.b;
-        out.insert(side.begin(), side.end());
-        pool = without(pool, out), quiet = without(quiet, out);
+        std::vector<int64_t> side = smaller;
+        side.insert(side.end(), c.tokens.begin(), c.tokens.end());
+        if (!set_aside(side)) break;
         continue;
       }
       // anchors: re-chosen for the new block(s) and the parent (block 0's live in the global list)

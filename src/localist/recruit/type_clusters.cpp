@@ -116,4 +116,40 @@ SharedSift sift_shared(const data::TokenFile& train, const std::vector<int64_t>&
   return out;
 }
 
+void settle_sides(const data::TokenFile& train, std::vector<int64_t>& a, std::vector<int64_t>& b,
+                  const TypeClusterOptions& opt, int64_t max_sweeps) {
+  const int64_t n = std::min(train.size(), opt.max_tokens);
+  std::vector<int64_t> types = a;
+  types.insert(types.end(), b.begin(), b.end());
+  std::unordered_map<int64_t, int64_t> index;  // type -> its row
+  for (size_t r = 0; r < types.size(); ++r) index[types[r]] = static_cast<int64_t>(r);
+  // company[r]: (neighbour's row, count) for the neighbours inside a ∪ b
+  std::vector<std::unordered_map<int64_t, int64_t>> company(types.size());
+  for (int64_t i = 0; i < n; ++i) {
+    const auto it = index.find(train[i]);
+    if (it == index.end()) continue;
+    for (int64_t j = std::max<int64_t>(0, i - opt.window); j <= std::min(n - 1, i + opt.window); ++j) {
+      const auto nb = index.find(train[j]);
+      if (j != i && nb != index.end()) ++company[it->second][nb->second];
+    }
+  }
+  std::vector<char> in_a(types.size(), 0);
+  for (size_t r = 0; r < a.size(); ++r) in_a[r] = 1;
+  for (int64_t sweep = 0; sweep < max_sweeps; ++sweep) {
+    bool moved = false;
+    for (size_t r = 0; r < types.size(); ++r) {
+      int64_t with_a = 0, with_b = 0;
+      for (const auto& [row, count] : company[r]) (in_a[row] ? with_a : with_b) += count;
+      const char side = with_a == with_b ? in_a[r] : static_cast<char>(with_a > with_b);
+      moved |= side != in_a[r];
+      in_a[r] = side;
+    }
+    if (!moved) break;
+  }
+  a.clear(), b.clear();
+  for (size_t r = 0; r < types.size(); ++r) (in_a[r] ? a : b).push_back(types[r]);
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+}
+
 }  // namespace localist

@@ -52,4 +52,13 @@ struct SharedSift {
 SharedSift sift_shared(const data::TokenFile& train, const std::vector<int64_t>& a, const std::vector<int64_t>& b,
                        const TypeClusterOptions& opt = {});
 
+// The split made consistent with the company each type keeps: each type of a ∪ b moves, in
+// turn, to the side holding more of its neighbours (within opt.window; tokens outside a ∪ b
+// do not count), until a sweep moves nothing (at most `max_sweeps`). A split along a block's
+// edge stays as it is (a block's words keep each other's company); a split inside one block
+// (its key words and their answers, a random half) falls back into the side the block's other
+// words hold, and one side empties: there was no edge. Types with no neighbour in a ∪ b stay.
+void settle_sides(const data::TokenFile& train, std::vector<int64_t>& a, std::vector<int64_t>& b,
+                  const TypeClusterOptions& opt = {}, int64_t max_sweeps = 20);
+
 }  // namespace localist

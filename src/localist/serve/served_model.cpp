@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <map>
 #include <random>
 
 #include "localist/blocks/block_map.h"
@@ -95,7 +97,8 @@ json ServedModel::describe() const {
 
 void ServedModel::route(PreparedRequest& p) {
   const int64_t n = static_cast<int64_t>(p.prompt.size());
-  const int64_t listened = std::min<int64_t>(prefix_, n - 1);  // predictions the router reads
+  // predictions the router reads: hard, the prefix; soft, the whole prompt (router.h)
+  const int64_t listened = routing_ == "soft" ? n - 1 : std::min<int64_t>(prefix_, n - 1);
   std::vector<double> log_post(members_.size(), 0.0);          // a uniform prior
   for (size_t k = 0; k < members_.size() && listened > 0; ++k) {
     const auto nll = segment_nll(members_[k].lm, member_blocks_[k], p.prompt);  // (n - 1,)
@@ -111,7 +114,7 @@ void ServedModel::route(PreparedRequest& p) {
   }
   p.routing = {{"routing", routing_}, {"member", members_[p.member].name}, {"posterior", posterior},
                {"predictions_read", listened}};
-  if (routing_ == "soft") p.routing["note"] = "soft mixture not sampled: the posterior's argmax generates";
+  p.log_posterior = log_post;
 }
 
 PreparedRequest ServedModel::prepare(const CompletionRequest& r) {
@@ -127,7 +130,11 @@ PreparedRequest ServedModel::prepare(const CompletionRequest& r) {
                                               " tokens) + max_tokens must fit the context of " + std::to_string(T));
   if (members_.size() > 1) route(p);
   const auto& m = members_[p.member];
-  if (r.rules.empty() || r.rules == "default") {
+  const bool default_rules = r.rules.empty() || r.rules == "default";
+  if (routing_ == "soft" && members_.size() > 1 && !default_rules)
+    throw RequestError(400, "rules", "rules: a soft hierarchy mixes its members, each under its own rules; "
+                                     "rules sets apply to a single run or hard routing");
+  if (default_rules) {
     p.config = m.localist, p.blocks = member_blocks_[p.member];
   } else {
     std::lock_guard<std::mutex> lock(rules_mutex_);
@@ -148,11 +155,21 @@ PreparedRequest ServedModel::prepare(const CompletionRequest& r) {
   return p;
 }
 
+std::vector<MixtureMember> ServedModel::mixture(const PreparedRequest& p) {
+  std::vector<MixtureMember> out;
+  for (size_t k = 0; k < members_.size(); ++k) {
+    Dial dial = Dial::from_config(members_[k].localist);
+    if (p.request.lambda) dial.lambda = *p.request.lambda;
+    if (p.request.kappa) dial.kappa = *p.request.kappa;
+    out.push_back({&members_[k].lm.model, &member_blocks_[k], dial});
+  }
+  return out;
+}
+
 Completion ServedModel::run(const PreparedRequest& p, const PieceCallback& on_piece,
                             std::chrono::steady_clock::time_point deadline) {
   const auto& r = p.request;
   const auto& tok = tokenizer();
-  auto& model = members_[p.member].lm.model;
   SampleOptions opt;
   opt.max_new_tokens = r.max_tokens, opt.temperature = r.temperature, opt.top_k = r.top_k;
   opt.seed = p.seed, opt.blocks = &p.blocks, opt.dial = p.dial;
@@ -162,63 +179,131 @@ Completion ServedModel::run(const PreparedRequest& p, const PieceCallback& on_pi
   c.rules = p.rules, c.rules_version = p.rules_version, c.routing = p.routing;
   c.finish_reason = "length";
   std::vector<int32_t> made;
-  std::vector<torch::Tensor> dists;  // each token's distribution, for the audit's alternatives
+  std::vector<torch::Tensor> dists;           // each token's distribution, for the audit's alternatives
+  std::vector<size_t> audited;                // the member audited for each token
+  std::vector<std::vector<double>> weights;   // a mixture's weights per token
   size_t sent = 0;
   bool cancelled = false;
-  const auto ids = sample(model, p.prompt, opt, device_, [&](int32_t next, const torch::Tensor& probs) {
+  // streamed with explain: each token audited as it is made (a forward of the sequence so far),
+  // its record sent with the next piece of text; else the whole sequence is audited at the end
+  const bool streamed_audit = r.explain && r.stream && on_piece;
+  Audit trail;
+  json waiting = json::array();  // streamed records not sent yet
+  const auto on_token = [&](int32_t next, const torch::Tensor& probs, size_t member) {
     made.push_back(next);
-    if (r.explain) dists.push_back(probs);
+    json records = json::array();  // streamed: this token's audit, with the next piece
+    if (r.explain) {
+      dists.push_back(probs), audited.push_back(member);
+      if (streamed_audit) {
+        std::vector<int32_t> ids = p.prompt;
+        ids.insert(ids.end(), made.begin(), made.end());
+        auto one = audit(p, ids, made.size() - 1, dists, audited, weights);
+        trail.rows.rows.push_back(one.rows.rows.front());
+        trail.rows.max_entropy_bits_sum += one.rows.max_entropy_bits_sum;
+        trail.records.push_back(one.records.front()), waiting.push_back(one.records.front());
+      }
+    }
     c.text = tok.decode(made);
     if (const size_t at = first_stop(c.text, r.stop); at != std::string::npos) {
       c.text.resize(at);
       c.finish_reason = "stop";
     }
     const size_t ready = c.finish_reason == "stop" ? c.text.size() : c.text.size() - held_back(c.text, r.stop);
-    if (ready > sent && on_piece && !on_piece(c.text.substr(sent, ready - sent))) cancelled = true;
+    if (ready > sent && on_piece) {
+      cancelled = !on_piece(c.text.substr(sent, ready - sent), waiting);
+      waiting = json::array();
+    }
     sent = std::max(sent, ready);
     c.timed_out = std::chrono::steady_clock::now() > deadline;
     return c.finish_reason != "stop" && !c.timed_out && !cancelled;
-  });
-  if (sent < c.text.size() && on_piece && !cancelled) on_piece(c.text.substr(sent));
+  };
+  std::vector<int32_t> ids;
+  if (routing_ == "soft" && members_.size() > 1) {
+    ids = sample_mixture(mixture(p), p.prompt, p.log_posterior, opt, device_,
+                         [&](int32_t next, const torch::Tensor& probs, const std::vector<double>& w) {
+                           if (r.explain) weights.push_back(w);
+                           const auto top = std::max_element(w.begin(), w.end()) - w.begin();
+                           return on_token(next, probs, static_cast<size_t>(top));
+                         });
+  } else {
+    ids = sample(members_[p.member].lm.model, p.prompt, opt, device_,
+                 [&](int32_t next, const torch::Tensor& probs) { return on_token(next, probs, p.member); });
+  }
+  if ((sent < c.text.size() || !waiting.empty()) && on_piece && !cancelled) on_piece(c.text.substr(sent), waiting);
   c.cancelled = cancelled;
   c.completion_tokens = static_cast<int64_t>(made.size());
-  if (r.explain && !cancelled) explain(c, ids, p, dists);
+  if (r.explain && !cancelled) {
+    if (!streamed_audit) trail = audit(p, ids, 0, dists, audited, weights);
+    c.explanation = trail.records, c.summary = summary(trail.rows, audited);
+  }
   return c;
 }
 
-void ServedModel::explain(Completion& c, const std::vector<int32_t>& ids, const PreparedRequest& pr,
-                          const std::vector<torch::Tensor>& dists) {
+json ServedModel::audit_record(const ExplainedToken& row, size_t member, const BlockMap& blocks,
+                               const std::vector<int32_t>& ids, size_t position, const torch::Tensor& dist,
+                               const std::vector<double>& weights) const {
   const auto& tok = tokenizer();
-  auto& model = members_[pr.member].lm.model;
-  const auto& blocks = pr.blocks;
-  const size_t prompt_size = pr.prompt.size();
-  const auto x = explain_text(model, blocks, pr.dial, ids, device_);
-  const auto made = rows_between(x, prompt_size - 1, ids.size() - 1);  // the queries that produced them
-  c.explanation = json::array();
-  for (size_t p = prompt_size; p < ids.size(); ++p) {
-    const auto& row = x.rows.at(p - 1);
-    const auto& m = row.e.mean;
-    const auto dist = dists.at(p - prompt_size);
-    c.explanation.push_back(
-        {{"token", tok.token_text(ids[p])},
-         {"p", dist[ids[p]].item<double>()},
-         {"top", alternatives(dist, tok, 5)},
-         {"query_block", blocks.block_name(row.e.block)},
-         {"target_block", row.e.target < 0 ? json(nullptr) : json(blocks.block_name(row.e.target))},
-         {"read_block", m.top_block < 0 ? json(nullptr) : json(blocks.block_name(m.top_block))},
-         {"read_block_mass", m.top_block_mass},
-         {"anchor", m.top_anchor < 0 ? json(nullptr) : json(tok.token_text(ids[m.top_anchor]))},
-         {"anchor_position", m.top_anchor},
-         {"anchor_mass", m.top_anchor_mass},
-         {"block_fidelity", m.target_mass},
-         {"pointer_fidelity", m.target_anchor_mass},
-         {"entropy_bits", m.entropy_bits}});
+  const auto& m = row.e.mean;
+  json e = {{"token", tok.token_text(ids[position])},
+            {"p", dist[ids[position]].item<double>()},
+            {"top", alternatives(dist, tok, 5)},
+            {"query_block", blocks.block_name(row.e.block)},
+            {"target_block", row.e.target < 0 ? json(nullptr) : json(blocks.block_name(row.e.target))},
+            {"read_block", m.top_block < 0 ? json(nullptr) : json(blocks.block_name(m.top_block))},
+            {"read_block_mass", m.top_block_mass},
+            {"anchor", m.top_anchor < 0 ? json(nullptr) : json(tok.token_text(ids[m.top_anchor]))},
+            {"anchor_position", m.top_anchor},
+            {"anchor_mass", m.top_anchor_mass},
+            {"block_fidelity", m.target_mass},
+            {"pointer_fidelity", m.target_anchor_mass},
+            {"entropy_bits", m.entropy_bits}};
+  if (members_.size() > 1) e["member"] = members_[member].name;
+  if (!weights.empty()) {
+    json w = json::object();
+    for (size_t j = 0; j < members_.size(); ++j) w[members_[j].name] = weights[j];
+    e["weights"] = w;
   }
-  const auto s = summarize(made, every_head(model->cfg.n_layer, model->cfg.n_head));
-  c.summary = {{"block_fidelity", s.block_fidelity},
-               {"pointer_fidelity", s.pointer_fidelity},
-               {"entropy_bits", s.entropy_bits},
-               {"max_entropy_bits", s.max_entropy_bits}};
+  return e;
+}
+
+ServedModel::Audit ServedModel::audit(const PreparedRequest& pr, const std::vector<int32_t>& ids, size_t first,
+                                      const std::vector<torch::Tensor>& dists, const std::vector<size_t>& audited,
+                                      const std::vector<std::vector<double>>& weights) {
+  const size_t prompt_size = pr.prompt.size();
+  const bool mixed = !weights.empty();
+  // ids through each audited member once, as they were sampled: the chosen member under the
+  // request's rules; a mixture's members under their own
+  std::map<size_t, TextExplanation> x;
+  const std::vector<MixtureMember> own = mixed ? mixture(pr) : std::vector<MixtureMember>{};
+  for (size_t i = first; i < audited.size(); ++i) {
+    const size_t k = audited[i];
+    if (!x.count(k))
+      x[k] = mixed ? explain_text(*own[k].model, *own[k].blocks, own[k].dial, ids, device_)
+                   : explain_text(members_[k].lm.model, pr.blocks, pr.dial, ids, device_);
+  }
+  Audit a;
+  for (size_t i = first; i < audited.size(); ++i) {
+    const size_t k = audited[i], p = prompt_size + i;
+    const auto one = rows_between(x.at(k), p - 1, p);  // the query that produced token p
+    a.rows.rows.push_back(one.rows.front()), a.rows.max_entropy_bits_sum += one.max_entropy_bits_sum;
+    a.records.push_back(audit_record(one.rows.front(), k, mixed ? *own[k].blocks : pr.blocks, ids, p, dists.at(i),
+                                     mixed ? weights.at(i) : std::vector<double>{}));
+  }
+  return a;
+}
+
+nlohmann::json ServedModel::summary(const TextExplanation& made, const std::vector<size_t>& audited) const {
+  int64_t n_layer = INT64_MAX, n_head = INT64_MAX;  // the heads every audited member has
+  for (size_t k : audited) {
+    n_layer = std::min(n_layer, members_[k].lm.model->cfg.n_layer);
+    n_head = std::min(n_head, members_[k].lm.model->cfg.n_head);
+  }
+  if (audited.empty()) n_layer = n_head = 0;
+  const auto s = summarize(made, every_head(n_layer, n_head));
+  return {{"block_fidelity", s.block_fidelity},
+          {"pointer_fidelity", s.pointer_fidelity},
+          {"entropy_bits", s.entropy_bits},
+          {"max_entropy_bits", s.max_entropy_bits}};
 }
 
 }  // namespace localist::serve

@@ -6,8 +6,10 @@
 // request's dial and rules, its text streamed piece by piece, and (if asked) each generated
 // token's audit. A hierarchy's router (hierarchy/router.h) reads the prompt: each member's NLL of
 // its predictions, the posterior over members after the first `prefix` of them; the member it
-// chooses generates (hard routing: its blocks and anchors are the audit trail). A soft manifest's
-// mixture is not sampled here: the posterior's argmax generates, and the response says so.
+// chooses generates (hard routing: its blocks and anchors are the audit trail). A soft manifest
+// samples the gated mixture (hierarchy/mixture_sampler.h): the router reads the whole prompt, every
+// member predicts each token under its own blocks and dial, the posterior moves with each token,
+// and each token's audit is the member with the largest weight at that token.
 #include <chrono>
 #include <functional>
 #include <map>
@@ -21,6 +23,8 @@
 #include <torch/torch.h>
 
 #include "localist/blocks/rules_watch.h"
+#include "localist/hierarchy/mixture_sampler.h"
+#include "localist/metrics/text_explain.h"
 #include "localist/model/dial.h"
 #include "localist/run/checkpoint.h"
 #include "localist/serve/completion_request.h"
@@ -41,8 +45,9 @@ struct Completion {
   nlohmann::json routing;            // a hierarchy: the member chosen and the router's posterior
 };
 
-// Text decoded so far, given piece by piece; returning false cancels (the client went away).
-using PieceCallback = std::function<bool(const std::string& piece)>;
+// Text decoded so far, given piece by piece, with (streamed explain) the audit records of the
+// tokens made since the last piece; returning false cancels (the client went away).
+using PieceCallback = std::function<bool(const std::string& piece, const nlohmann::json& audits)>;
 
 // One model of what is served: a run, or a member of a hierarchy.
 struct ServedMember {
@@ -61,8 +66,9 @@ struct PreparedRequest {
   std::string rules, rules_version;  // the set's name and "name@reloads"
   Dial dial;
   uint64_t seed = 0;
-  size_t member = 0;       // the member that generates
+  size_t member = 0;       // the member that generates (soft: the posterior's argmax after the prompt)
   nlohmann::json routing;  // null for a single run
+  std::vector<double> log_posterior;  // a hierarchy: per member, after the prompt
 };
 
 class ServedModel {
@@ -85,10 +91,23 @@ class ServedModel {
                  std::chrono::steady_clock::time_point deadline);
 
  private:
-  // Fills c.explanation and c.summary: for each generated token, the attention of the query that
-  // produced it (position p - 1) and the distribution it was drawn from.
-  void explain(Completion& c, const std::vector<int32_t>& ids, const PreparedRequest& p,
-               const std::vector<torch::Tensor>& dists);
+  // The audit of generated tokens first.. of ids (per token i: dists[i] it was drawn from,
+  // audited[i] the member audited, weights[i] a mixture's weights or none): for each, the attention
+  // of the query that produced it (position p - 1), from one forward of ids per audited member.
+  struct Audit {
+    TextExplanation rows;                          // those queries' rows
+    nlohmann::json records = nlohmann::json::array();  // one audit record per token
+  };
+  Audit audit(const PreparedRequest& p, const std::vector<int32_t>& ids, size_t first,
+              const std::vector<torch::Tensor>& dists, const std::vector<size_t>& audited,
+              const std::vector<std::vector<double>>& weights);
+  nlohmann::json audit_record(const ExplainedToken& row, size_t member, const BlockMap& blocks,
+                              const std::vector<int32_t>& ids, size_t position, const torch::Tensor& dist,
+                              const std::vector<double>& weights) const;
+  // Block / pointer fidelity and entropy over the audited rows (the heads every member audited has).
+  nlohmann::json summary(const TextExplanation& made, const std::vector<size_t>& audited) const;
+  // The soft mixture's members under the request's dial overrides.
+  std::vector<MixtureMember> mixture(const PreparedRequest& p);
   // Sets p.member and p.routing from the members' NLL of the prompt.
   void route(PreparedRequest& p);
   const data::Tokenizer& tokenizer() const { return *members_[0].lm.tokenizer; }

@@ -105,13 +105,15 @@ json completion_body(const Reply& rp, const Completion& c, bool explain) {
           {"localist", localist_fields(c, explain)}};
 }
 
-// One server-sent event of a stream: a piece of text (or, chat, the role), or the end.
-std::string event(const Reply& rp, const json& delta, const json& finish) {
+// One server-sent event of a stream: a piece of text (or, chat, the role), or the end; with
+// explain, the audit records of the tokens behind the piece as "localist": {"tokens": [...]}.
+std::string event(const Reply& rp, const json& delta, const json& finish, const json& audits = json::array()) {
   json choice = {{"index", 0}, {"finish_reason", finish}};
   if (rp.chat) choice["delta"] = delta;
   else choice["text"] = delta.value("content", ""), choice["logprobs"] = nullptr;
-  const json j = {{"id", rp.id}, {"object", rp.chat ? "chat.completion.chunk" : "text_completion"},
-                  {"created", rp.created}, {"model", rp.model}, {"choices", json::array({choice})}};
+  json j = {{"id", rp.id}, {"object", rp.chat ? "chat.completion.chunk" : "text_completion"},
+            {"created", rp.created}, {"model", rp.model}, {"choices", json::array({choice})}};
+  if (!audits.empty()) j["localist"] = {{"tokens", audits}};
   return "data: " + dump(j) + "\n\n";
 }
 
@@ -192,8 +194,11 @@ class Api {
       bool alive = true;
       const auto send = [&](const std::string& s) { return alive = alive && sink.write(s.data(), s.size()); };
       if (rp.chat) send(event(rp, {{"role", "assistant"}, {"content", ""}}, nullptr));
-      auto c = model_.run(*p, [&](const std::string& piece) { return send(event(rp, {{"content", piece}}, nullptr)); },
-                          deadline);
+      auto c = model_.run(
+          *p, [&](const std::string& piece, const json& audits) {
+            return send(event(rp, {{"content", piece}}, nullptr, audits));
+          },
+          deadline);
       std::string last = event(rp, json::object(), c.finish_reason);
       last.insert(last.size() - 3, ",\"usage\":" + dump(usage(c)) + ",\"localist\":" +
                                         dump(localist_fields(c, p->request.explain)));
