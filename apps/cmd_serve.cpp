@@ -68,6 +68,8 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--rules-set", a->rules_sets, "NAME=FILE: a rules file requests may name (\"rules\": NAME), "
                                                 "reloaded when it changes; repeatable");
   cmd->add_option("--parallel", s.parallel, "requests generating at once")->capture_default_str();
+  cmd->add_option("--batch", s.batch, "> 0: the running requests' decoding steps share forwards, up to this many "
+                                      "rows each (0 = each request its own forward)")->capture_default_str();
   cmd->add_option("--queue", s.queue, "requests waiting for a slot before 503")->capture_default_str();
   cmd->add_option("--timeout", s.timeout_s, "seconds per request (waiting, then generating)")->capture_default_str();
   cmd->add_option("--max-tokens", s.limits.max_tokens, "the most max_tokens a request may ask")->capture_default_str();
@@ -79,12 +81,14 @@ void add_serve(CLI::App& app) {
       if (const char* k = std::getenv("LOCALIST_API_KEY")) a->server.api_key = k;
     if (!(a->server.timeout_s > 0)) throw ConfigError("--timeout must be > 0 seconds");
     if (a->server.limits.max_tokens < 1) throw ConfigError("--max-tokens must be >= 1");
+    if (a->server.batch < 0) throw ConfigError("--batch must be >= 0 (0 = no batching)");
     std::vector<std::pair<std::string, std::string>> sets;
     for (const auto& r : a->rules_sets) sets.push_back(name_value(r, "--rules-set"));
     const auto name = a->name.empty() ? default_name(a->checkpoint) : a->name;
     auto model = std::filesystem::exists(std::filesystem::path(a->checkpoint) / "hierarchy.json")
                      ? served_hierarchy(a->checkpoint, *cmd, a->run, name, sets)
                      : served_run(a->checkpoint, *cmd, a->run, name, sets);
+    if (a->server.batch > 0) model->batch_steps(a->server.batch);
     serve::run_server(*model, a->server);
   });
 }

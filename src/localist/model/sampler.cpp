@@ -1,5 +1,8 @@
 #include "localist/model/sampler.h"
 
+#include <algorithm>
+#include <limits>
+
 #include "localist/core/errors.h"
 
 namespace localist {
@@ -7,15 +10,54 @@ namespace localist {
 torch::Tensor next_token_logits(Gpt& model, const std::vector<int32_t>& context,
                                 const SampleOptions& opt, const torch::Device& device) {
   if (context.empty()) throw ConfigError("the prompt encodes to no tokens; give a non-empty prompt");
+  if (opt.logits) return opt.logits(model, context, opt);
+  return next_token_logits_batch(model, {{&context, opt.blocks, opt.dial}}, device).at(0);
+}
+
+std::vector<torch::Tensor> next_token_logits_batch(Gpt& model, const std::vector<LogitsQuery>& queries,
+                                                   const torch::Device& device) {
   torch::NoGradGuard no_grad;
-  const int64_t T = model->cfg.context_length;
-  const int64_t start = std::max<int64_t>(0, static_cast<int64_t>(context.size()) - T);
-  std::vector<int64_t> ctx(context.begin() + start, context.end());
-  auto idx = torch::tensor(ctx, torch::kLong).unsqueeze(0).to(device);  // (1, t)
-  std::vector<torch::Tensor> biases;  // none: ordinary attention
-  if (opt.blocks && opt.dial.active())  // the layout of this step's (cropped) context
-    biases = dial_biases(opt.blocks->layout(idx), opt.dial, model->cfg.n_layer, model->cfg.causal);
-  return model->forward(idx, false, biases).logits.index({0, -1}).to(torch::kFloat).cpu();  // (V)
+  const int64_t T = model->cfg.context_length, n_layer = model->cfg.n_layer, B = static_cast<int64_t>(queries.size());
+  std::vector<torch::Tensor> rows;  // (1, t_b) each, the last T tokens
+  int64_t L = 0;
+  for (const auto& q : queries) {
+    if (!q.context || q.context->empty()) throw ConfigError("the prompt encodes to no tokens; give a non-empty prompt");
+    const int64_t start = std::max<int64_t>(0, static_cast<int64_t>(q.context->size()) - T);
+    std::vector<int64_t> ctx(q.context->begin() + start, q.context->end());
+    rows.push_back(torch::tensor(ctx, torch::kLong).unsqueeze(0).to(device));
+    L = std::max<int64_t>(L, rows.back().size(1));
+  }
+  const bool ragged = std::any_of(rows.begin(), rows.end(), [&](const auto& r) { return r.size(1) != L; });
+  const bool mask_padding = ragged && !model->cfg.causal;  // a leaking model's queries see later keys
+  std::vector<std::vector<torch::Tensor>> per_row(B);       // per row, per layer (undefined: none)
+  for (int64_t b = 0; b < B; ++b)
+    if (queries[b].blocks && queries[b].dial.active())  // the layout of this row's (cropped) context
+      per_row[b] = dial_biases(queries[b].blocks->layout(rows[b]), queries[b].dial, n_layer, model->cfg.causal);
+  std::vector<torch::Tensor> biases;  // per layer (B, 1, L, L), or none where no row is biased
+  for (int64_t l = 0; l < n_layer; ++l) {
+    bool any = mask_padding;
+    for (const auto& r : per_row) any |= !r.empty() && r[l].defined();
+    if (!any) {
+      biases.emplace_back();
+      continue;
+    }
+    std::vector<torch::Tensor> parts;
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t t = rows[b].size(1);
+      auto bias = torch::zeros({1, 1, L, L}, torch::TensorOptions().dtype(torch::kFloat).device(device));
+      if (!per_row[b].empty() && per_row[b][l].defined()) bias.narrow(2, 0, t).narrow(3, 0, t).copy_(per_row[b][l]);
+      if (mask_padding && t < L) bias.narrow(3, t, L - t).fill_(-std::numeric_limits<float>::infinity());
+      parts.push_back(bias);
+    }
+    biases.push_back(torch::cat(parts, 0));
+  }
+  if (std::none_of(biases.begin(), biases.end(), [](const auto& b) { return b.defined(); })) biases.clear();
+  std::vector<torch::Tensor> padded;
+  for (const auto& r : rows) padded.push_back(torch::constant_pad_nd(r, {0, L - r.size(1)}, 0));
+  const auto logits = model->forward(torch::cat(padded, 0), false, biases).logits;  // (B, L, V)
+  std::vector<torch::Tensor> out;
+  for (int64_t b = 0; b < B; ++b) out.push_back(logits.index({b, rows[b].size(1) - 1}).to(torch::kFloat).cpu());
+  return out;
 }
 
 int64_t draw(torch::Tensor logits, const SampleOptions& opt, at::Generator& gen, torch::Tensor* probs) {

@@ -72,6 +72,16 @@ ServedModel::ServedModel(std::vector<ServedMember> members, std::string routing,
   }
 }
 
+void ServedModel::batch_steps(int64_t max_batch) {
+  batcher_ = std::make_unique<Batcher>(max_batch, device_);
+  max_batch_ = max_batch;
+}
+
+json ServedModel::batching() const {
+  if (!batcher_) return nullptr;
+  return {{"max_batch", max_batch_}, {"forwards", batcher_->forwards()}, {"steps", batcher_->steps()}};
+}
+
 int64_t ServedModel::context_length() const {
   int64_t T = members_[0].lm.model->cfg.context_length;
   for (const auto& m : members_) T = std::min(T, m.lm.model->cfg.context_length);
@@ -173,6 +183,7 @@ Completion ServedModel::run(const PreparedRequest& p, const PieceCallback& on_pi
   SampleOptions opt;
   opt.max_new_tokens = r.max_tokens, opt.temperature = r.temperature, opt.top_k = r.top_k;
   opt.seed = p.seed, opt.blocks = &p.blocks, opt.dial = p.dial;
+  if (batcher_) opt.logits = batcher_->source();
   Completion c;
   c.prompt_tokens = static_cast<int64_t>(p.prompt.size());
   c.seed = p.seed, c.lambda = p.dial.lambda, c.kappa = p.dial.kappa;

@@ -27,6 +27,7 @@
 #include "localist/metrics/text_explain.h"
 #include "localist/model/dial.h"
 #include "localist/run/checkpoint.h"
+#include "localist/serve/batcher.h"
 #include "localist/serve/completion_request.h"
 
 namespace localist::serve {
@@ -79,6 +80,11 @@ class ServedModel {
   ServedModel(std::vector<ServedMember> members, std::string routing, int64_t prefix, torch::Device device,
               std::string name, const std::vector<std::pair<std::string, std::string>>& rules_files);
 
+  // From now on, concurrent requests' decoding steps share forwards, at most max_batch rows
+  // each (serve/batcher.h); without it each request runs its own.
+  void batch_steps(int64_t max_batch);
+  nlohmann::json batching() const;  // {"max_batch", "forwards", "steps"}, or null
+
   const std::string& name() const { return name_; }
   int64_t context_length() const;  // the smallest of the members'
   nlohmann::json describe() const;  // for GET /v1/models
@@ -120,6 +126,8 @@ class ServedModel {
   std::string name_;
   std::mutex rules_mutex_;
   std::map<std::string, std::unique_ptr<RulesWatch>> watched_;
+  std::unique_ptr<Batcher> batcher_;
+  int64_t max_batch_ = 0;
 };
 
 }  // namespace localist::serve

@@ -134,9 +134,10 @@ class Api {
       : model_(model), o_(o), admission_(o.parallel, o.queue), audit_(o.audit_log) {}
 
   void health(httplib::Response& res) {
-    res.set_content(dump({{"status", "ok"}, {"model", model_.name()}, {"running", admission_.running()},
-                          {"waiting", admission_.waiting()}}),
-                    "application/json");
+    json h = {{"status", "ok"}, {"model", model_.name()}, {"running", admission_.running()},
+              {"waiting", admission_.waiting()}};
+    if (const auto b = model_.batching(); !b.is_null()) h["batching"] = b;
+    res.set_content(dump(h), "application/json");
   }
 
   void models(const httplib::Request& req, httplib::Response& res) {
@@ -278,7 +279,8 @@ void run_server(ServedModel& model, const ServerOptions& o) {
     std::cerr << "serve: warning: listening on " << o.host << " without an API key: anyone who can reach it may "
               << "use it (set --api-key or LOCALIST_API_KEY)\n";
   std::cout << "serve: " << model.name() << " on http://" << o.host << ":" << port << " (" << o.parallel
-            << " at once, queue " << o.queue << ", audit log " << (o.audit_log.empty() ? "off" : o.audit_log) << ")"
+            << " at once" << (o.batch > 0 ? ", steps batched by up to " + std::to_string(o.batch) : std::string())
+            << ", queue " << o.queue << ", audit log " << (o.audit_log.empty() ? "off" : o.audit_log) << ")"
             << std::endl;
   running = &svr;
   std::signal(SIGINT, stop_on_signal);

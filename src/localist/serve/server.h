@@ -18,6 +18,7 @@ struct ServerOptions {
   int port = 8080;              // 0: any free port (printed at start)
   std::string api_key;          // "": no key asked (a warning on a non-loopback address)
   int parallel = 2;             // requests generating at once
+  int batch = 0;                // > 0: their decoding steps share forwards, this many rows at most
   int queue = 16;               // requests waiting for a slot before 503
   double timeout_s = 60;        // per request: waiting for a slot, then generating
   size_t max_body_bytes = 1 << 20;
