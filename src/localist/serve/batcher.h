@@ -31,6 +31,7 @@ class Batcher {
   // As a SampleOptions::logits source.
   LogitsSource source();
 
+  int64_t max_batch() const { return max_batch_; }
   int64_t forwards() const;  // forwards run so far
   int64_t steps() const;     // steps answered so far (steps / forwards: the mean batch)
 

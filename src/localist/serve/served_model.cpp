@@ -74,12 +74,11 @@ ServedModel::ServedModel(std::vector<ServedMember> members, std::string routing,
 
 void ServedModel::batch_steps(int64_t max_batch) {
   batcher_ = std::make_unique<Batcher>(max_batch, device_);
-  max_batch_ = max_batch;
 }
 
 json ServedModel::batching() const {
   if (!batcher_) return nullptr;
-  return {{"max_batch", max_batch_}, {"forwards", batcher_->forwards()}, {"steps", batcher_->steps()}};
+  return {{"max_batch", batcher_->max_batch()}, {"forwards", batcher_->forwards()}, {"steps", batcher_->steps()}};
 }
 
 int64_t ServedModel::context_length() const {

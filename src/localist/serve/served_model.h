@@ -127,7 +127,6 @@ class ServedModel {
   std::mutex rules_mutex_;
   std::map<std::string, std::unique_ptr<RulesWatch>> watched_;
   std::unique_ptr<Batcher> batcher_;
-  int64_t max_batch_ = 0;
 };
 
 }  // namespace localist::serve
