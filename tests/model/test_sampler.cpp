@@ -80,6 +80,49 @@ TEST(Sampler, TheDialBiasesEveryStepsForward) {
   EXPECT_EQ(out, greedy);
 }
 
+// The batched forward a server shares between requests: ragged contexts (one longer than the
+// context, cropped), each under its own dial or none, give each context's own logits.
+void expect_batch_equals_each(Gpt& model, const std::vector<std::vector<int32_t>>& contexts,
+                              const std::vector<SampleOptions>& opts) {
+  std::vector<LogitsQuery> queries;
+  for (size_t i = 0; i < contexts.size(); ++i) queries.push_back({&contexts[i], opts[i].blocks, opts[i].dial});
+  const auto batched = next_token_logits_batch(model, queries, torch::kCPU);
+  ASSERT_EQ(batched.size(), contexts.size());
+  for (size_t i = 0; i < contexts.size(); ++i) {
+    const auto own = next_token_logits(model, contexts[i], opts[i], torch::kCPU);
+    EXPECT_TRUE(torch::allclose(batched[i], own, 1e-4, 1e-5))
+        << "context " << i << " (" << contexts[i].size() << " tokens): max diff "
+        << (batched[i] - own).abs().max().item<double>();
+  }
+}
+
+TEST(Sampler, ABatchOfRaggedContextsUnderMixedDialsGivesEachItsOwnLogits) {
+  DialRun run;
+  auto blocks = BlockMap::from_config(run.lm.meta.localist, *run.lm.tokenizer);
+  SampleOptions plain, dialled, soft;
+  dialled.blocks = soft.blocks = &blocks;
+  dialled.dial = Dial::from_config(run.lm.meta.localist);
+  soft.dial = Dial{0.4, 3.0};
+  std::vector<std::vector<int32_t>> contexts;
+  for (size_t n : {3, 17, 9, 64, 32}) contexts.emplace_back(run.text.begin(), run.text.begin() + n);  // 64 > 32: cropped
+  expect_batch_equals_each(run.lm.model, contexts, {dialled, plain, soft, dialled, plain});
+  expect_batch_equals_each(run.lm.model, {contexts[1]}, {dialled});  // one row: its biases pass through
+}
+
+TEST(Sampler, ABatchOnALeakingModelMasksEachRowsPadding) {
+  torch::manual_seed(4);
+  auto cfg = testing::tiny_model(11, 2, 2, 16, 8);
+  cfg.causal = false;  // its queries see later keys: the padding must be masked
+  Gpt model(cfg);
+  model->eval();
+  auto blocks = BlockMap::window(2);
+  SampleOptions plain, dialled;
+  dialled.blocks = &blocks;
+  dialled.dial = Dial{0.7, 5.0};
+  const std::vector<std::vector<int32_t>> contexts{{1, 2}, {3, 4, 5, 6, 7, 8}, {9}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}};
+  expect_batch_equals_each(model, contexts, {plain, dialled, dialled, plain});
+}
+
 TEST(Sampler, ABadDialIsAConfigError) {
   Gpt model(testing::tiny_model(5, 1, 1, 8, 4));
   SampleOptions opt;

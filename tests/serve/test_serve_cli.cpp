@@ -241,6 +241,41 @@ TEST(ServeCli, AFullQueueAnswers503AndALeavingClientFreesItsSlot) {
   EXPECT_TRUE(cancelled);
 }
 
+TEST(ServeCli, BatchingConcurrentRequestsChangesNoOutput) {
+  // four requests under different dials, sent at once to a batching server and one by one to a
+  // server that does not batch: the same text for the same seed, in fewer forwards than steps
+  std::vector<json> asks;
+  for (double lam : {0.0, 1.0, 0.5, 1.0})
+    asks.push_back({{"prompt", lam == 0.5 ? "b1" : "a1 b1 b2 a2"}, {"max_tokens", 48}, {"seed", 7}, {"lambda", lam}});
+  std::vector<std::string> alone;
+  int tokens = 0;
+  {
+    Server one("unbatched", "--parallel 1");
+    for (const auto& a : asks) {
+      const auto r = one.post("/v1/completions", a).j();
+      alone.push_back(r["choices"][0]["text"]);
+      tokens += r["usage"]["completion_tokens"].get<int>();
+    }
+  }
+  Server s("batched", "--parallel 4 --batch 4");
+  std::string cmd;
+  for (size_t i = 0; i < asks.size(); ++i) {
+    const auto file = cli_tmp("batched." + std::to_string(i));
+    std::ofstream(file + ".json") << asks[i].dump();
+    cmd += "curl -s -H 'Content-Type: application/json' --data-binary @" + file + ".json '" +
+           s.url("/v1/completions") + "' > " + file + ".out & ";
+  }
+  run_shell(cmd + "wait");
+  for (size_t i = 0; i < asks.size(); ++i) {
+    const auto body = data::read_text_file(cli_tmp("batched." + std::to_string(i)) + ".out");
+    EXPECT_EQ(json::parse(body)["choices"][0]["text"], alone[i]) << "request " << i << ": " << body;
+  }
+  const auto batching = s.curl("/health").j()["batching"];
+  EXPECT_EQ(batching["max_batch"], 4);
+  EXPECT_EQ(batching["steps"], tokens);
+  EXPECT_LT(batching["forwards"].get<int>(), batching["steps"].get<int>()) << batching;
+}
+
 TEST(ServeCli, ARulesSetIsReloadedWhenItsFileChanges) {
   const auto rules = cli_tmp("served.rules.json");
   std::ofstream(rules) << letter_rules('a').dump();

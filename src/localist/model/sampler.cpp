@@ -14,49 +14,69 @@ torch::Tensor next_token_logits(Gpt& model, const std::vector<int32_t>& context,
   return next_token_logits_batch(model, {{&context, opt.blocks, opt.dial}}, device).at(0);
 }
 
-std::vector<torch::Tensor> next_token_logits_batch(Gpt& model, const std::vector<LogitsQuery>& queries,
-                                                   const torch::Device& device) {
-  torch::NoGradGuard no_grad;
-  const int64_t T = model->cfg.context_length, n_layer = model->cfg.n_layer, B = static_cast<int64_t>(queries.size());
-  std::vector<torch::Tensor> rows;  // (1, t_b) each, the last T tokens
-  int64_t L = 0;
+namespace {
+
+// Each query's context cropped to its last T tokens: (1, t_b) int64 on the device.
+std::vector<torch::Tensor> cropped_rows(const std::vector<LogitsQuery>& queries, int64_t T,
+                                        const torch::Device& device) {
+  std::vector<torch::Tensor> rows;
   for (const auto& q : queries) {
     if (!q.context || q.context->empty()) throw ConfigError("the prompt encodes to no tokens; give a non-empty prompt");
     const int64_t start = std::max<int64_t>(0, static_cast<int64_t>(q.context->size()) - T);
     std::vector<int64_t> ctx(q.context->begin() + start, q.context->end());
     rows.push_back(torch::tensor(ctx, torch::kLong).unsqueeze(0).to(device));
-    L = std::max<int64_t>(L, rows.back().size(1));
   }
+  return rows;
+}
+
+// Per layer, the (B, 1, L, L) additive bias of rows right-padded to L: each row's dial bias in
+// its top-left corner and, when a non-causal model's rows are ragged, -inf on its padded keys
+// (undefined where no row needs one; empty when no layer does). A batch of one unpadded row is
+// the single-request hot path: its own biases pass through without a copy.
+std::vector<torch::Tensor> batch_biases(const std::vector<LogitsQuery>& queries,
+                                        const std::vector<torch::Tensor>& rows, int64_t L,
+                                        const ModelConfig& cfg, const torch::Device& device) {
+  const int64_t B = static_cast<int64_t>(rows.size());
   const bool ragged = std::any_of(rows.begin(), rows.end(), [&](const auto& r) { return r.size(1) != L; });
-  const bool mask_padding = ragged && !model->cfg.causal;  // a leaking model's queries see later keys
-  std::vector<std::vector<torch::Tensor>> per_row(B);       // per row, per layer (undefined: none)
+  const bool mask_padding = ragged && !cfg.causal;  // a leaking model's queries see later keys
+  std::vector<std::vector<torch::Tensor>> per_row(B);  // per row, per layer (empty: no dial)
   for (int64_t b = 0; b < B; ++b)
     if (queries[b].blocks && queries[b].dial.active())  // the layout of this row's (cropped) context
-      per_row[b] = dial_biases(queries[b].blocks->layout(rows[b]), queries[b].dial, n_layer, model->cfg.causal);
-  std::vector<torch::Tensor> biases;  // per layer (B, 1, L, L), or none where no row is biased
-  for (int64_t l = 0; l < n_layer; ++l) {
+      per_row[b] = dial_biases(queries[b].blocks->layout(rows[b]), queries[b].dial, cfg.n_layer, cfg.causal);
+  if (B == 1 && !ragged) return per_row[0];
+  std::vector<torch::Tensor> biases;
+  bool any_layer = false;
+  for (int64_t l = 0; l < cfg.n_layer; ++l) {
     bool any = mask_padding;
     for (const auto& r : per_row) any |= !r.empty() && r[l].defined();
-    if (!any) {
-      biases.emplace_back();
-      continue;
-    }
-    std::vector<torch::Tensor> parts;
-    for (int64_t b = 0; b < B; ++b) {
+    biases.push_back(any ? torch::zeros({B, 1, L, L}, torch::TensorOptions().dtype(torch::kFloat).device(device))
+                         : torch::Tensor());
+    any_layer |= any;
+    for (int64_t b = 0; any && b < B; ++b) {
       const int64_t t = rows[b].size(1);
-      auto bias = torch::zeros({1, 1, L, L}, torch::TensorOptions().dtype(torch::kFloat).device(device));
-      if (!per_row[b].empty() && per_row[b][l].defined()) bias.narrow(2, 0, t).narrow(3, 0, t).copy_(per_row[b][l]);
-      if (mask_padding && t < L) bias.narrow(3, t, L - t).fill_(-std::numeric_limits<float>::infinity());
-      parts.push_back(bias);
+      auto row = biases.back()[b];  // (1, L, L), a view
+      if (!per_row[b].empty() && per_row[b][l].defined()) row.narrow(1, 0, t).narrow(2, 0, t).copy_(per_row[b][l][0]);
+      if (mask_padding && t < L) row.narrow(2, t, L - t).fill_(-std::numeric_limits<float>::infinity());
     }
-    biases.push_back(torch::cat(parts, 0));
   }
-  if (std::none_of(biases.begin(), biases.end(), [](const auto& b) { return b.defined(); })) biases.clear();
-  std::vector<torch::Tensor> padded;
+  if (!any_layer) biases.clear();
+  return biases;
+}
+
+}  // namespace
+
+std::vector<torch::Tensor> next_token_logits_batch(Gpt& model, const std::vector<LogitsQuery>& queries,
+                                                   const torch::Device& device) {
+  torch::NoGradGuard no_grad;
+  const auto rows = cropped_rows(queries, model->cfg.context_length, device);
+  int64_t L = 0;
+  for (const auto& r : rows) L = std::max<int64_t>(L, r.size(1));
+  const auto biases = batch_biases(queries, rows, L, model->cfg, device);
+  std::vector<torch::Tensor> padded;  // (1, L) each
   for (const auto& r : rows) padded.push_back(torch::constant_pad_nd(r, {0, L - r.size(1)}, 0));
   const auto logits = model->forward(torch::cat(padded, 0), false, biases).logits;  // (B, L, V)
   std::vector<torch::Tensor> out;
-  for (int64_t b = 0; b < B; ++b) out.push_back(logits.index({b, rows[b].size(1) - 1}).to(torch::kFloat).cpu());
+  for (size_t b = 0; b < rows.size(); ++b) out.push_back(logits.index({static_cast<int64_t>(b), rows[b].size(1) - 1}).to(torch::kFloat).cpu());
   return out;
 }
 
