@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The load figures of docs/serve.md: `localist serve RUN` on a free loopback port under each
 # concurrency setting, 32 clients x 50 completions of 32 tokens each (scripts/serve_load.py),
-# then 32 x 10 with "explain"; one JSON line per setting.
+# then 32 x 10 with "explain", then batched settings; one JSON line per setting.
 # Usage: scripts/serve_benchmark.sh RUN     Environment: B (build/localist), PY (.venv/bin/python)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,3 +23,7 @@ load "parallel 1, threads 1" "--parallel 1 --threads 1" "--clients 32 --requests
 load "parallel 1, threads 2" "--parallel 1 --threads 2" "--clients 32 --requests 50"
 load "parallel 2, threads 1" "--parallel 2 --threads 1" "--clients 32 --requests 50"
 load "parallel 2, threads 1, explain" "--parallel 2 --threads 1" "--clients 32 --requests 10 --explain"
+# batching: the running requests' steps share one forward (--batch N rows at most)
+load "parallel 8, batch 8, threads 2" "--parallel 8 --batch 8 --threads 2" "--clients 32 --requests 50"
+load "parallel 32, batch 32, threads 2" "--parallel 32 --batch 32 --threads 2" "--clients 32 --requests 50"
+load "parallel 32, batch 32, threads 1" "--parallel 32 --batch 32 --threads 1" "--clients 32 --requests 50"

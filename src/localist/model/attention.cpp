@@ -20,17 +20,22 @@ CausalSelfAttentionImpl::CausalSelfAttentionImpl(const ModelConfig& cfg)
 
 AttentionOutput attend_causal(const torch::Tensor& q, const torch::Tensor& k,
                               const torch::Tensor& v, double scale, double dropout,
-                              const torch::Tensor& bias, bool causal) {
+                              const torch::Tensor& bias, bool causal, const ActivationHook* hook,
+                              const std::string& prefix) {
   const int64_t T = q.size(2);
   auto s = torch::matmul(q, k.transpose(-2, -1)) * scale;  // (B, H, T, T)
   auto future = torch::ones({T, T}, torch::TensorOptions().dtype(torch::kBool).device(q.device()))
                     .triu(1);
   if (bias.defined()) s = s + bias;
   if (causal) s = s.masked_fill(future, -std::numeric_limits<float>::infinity());
+  if (hook) s = at_hook(hook, prefix + "hook_attn_scores", s);
   auto p = torch::softmax(s, -1);
+  if (hook) p = at_hook(hook, prefix + "hook_pattern", p);
   // dropout acts on what is multiplied into v; the returned probabilities stay undropped
   auto pv = dropout > 0.0 ? torch::dropout(p, dropout, /*train=*/true) : p;
-  return {torch::matmul(pv, v), p, s};
+  auto y = torch::matmul(pv, v);
+  if (hook) y = at_hook(hook, prefix + "hook_z", y);
+  return {y, p, s};
 }
 
 // Block units: q and k from the masked input (each position's block's units), v from all of it.
@@ -55,10 +60,11 @@ AttentionOutput CausalSelfAttentionImpl::forward(const torch::Tensor& x, bool ne
   torch::Tensor y;
   // fused attention whenever no one needs the probabilities: the dial's bias (with the causal
   // -inf folded in) is its additive mask; the materialised path serves metrics and explain
-  const bool fused = !need_probs && !trace && (dropout == 0.0 || !is_training());
+  const bool hooked = hook && *hook;
+  const bool fused = !need_probs && !trace && !hooked && (dropout == 0.0 || !is_training());
   if (flash) {
-    if (need_probs || trace || bias.defined() || (dropout > 0.0 && is_training()) || flash->causal != causal)
-      throw ConfigError("flash attention: asked together with probabilities, a trace, a T x T bias, dropout "
+    if (need_probs || trace || hooked || bias.defined() || (dropout > 0.0 && is_training()) || flash->causal != causal)
+      throw ConfigError("flash attention: asked together with probabilities, a trace, a hook, a T x T bias, dropout "
                         "or another causal mode than the model's");
     if (torch::GradMode::is_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad())) {
       y = flash_attention_autograd(q, k, v, *flash, scale);
@@ -76,7 +82,8 @@ AttentionOutput CausalSelfAttentionImpl::forward(const torch::Tensor& x, bool ne
     auto mask = b.masked_fill(future, -INFINITY).to(q.scalar_type());  // (B|1, H|1, T, T)
     y = at::scaled_dot_product_attention(q, k, v, mask, 0.0, /*is_causal=*/false, scale);
   } else {
-    auto a = attend_causal(q, k, v, scale, is_training() ? dropout : 0.0, bias, causal);
+    auto a = attend_causal(q, k, v, scale, is_training() ? dropout : 0.0, bias, causal, hooked ? hook : nullptr,
+                           hook_prefix);
     out.probs = a.probs;
     y = a.y;
     if (trace) *trace = {x, a.logits, a.probs, a.y};

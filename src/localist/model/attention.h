@@ -6,6 +6,7 @@
 #include <torch/torch.h>
 
 #include "localist/core/config.h"
+#include "localist/model/activation_hook.h"
 #include "localist/model/flash_attention.h"
 
 namespace localist {
@@ -45,14 +46,21 @@ struct CausalSelfAttentionImpl : torch::nn::Module {
   double scale;  // 1 / (tau sqrt(d_head))
   double dropout;
   bool causal;   // false: bidirectional, leaks the next token (ModelConfig::causal)
+  // set by GptImpl::set_hook: its points "<hook_prefix>hook_attn_scores", "hook_pattern",
+  // "hook_z" (attention then takes the materialising path)
+  const ActivationHook* hook = nullptr;
+  std::string hook_prefix;
 };
 TORCH_MODULE(CausalSelfAttention);
 
 // The plain (materialising) attention on already-split heads; exposed for tests and for
 // callers that add a bias. q, k, v: (B, H, T, Dh); bias: undefined or (B|1, 1, T, T);
 // returns y (B, H, T, Dh), probs and logits (B, H, T, T). causal = false keeps future keys.
+// hook: scores, pattern and y pass through it as "<prefix>hook_attn_scores", "hook_pattern",
+// "hook_z" (model/activation_hook.h).
 AttentionOutput attend_causal(const torch::Tensor& q, const torch::Tensor& k,
                               const torch::Tensor& v, double scale, double dropout = 0.0,
-                              const torch::Tensor& bias = {}, bool causal = true);
+                              const torch::Tensor& bias = {}, bool causal = true,
+                              const ActivationHook* hook = nullptr, const std::string& prefix = "");
 
 }  // namespace localist

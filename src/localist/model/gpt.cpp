@@ -30,8 +30,9 @@ torch::Tensor LayerImpl::forward(const torch::Tensor& x, bool need_probs,
                                  const BlockBias* flash, FlashAttention* flash_out) {
   auto a = attn(ln_1(x), need_probs, bias, trace, unit_mask, flash, flash_out);
   if (attn_probs) *attn_probs = a.probs;
-  auto h = x + a.y;
-  return h + mlp(ln_2(h));
+  auto h = x + (hook ? at_hook(hook, hook_prefix + "hook_attn_out", a.y) : a.y);
+  auto m = mlp(ln_2(h));
+  return h + (hook ? at_hook(hook, hook_prefix + "hook_mlp_out", m) : m);
 }
 
 GptImpl::GptImpl(const ModelConfig& c) : cfg(c) {
@@ -89,7 +90,10 @@ GptOutput GptImpl::forward(const torch::Tensor& idx, bool need_attn,
   GptOutput out;
   if (trace) trace->assign(layers->size(), {});
   if (flash) out.flash.assign(layers->size(), {});
+  const ActivationHook* h = hook ? &hook : nullptr;
+  const auto point = [&](size_t l, const char* name) { return "blocks." + std::to_string(l) + "." + name; };
   for (size_t l = 0; l < layers->size(); ++l) {
+    if (h) x = at_hook(h, point(l, "hook_resid_pre"), x);
     torch::Tensor probs;
     const torch::Tensor none;
     const auto& bias = attn_bias.empty() ? none : attn_bias[attn_bias.size() == 1 ? 0 : l];
@@ -97,8 +101,10 @@ GptOutput GptImpl::forward(const torch::Tensor& idx, bool need_attn,
                                         trace ? &(*trace)[l] : nullptr, unit_mask,
                                         flash ? &(*flash)[l] : nullptr, flash ? &out.flash[l] : nullptr);
     if (need_attn) out.attn.push_back(probs);
+    if (h) x = at_hook(h, point(l, "hook_resid_post"), x);
   }
   x = ln_f(x);
+  if (h) x = at_hook(h, "ln_final.hook_normalized", x);
   out.logits = lm_head ? fused_linear(lm_head, x) : at::linear(x, wte->weight);  // (B, T, V)
   return out;
 }
@@ -107,6 +113,17 @@ torch::Tensor GptImpl::loss(const torch::Tensor& logits, const torch::Tensor& ta
   return torch::nn::functional::cross_entropy(
       logits.reshape({-1, logits.size(-1)}).to(torch::kFloat), targets.reshape({-1}),
       torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-1));
+}
+
+void GptImpl::set_hook(ActivationHook fn) {
+  hook = std::move(fn);
+  const ActivationHook* h = hook ? &hook : nullptr;
+  for (size_t l = 0; l < layers->size(); ++l) {
+    auto layer = layers[l]->as<Layer>();
+    layer->hook = layer->attn->hook = h;
+    layer->hook_prefix = "blocks." + std::to_string(l) + ".";
+    layer->attn->hook_prefix = layer->hook_prefix + "attn.";
+  }
 }
 
 void GptImpl::set_unit_table(const torch::Tensor& table) {

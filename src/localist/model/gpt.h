@@ -32,6 +32,8 @@ struct LayerImpl : torch::nn::Module {
   torch::nn::LayerNorm ln_1{nullptr}, ln_2{nullptr};
   CausalSelfAttention attn{nullptr};
   Mlp mlp{nullptr};
+  const ActivationHook* hook = nullptr;  // GptImpl::set_hook: "<hook_prefix>hook_attn_out", "hook_mlp_out"
+  std::string hook_prefix;
 };
 TORCH_MODULE(Layer);
 
@@ -61,6 +63,9 @@ struct GptImpl : torch::nn::Module {
   // Sets the attention temperature tau of every layer (s = q.k / (tau sqrt(d_head))), e.g. to
   // measure concentration against delta / tau (metrics/concentration_curve.h); tau > 0.
   void set_temperature(double tau);
+  // Every forward passes its activations through `hook` (model/activation_hook.h) until it is
+  // set again (an empty hook: none). Attention then materialises its probabilities.
+  void set_hook(ActivationHook hook);
   // Block units (cfg.block_units > 0): the (V, C) 0/1 table of the units each token's query
   // and key read (model/block_units.h), set from the run's blocks after the model is built or
   // loaded; forward refuses to run without it.
@@ -77,6 +82,7 @@ struct GptImpl : torch::nn::Module {
   torch::nn::Linear lm_head{nullptr};  // null when tied to wte
   torch::Tensor unit_table;            // (V, C) buffer when cfg.block_units > 0, else undefined
   bool unit_table_set = false;
+  ActivationHook hook;  // set_hook's; the layers hold a pointer to it
 };
 TORCH_MODULE(Gpt);
 
