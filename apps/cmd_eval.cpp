@@ -9,6 +9,7 @@
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
 #include "localist/metrics/checkpoint_eval.h"
+#include "localist/report/eval_json.h"
 
 namespace localist::app {
 
@@ -25,51 +26,6 @@ struct EvalArgs {
   InferenceArgs run;  // device, threads, localist overrides
 };
 
-// (L, H) tensor -> nested JSON arrays
-nlohmann::json per_head(const torch::Tensor& t) {
-  nlohmann::json rows = nlohmann::json::array();
-  for (int64_t l = 0; l < t.size(0); ++l) {
-    nlohmann::json row = nlohmann::json::array();
-    for (int64_t h = 0; h < t.size(1); ++h) row.push_back(t[l][h].item<double>());
-    rows.push_back(row);
-  }
-  return rows;
-}
-// (L, H, K, K) -> nested arrays: [layer][head][query block][key block]
-nlohmann::json block_mass_json(const torch::Tensor& t) {
-  nlohmann::json layers = nlohmann::json::array();
-  for (int64_t l = 0; l < t.size(0); ++l) {
-    nlohmann::json heads = nlohmann::json::array();
-    for (int64_t h = 0; h < t.size(1); ++h) {
-      auto m = t[l][h].contiguous();
-      std::vector<std::vector<double>> rows(m.size(0), std::vector<double>(m.size(1)));
-      for (int64_t q = 0; q < m.size(0); ++q)
-        for (int64_t k = 0; k < m.size(1); ++k) rows[q][k] = m[q][k].item<double>();
-      heads.push_back(rows);
-    }
-    layers.push_back(heads);
-  }
-  return layers;
-}
-// The sparsity pattern of the weight-group penalty: which head reads which unit group.
-nlohmann::json weight_groups_json(const torch::Tensor& norms) {  // (L, H, 2, K)
-  nlohmann::json active = nlohmann::json::array();  // [layer][head]: "QK" strings per group
-  for (int64_t l = 0; l < norms.size(0); ++l) {
-    nlohmann::json heads = nlohmann::json::array();
-    for (int64_t h = 0; h < norms.size(1); ++h) {
-      std::string row;
-      for (int64_t i = 0; i < norms.size(3); ++i)
-        row += std::string(norms[l][h][0][i].item<double>() > 0 ? "Q" : "-") +
-               (norms[l][h][1][i].item<double>() > 0 ? "K" : "-") + (i + 1 < norms.size(3) ? " " : "");
-      heads.push_back(row);
-    }
-    active.push_back(heads);
-  }
-  return {{"unit_groups", norms.size(3)},
-          {"groups", norms.numel()},
-          {"zero_groups", (norms == 0).sum().item<int64_t>()},
-          {"active", active}};
-}
 }  // namespace
 
 void add_eval(CLI::App& app) {
@@ -99,7 +55,6 @@ void add_eval(CLI::App& app) {
     const auto device = c.device;
     if (a->leak) lm.model->set_causal(false);
     const bool causal = lm.model->cfg.causal;
-    const char* kLeak = "NOT CAUSAL: each position sees the token it predicts; these numbers leak";
     DataConfig data_cfg = data_to_evaluate(lm.meta.data, a->data);
     if (!a->train_file.empty()) data_cfg.train_file = a->train_file;
     if (!a->valid_file.empty()) data_cfg.valid_file = a->valid_file;
@@ -111,36 +66,16 @@ void add_eval(CLI::App& app) {
     const auto& r = ev.lm;
     const auto& am = ev.attention;
     if (a->json) {
-      nlohmann::json j = {{"perplexity", r.perplexity}, {"accuracy", r.accuracy},
-                          {"tokens", r.tokens},         {"nll_nats", r.nll},
-                          {"split", a->split},          {"data", run_data.description},
-                          {"checkpoint", a->checkpoint}, {"step", lm.meta.step},
-                          {"causal", causal},
-                          {"blocks", lc.blocks},        {"lambda", lc.lambda},
-                          {"kappa", nlohmann::json(lc)["kappa"]},
-                          {"attention_entropy_bits", am.entropy_bits},
-                          {"max_entropy_bits", am.max_entropy_bits},
-                          {"pointer_fidelity", am.pointer_fidelity},
-                          {"block_fidelity", am.block_fidelity},
-                          {"attention_queries_per_head", am.queries},
-                          {"pointer_excluded_per_head", am.pointer_excluded},
-                          {"block_excluded_per_head", am.block_excluded},
-                          {"attention_entropy_bits_per_head", per_head(am.entropy_per_head)},
-                          {"pointer_fidelity_per_head", per_head(am.pointer_per_head)},
-                          {"block_fidelity_per_head", per_head(am.block_per_head)},
-                          {"attention_path", a->flash ? "flash" : "materialised"},
-                          {"block_mass", a->flash ? nlohmann::json(nullptr) : block_mass_json(am.block_mass)},
-                          {"weight_groups", weight_groups_json(ev.weight_group_norms)}};
-      if (ev.cross_groups > 0)
-        j["cross_groups"] = {{"groups", ev.cross_groups}, {"zero_groups", ev.cross_zero_groups}};
-      if (!causal) j["warning"] = kLeak;
+      auto j = eval_json(ev, lc, causal, a->flash);
+      j.update({{"split", a->split}, {"data", run_data.description}, {"checkpoint", a->checkpoint},
+                {"step", lm.meta.step}});
       std::cout << j.dump() << "\n";
     } else {
       std::printf("data:\n  %s\n%s split: %lld tokens scored | perplexity %.4f | accuracy %.2f%% | "
                   "nll %.4f nats/token | %s\n",
                   std::regex_replace(run_data.description, std::regex("\n"), "\n  ").c_str(),
                   a->split.c_str(), static_cast<long long>(r.tokens), r.perplexity,
-                  100 * r.accuracy, r.nll, causal ? "causal" : kLeak);
+                  100 * r.accuracy, r.nll, causal ? "causal" : kLeakWarning);
       std::printf("attention (blocks %s, lambda %.2f, kappa %s): entropy %.3f bits (max-entropy "
                   "reference %.3f) | pointer fidelity %.4f | block fidelity %.4f\n",
                   lc.blocks.c_str(), lc.lambda, nlohmann::json(lc)["kappa"].dump().c_str(),

@@ -39,7 +39,6 @@ void add_recruit_options(CLI::App& cmd, RecruitConfig& r);
 // and the blocks move without retraining); validated.
 // explain and threshold measure causal attention only: a leaking (bidirectional) checkpoint
 // is refused with a ConfigError naming the command.
-void require_causal(const ModelConfig& model, const std::string& command);
 LocalistConfig localist_overrides(const LocalistConfig& stored, const CLI::App& cmd,
                                   const LocalistConfig& given);
 

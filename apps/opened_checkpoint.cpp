@@ -17,16 +17,6 @@ void add_inference_options(CLI::App& cmd, InferenceArgs& a) {
   add_localist_options(cmd, a.localist);
 }
 
-DataConfig data_to_evaluate(const DataConfig& stored, const std::string& other) {
-  if (other.empty()) return stored;
-  DataConfig d;
-  d.source = other;
-  d.tokenizer = stored.tokenizer;  // the tokenizer itself comes from the checkpoint
-  d.tokenizer_vocab = stored.tokenizer_vocab;
-  d.tokenizer_files = stored.tokenizer_files;
-  return d;
-}
-
 OpenedCheckpoint open_checkpoint(const std::string& path, const CLI::App& cmd, const InferenceArgs& a) {
   set_threads(a.threads);
   const auto device = resolve_device(a.device);

@@ -8,6 +8,7 @@
 
 #include "localist/blocks/block_map.h"
 #include "localist/core/config.h"
+#include "localist/metrics/checkpoint_eval.h"
 #include "localist/model/dial.h"
 #include "localist/run/checkpoint.h"
 
@@ -31,11 +32,6 @@ struct OpenedCheckpoint {
   BlockMap blocks;
   Dial dial;
 };
-
-// The data a command evaluates on: the checkpoint's, or `other` (a corpus file or directory)
-// read with the checkpoint's tokenizer, as `eval --data`, `threshold --data` and
-// `sweep --data` do (an imported model has no data of its own).
-DataConfig data_to_evaluate(const DataConfig& stored, const std::string& other);
 
 // Sets the threads, resolves the device, loads the checkpoint (a run or checkpoint directory),
 // applies the overrides given on `cmd`, builds the block map and the dial.

@@ -37,13 +37,6 @@ void add_recruit_options(CLI::App& cmd, RecruitConfig& r) { add_fields(cmd, "rec
 
 namespace localist::app {
 
-void require_causal(const ModelConfig& model, const std::string& command) {
-  if (!model.causal)
-    throw ConfigError(command + ": the checkpoint was trained with --no-causal-mask (bidirectional, "
-                      "leaking); its attention has no causal reading to " +
-                      (command == "explain" ? "explain" : "bound"));
-}
-
 LocalistConfig localist_overrides(const LocalistConfig& stored, const CLI::App& cmd,
                                   const LocalistConfig& given) {
   LocalistConfig c = stored;

@@ -24,6 +24,14 @@ if ! cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DLOCALIST_TESTS=$t
 fi
 mv "$log" build/configure.log
 cmake --build build -j"$(nproc)" "${target[@]}"; phase "build"
+# the Python package into .venv (`pip install .`, docs/python.md): it reuses build/, so only the
+# module is compiled; with LOCALIST_PYTHON (no .venv) the tests use build/python alone
+if [ "$what" = test ] && [ -z "${LOCALIST_PYTHON:-}" ]; then
+  .venv/bin/python -m pip install --disable-pip-version-check --no-build-isolation -q . >build/pip-install.log 2>&1 ||
+    { cat build/pip-install.log >&2; exit 1; }
+  (cd /tmp && "$OLDPWD/.venv/bin/python" -c 'import localist; print("python: import localist ->", localist.__file__)')
+  phase "pip install"
+fi
 case "$what" in
   demo) ./build/localist demo; phase "demo" ;;
   test) ctest --test-dir build --output-on-failure -j"$(nproc)"; phase "tests" ;;

@@ -133,4 +133,11 @@ void from_json(const nlohmann::json& j, TrainConfig& c) { fields_from_json(j, c)
 void to_json(nlohmann::json& j, const RecruitConfig& c) { fields_to_json(j, c); }
 void from_json(const nlohmann::json& j, RecruitConfig& c) { fields_from_json(j, c); }
 
+void require_causal(const ModelConfig& model, const std::string& command) {
+  if (!model.causal)
+    throw ConfigError(command + ": the checkpoint was trained with --no-causal-mask (bidirectional, "
+                      "leaking); its attention has no causal reading to " +
+                      (command == "explain" ? "explain" : "bound"));
+}
+
 }  // namespace localist

@@ -38,6 +38,9 @@ struct ModelConfig {
   int64_t head_dim() const { return head_size > 0 ? head_size : n_embd / n_head; }
   int64_t attn_width() const { return n_head * head_dim(); }  // q, k and v each
 };
+// ConfigError for `command` (explain, threshold, ...) on a leaking (bidirectional) model: its
+// attention has no causal reading.
+void require_causal(const ModelConfig& model, const std::string& command);
 
 struct DataConfig {
   std::string source = "synthetic";  // "synthetic", a text file, or a directory (train/valid/test)

@@ -18,6 +18,16 @@ RunData checkpoint_run_data(const std::string& checkpoint, const LoadedModel& lm
   return prepare_run_data(data, cache, &lm.meta.tokenizer);
 }
 
+DataConfig data_to_evaluate(const DataConfig& stored, const std::string& other) {
+  if (other.empty()) return stored;
+  DataConfig d;
+  d.source = other;
+  d.tokenizer = stored.tokenizer;  // the tokenizer itself comes from the checkpoint
+  d.tokenizer_vocab = stored.tokenizer_vocab;
+  d.tokenizer_files = stored.tokenizer_files;
+  return d;
+}
+
 const data::TokenFile& split_tokens(const RunData& run_data, const std::string& split) {
   if (split == "test") return run_data.test;
   if (split == "valid") return run_data.valid;

@@ -20,6 +20,11 @@ namespace localist {
 RunData checkpoint_run_data(const std::string& checkpoint, const LoadedModel& lm,
                             const DataConfig& data);
 
+// The data a checkpoint is evaluated on: its own (`other` empty), or `other` (a corpus file or
+// directory) read with its tokenizer, as `eval --data`, `threshold --data` and `sweep --data`
+// do (an imported model has no data of its own).
+DataConfig data_to_evaluate(const DataConfig& stored, const std::string& other);
+
 // "valid" or "test" (anything else: ConfigError naming the value).
 const data::TokenFile& split_tokens(const RunData& run_data, const std::string& split);
 

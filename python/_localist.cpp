@@ -1,0 +1,308 @@
+// localist._localist: the C++ core seen from Python (python/localist/__init__.py is its face).
+// Tensors cross as torch.Tensor through PyTorch's own pybind11 casters: no copies. Results the
+// CLI prints as JSON (eval --json, explain --json) come back as the same JSON text, built by the
+// same library functions. Every localist::UserError becomes localist.LocalistError with the
+// CLI's one-line message.
+#include <torch/extension.h>
+
+#include <optional>
+
+#include <pybind11/functional.h>
+#include <pybind11/stl.h>
+
+#include "localist/blocks/block_map.h"
+#include "localist/core/device.h"
+#include "localist/core/errors.h"
+#include "localist/metrics/checkpoint_eval.h"
+#include "localist/metrics/text_explain.h"
+#include "localist/model/dial.h"
+#include "localist/report/eval_json.h"
+#include "localist/report/explain_json.h"
+#include "localist/report/sweep.h"
+#include "localist/recruit/recruiter.h"
+#include "localist/run/checkpoint.h"
+#include "localist/train/trainer.h"
+
+namespace py = pybind11;
+
+namespace localist::python {
+
+// The blocks and dial one call runs under: the checkpoint's, with the call's overrides.
+struct Setting {
+  LocalistConfig localist;
+  BlockMap blocks;
+  Dial dial;
+};
+
+class Model {
+ public:
+  Model(const std::string& path, const std::string& device)
+      : path_(path), device_(resolve_device(device)), lm_(load_model(path, device_)) {
+    lm_.model->eval();
+  }
+
+  // lam, kappa: the dial's (None: the checkpoint's); rules_file / rules_json: other rules (a
+  // file, or the rules as JSON text; "": the checkpoint's).
+  Setting setting(std::optional<double> lam, std::optional<double> kappa, const std::string& rules_file,
+                  const std::string& rules_json) const {
+    LocalistConfig lc = lm_.meta.localist;
+    if (lam) lc.lambda = *lam;
+    if (kappa) lc.kappa = *kappa;
+    if (!rules_file.empty()) lc.rules = nullptr, lc.rules_file = rules_file;
+    if (!rules_json.empty()) {
+      try {
+        lc.rules = nlohmann::json::parse(rules_json);
+      } catch (const nlohmann::json::exception& e) {
+        throw ConfigError(std::string("rules: not valid JSON: ") + e.what());
+      }
+      lc.rules_file.clear();
+    }
+    lc.validate();
+    auto blocks = BlockMap::from_config(lc, *lm_.tokenizer);
+    const auto dial = Dial::from_config(lc);
+    return {std::move(lc), std::move(blocks), dial};
+  }
+
+  // idx: (B, T) integer token ids -> logits (B, T, V), under the setting's dial; every
+  // activation passes through `hook` when given (model/activation_hook.h).
+  torch::Tensor forward(const torch::Tensor& idx, const Setting& s, const ActivationHook& hook) {
+    const auto ids = checked_ids(idx);
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> biases;
+    if (s.dial.active()) biases = dial_biases(s.blocks.layout(ids), s.dial, cfg().n_layer, cfg().causal);
+    struct Unhook {  // the hook never outlives the call, even when it raises
+      Gpt& m;
+      ~Unhook() { m->set_hook({}); }
+    } unhook{lm_.model};
+    lm_.model->set_hook(hook);
+    return lm_.model->forward(ids, false, biases).logits;
+  }
+
+  // Attention probabilities (L, B, H, T, T) under the setting's dial.
+  torch::Tensor attention(const torch::Tensor& idx, const Setting& s) {
+    const auto ids = checked_ids(idx);
+    torch::NoGradGuard no_grad;
+    std::vector<torch::Tensor> biases;
+    if (s.dial.active()) biases = dial_biases(s.blocks.layout(ids), s.dial, cfg().n_layer, cfg().causal);
+    return torch::stack(lm_.model->forward(ids, true, biases).attn);
+  }
+
+  // `localist eval --json` on `text` (when given) or on a split of the checkpoint's data (or of
+  // `data`, read with its tokenizer).
+  std::string metrics(const Setting& s, const std::optional<std::string>& text, const std::string& split,
+                      const std::string& data, int64_t max_tokens, int64_t batch_size, bool flash) {
+    nlohmann::json j;
+    std::optional<CheckpointEval> ev;
+    if (text) {
+      const auto tokens = data::TokenFile::from_tokens(lm_.tokenizer->encode(*text), cfg().vocab_size);
+      ev = evaluate_checkpoint(lm_, tokens, s.localist, batch_size, max_tokens, device_, flash);
+      j = eval_json(*ev, s.localist, cfg().causal, flash);
+      j.update({{"split", nullptr}, {"data", "(text)"}});
+    } else {
+      auto run_data = checkpoint_run_data(path_, lm_, data_to_evaluate(lm_.meta.data, data));
+      ev = evaluate_checkpoint(lm_, split_tokens(run_data, split), s.localist, batch_size, max_tokens, device_, flash);
+      j = eval_json(*ev, s.localist, cfg().causal, flash);
+      j.update({{"split", split}, {"data", run_data.description}});
+    }
+    j.update({{"checkpoint", path_}, {"step", lm_.meta.step}});
+    return j.dump();
+  }
+
+  // `localist explain --json`: every token of `text`, the heads of `layer` / `head` (-1: all).
+  std::string explain(const Setting& s, const std::string& text, int64_t layer, int64_t head) {
+    require_causal(cfg(), "explain");
+    check_index("layer", layer, cfg().n_layer);
+    check_index("head", head, cfg().n_head);
+    const auto ids = lm_.tokenizer->encode(text);
+    if (ids.empty()) throw DataError("explain: the text encodes to no tokens; nothing to explain");
+    const auto explained = explain_text(lm_.model, s.blocks, s.dial, ids, device_);
+    const auto shown = shown_heads(cfg(), layer, head);
+    const ExplainView view{path_, lm_.meta.step, cfg(), s.localist, s.blocks, s.dial, *lm_.tokenizer, ids,
+                           explained, shown, summarize(explained, shown),
+                           window_note(static_cast<int64_t>(ids.size()), cfg().context_length, explained.windows),
+                           layer, head};
+    return explanation_json(view).dump();
+  }
+
+  // `localist sweep --protocol inference --json` over `lambdas` (the rest of the setting held),
+  // its rows kept in `dir` (resumable, as the CLI's).
+  std::string sweep(const Setting& s, const std::vector<double>& lambdas, const std::string& split,
+                    const std::string& data, int64_t max_tokens, const std::string& dir) {
+    SweepConfig c;
+    c.checkpoint = path_;
+    c.localist = s.localist;
+    c.lambdas = lambdas;
+    c.split = split;
+    c.max_tokens = max_tokens;
+    c.device = device_.str();
+    c.threads = torch::get_num_threads();  // the notebook's, kept
+    c.other_data = !data.empty();
+    c.data = data_to_evaluate(lm_.meta.data, data);
+    for (double lam : lambdas)
+      if (!(lam >= 0 && lam <= 1)) throw ConfigError("lambdas: " + std::to_string(lam) + " is outside [0, 1]");
+    const auto r = run_sweep(c, dir, nullptr);
+    return sweep_json(r.settings, r.rows).dump();
+  }
+
+  std::vector<int32_t> encode(const std::string& text) const { return lm_.tokenizer->encode(text); }
+  std::string decode(const std::vector<int32_t>& ids) const {
+    for (auto id : ids) check_token(id);
+    return lm_.tokenizer->decode(ids);
+  }
+  // name -> the model's own parameter or buffer tensor (shared storage: writing one changes the model)
+  std::map<std::string, torch::Tensor> state_dict() const {
+    std::map<std::string, torch::Tensor> out;
+    for (const auto& p : lm_.model->named_parameters()) out[p.key()] = p.value();
+    for (const auto& b : lm_.model->named_buffers()) out[b.key()] = b.value();
+    return out;
+  }
+  std::string config_json() const { return nlohmann::json(cfg()).dump(); }
+  std::string localist_json() const { return nlohmann::json(lm_.meta.localist).dump(); }
+  int64_t step() const { return lm_.meta.step; }
+  std::string device() const { return device_.str(); }
+
+ private:
+  const ModelConfig& cfg() const { return lm_.model->cfg; }
+  void check_token(int64_t id) const {
+    if (id < 0 || id >= cfg().vocab_size)
+      throw DataError("token id " + std::to_string(id) + " is outside the vocabulary [0, " +
+                      std::to_string(cfg().vocab_size) + ")");
+  }
+  static void check_index(const char* what, int64_t value, int64_t n) {
+    if (value < -1 || value >= n)
+      throw ConfigError(std::string("explain: ") + what + " " + std::to_string(value) + " is outside 0.." +
+                        std::to_string(n - 1));
+  }
+  // (B, T) int64 on the model's device, every id in the vocabulary, 0 < T <= context_length.
+  torch::Tensor checked_ids(const torch::Tensor& idx) const {
+    if (idx.dim() != 2 || idx.size(1) == 0 || idx.size(0) == 0)
+      throw ConfigError("tokens: expected a non-empty (batch, time) tensor of token ids");
+    if (idx.is_floating_point() || idx.is_complex() || idx.scalar_type() == torch::kBool)
+      throw ConfigError("tokens: expected integer token ids, got " + std::string(c10::toString(idx.scalar_type())));
+    if (idx.size(1) > cfg().context_length)
+      throw ConfigError("tokens: " + std::to_string(idx.size(1)) + " tokens exceed the context (context_length " +
+                        std::to_string(cfg().context_length) + ")");
+    check_token(idx.min().item<int64_t>());
+    check_token(idx.max().item<int64_t>());
+    return idx.to(device_, torch::kLong);
+  }
+
+  std::string path_;
+  torch::Device device_;
+  LoadedModel lm_;
+};
+
+// An ostream whose lines go to a Python callable (a notebook's print), checking for Ctrl-C at
+// each: a KeyboardInterrupt stops training there (checkpoints are written atomically).
+class PythonLines : public std::streambuf {
+ public:
+  explicit PythonLines(py::object fn) : fn_(std::move(fn)) {}
+
+ protected:
+  int overflow(int c) override {
+    if (c == traits_type::eof()) return c;
+    if (c != '\n') return line_.push_back(static_cast<char>(c)), c;
+    py::gil_scoped_acquire gil;  // training runs without it (autograd refuses to run holding it)
+    fn_(line_);
+    line_.clear();
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+    return c;
+  }
+
+ private:
+  py::object fn_;
+  std::string line_;
+};
+
+// Reads `j` into a config of type C over `c`, refusing keys C does not have (a typo would
+// otherwise train with the default silently).
+template <typename C>
+void read_config(const std::string& what, const std::string& text, C& c) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(what + ": not a JSON object: " + e.what());
+  }
+  if (!j.is_object()) throw ConfigError(what + ": expected a dict of settings");
+  const nlohmann::json known = c;
+  for (const auto& [key, value] : j.items())
+    if (!known.contains(key)) throw ConfigError(what + ": unknown field '" + key + "'");
+  from_json(j, c);
+}
+
+// `localist train`'s trainer: the configs as JSON objects (keys as in a run's config.json).
+std::string train(const std::string& out, const std::string& model, const std::string& data,
+                  const std::string& training, const std::string& localist, const std::string& recruit,
+                  bool resume, const std::string& init_from, py::object progress) {
+  TrainRequest req;
+  req.growth = recruiter_factory();
+  req.run_dir = out;
+  req.resume = resume;
+  req.init_from = init_from;
+  read_config("model", model, req.model);
+  read_config("data", data, req.data);
+  read_config("train", training, req.train);
+  if (!init_from.empty())  // a specialist keeps its base's blocks, rules and dial unless given
+    req.localist = read_checkpoint_meta(find_checkpoint_dir(init_from)).localist;
+  read_config("localist", localist, req.localist);
+  read_config("recruit", recruit, req.recruit);
+  if (resume && nlohmann::json::parse(training).contains("max_steps")) req.max_steps_override = req.train.max_steps;
+  PythonLines lines(std::move(progress));
+  std::ostream os(&lines);
+  os.exceptions(std::ios::badbit);  // an exception from a line (Ctrl-C) reaches the caller
+  req.out = &os;
+  TrainSummary r;
+  {
+    py::gil_scoped_release no_gil;
+    r = train(req);
+  }
+  return nlohmann::json{{"steps", r.steps}, {"params", r.params}, {"losses", r.losses},
+                        {"valid_loss", r.valid.nll}, {"valid_perplexity", r.valid.perplexity},
+                        {"valid_accuracy", r.valid.accuracy}, {"seconds", r.seconds},
+                        {"tokens_per_second", r.tokens_per_second}, {"device", r.device},
+                        {"recruited", r.recruited}}
+      .dump();
+}
+
+}  // namespace localist::python
+
+PYBIND11_MODULE(_localist, m) {
+  using localist::python::Model;
+  using localist::python::Setting;
+  m.doc() = "localist's C++ core (use the `localist` package)";
+  // stored the way pybind11 asks (no static py::object destroyed after the interpreter)
+  PYBIND11_CONSTINIT static py::gil_safe_call_once_and_store<py::object> error;
+  error.call_once_and_store_result(
+      [&] { return py::exception<localist::UserError>(m, "LocalistError", PyExc_ValueError); });
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const localist::UserError& e) {
+      py::set_error(error.get_stored(), e.what());
+    }
+  });
+  py::class_<Setting>(m, "Setting")
+      .def_property_readonly("lam", [](const Setting& s) { return s.dial.lambda; })
+      .def_property_readonly("kappa", [](const Setting& s) { return s.dial.kappa; })
+      .def_property_readonly("blocks", [](const Setting& s) { return s.blocks.describe(); });
+  py::class_<Model>(m, "Model")
+      .def(py::init<const std::string&, const std::string&>(), py::arg("path"), py::arg("device") = "cpu")
+      .def("setting", &Model::setting, py::arg("lam"), py::arg("kappa"), py::arg("rules_file"), py::arg("rules_json"))
+      .def("forward", &Model::forward, py::arg("idx"), py::arg("setting"), py::arg("hook"))
+      .def("attention", &Model::attention, py::arg("idx"), py::arg("setting"))
+      .def("metrics", &Model::metrics, py::arg("setting"), py::arg("text"), py::arg("split"), py::arg("data"),
+           py::arg("max_tokens"), py::arg("batch_size"), py::arg("flash"))
+      .def("sweep", &Model::sweep, py::arg("setting"), py::arg("lambdas"), py::arg("split"), py::arg("data"),
+           py::arg("max_tokens"), py::arg("dir"))
+      .def("explain", &Model::explain, py::arg("setting"), py::arg("text"), py::arg("layer"), py::arg("head"))
+      .def("encode", &Model::encode)
+      .def("decode", &Model::decode)
+      .def("state_dict", &Model::state_dict)
+      .def("config_json", &Model::config_json)
+      .def("localist_json", &Model::localist_json)
+      .def_property_readonly("step", &Model::step)
+      .def_property_readonly("device", &Model::device);
+  m.def("train", &localist::python::train, py::arg("out"), py::arg("model"), py::arg("data"), py::arg("train"),
+        py::arg("localist"), py::arg("recruit"), py::arg("resume"), py::arg("init_from"), py::arg("progress"));
+}

@@ -1,0 +1,177 @@
+"""localist in Python: load a run (or an imported Hugging Face model), dial its locality, read
+and patch its attention, and get the numbers `localist eval --json` and `localist explain --json`
+print, as Python objects. Tensors are torch.Tensors shared with the C++ core (no copies).
+
+    import localist
+    m = localist.load("runs/l1")
+    logits = m.logits("the cat", lam=0.6)                 # (T, V)
+    pattern = m.attention("the cat")                      # (L, H, T, T)
+    logits, cache = m.run_with_cache("the cat")           # TransformerLens-style names
+    m.run_with_hooks("the cat", fwd_hooks=[("blocks.0.attn.hook_pattern", patch)])
+    m.metrics(split="test", lam=0.6)                      # == localist eval --json
+    m.explain("the cat", lam=1.0)                         # == localist explain --json
+
+docs/python.md walks through it.
+"""
+import json as _json
+import tempfile as _tempfile
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+import torch  # loads LibTorch and its Python bindings before the extension needs them
+
+from . import _localist
+from ._localist import LocalistError
+
+__all__ = ["load", "train", "Model", "HookPoint", "LocalistError"]
+
+Tokens = Union[str, Sequence[int], torch.Tensor]
+Rules = Union[None, str, dict]
+
+
+class HookPoint:
+    """What a hook function is given besides the activation (TransformerLens passes the same)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self):
+        return f"HookPoint({self.name!r})"
+
+
+class Model:
+    """A loaded checkpoint. Every method takes lam / kappa / rules to move the dial (None: the
+    checkpoint's own settings); rules is a rules file path or the rules as a dict."""
+
+    def __init__(self, core: "_localist.Model"):
+        self._core = core
+        self.cfg = _json.loads(core.config_json())
+        self.localist = _json.loads(core.localist_json())
+        self.step = core.step
+        self.device = core.device
+
+    # --- tokens -------------------------------------------------------------------------------
+    def encode(self, text: str) -> List[int]:
+        return self._core.encode(text)
+
+    def decode(self, ids: Union[Sequence[int], torch.Tensor]) -> str:
+        if isinstance(ids, torch.Tensor):
+            ids = ids.reshape(-1).tolist()
+        return self._core.decode(list(ids))
+
+    def _ids(self, tokens: Tokens) -> Tuple[torch.Tensor, bool]:
+        """(B, T) token ids, and whether the caller gave one sequence (then results drop B)."""
+        if isinstance(tokens, str):
+            tokens = self.encode(tokens)
+        if not isinstance(tokens, torch.Tensor):
+            tokens = torch.tensor(list(tokens), dtype=torch.long)
+        if tokens.dim() == 1:
+            return tokens.unsqueeze(0), True
+        return tokens, False
+
+    def _setting(self, lam, kappa, rules: Rules):
+        if rules is None or isinstance(rules, str):
+            return self._core.setting(lam, kappa, rules or "", "")
+        if isinstance(rules, dict):
+            return self._core.setting(lam, kappa, "", _json.dumps(rules))
+        raise LocalistError(f"rules: expected a file path or a dict, got {type(rules).__name__}")
+
+    # --- the forward pass ---------------------------------------------------------------------
+    def logits(self, tokens: Tokens, lam=None, kappa=None, rules: Rules = None) -> torch.Tensor:
+        """Next-token logits (T, V), or (B, T, V) for a batch, under the dial."""
+        return self.run_with_hooks(tokens, lam=lam, kappa=kappa, rules=rules)
+
+    def attention(self, tokens: Tokens, lam=None, kappa=None, rules: Rules = None) -> torch.Tensor:
+        """Attention probabilities (L, H, T, T), or (L, B, H, T, T) for a batch: [layer][head][query][key]."""
+        ids, single = self._ids(tokens)
+        a = self._core.attention(ids, self._setting(lam, kappa, rules))
+        return a[:, 0] if single else a
+
+    def run_with_hooks(self, tokens: Tokens, fwd_hooks: Iterable[Tuple[Union[str, Callable[[str], bool]], Callable]] = (),
+                       lam=None, kappa=None, rules: Rules = None) -> torch.Tensor:
+        """Logits with hook functions on named activations: each (name or name filter, fn); fn(activation,
+        hook) returns a tensor of the same shape to patch it, or None to leave it. Hook points:
+        blocks.{l}.hook_resid_pre, .attn.hook_attn_scores, .attn.hook_pattern (B, H, T, T), .attn.hook_z
+        (B, H, T, Dh), .hook_attn_out, .hook_mlp_out, .hook_resid_post, ln_final.hook_normalized."""
+        ids, single = self._ids(tokens)
+        hooks = list(fwd_hooks)
+
+        def dispatch(name: str, x: torch.Tensor) -> torch.Tensor:
+            for key, fn in hooks:
+                if (key == name) if isinstance(key, str) else key(name):
+                    out = fn(x, HookPoint(name))
+                    if out is not None and not isinstance(out, torch.Tensor):
+                        raise LocalistError(f"hook {name}: returned a {type(out).__name__}, expected a "
+                                            "torch.Tensor (a patch) or None")
+                    if out is not None:
+                        x = out
+            return x
+
+        out = self._core.forward(ids, self._setting(lam, kappa, rules), dispatch if hooks else None)
+        return out[0] if single else out
+
+    def run_with_cache(self, tokens: Tokens, names_filter: Union[None, str, Callable[[str], bool]] = None,
+                       lam=None, kappa=None, rules: Rules = None) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        """(logits, cache): every activation by hook name (or those names_filter keeps), batch kept."""
+        cache: Dict[str, torch.Tensor] = {}
+        keep = (lambda n: True) if names_filter is None else \
+            (lambda n: n == names_filter) if isinstance(names_filter, str) else names_filter
+
+        def store(x, hook):
+            cache[hook.name] = x
+
+        logits = self.run_with_hooks(tokens, [(keep, store)], lam=lam, kappa=kappa, rules=rules)
+        return logits, cache
+
+    # --- the measurements (the CLI's JSON, as dicts) ------------------------------------------
+    def metrics(self, text: Optional[str] = None, split: str = "test", data: str = "", lam=None, kappa=None,
+                rules: Rules = None, max_tokens: int = 0, batch_size: int = 8, flash: bool = False) -> dict:
+        """What `localist eval --json` returns: on `text` if given, else on the run's split (or `data`'s)."""
+        s = self._setting(lam, kappa, rules)
+        return _json.loads(self._core.metrics(s, text, split, data, max_tokens, batch_size, flash))
+
+    def sweep(self, lambdas: Sequence[float] = (1.0, 0.8, 0.6, 0.4, 0.2, 0.0), split: str = "test", data: str = "",
+              kappa=None, rules: Rules = None, max_tokens: int = 0, out: Optional[str] = None) -> dict:
+        """What `localist sweep --protocol inference --json` returns: one row per lambda, the same weights.
+        out: a directory that keeps the rows (a rerun reuses them), default a temporary one."""
+        s = self._setting(None, kappa, rules)
+        if out is not None:
+            return _json.loads(self._core.sweep(s, list(lambdas), split, data, max_tokens, str(out)))
+        with _tempfile.TemporaryDirectory() as d:
+            return _json.loads(self._core.sweep(s, list(lambdas), split, data, max_tokens, d))
+
+    def explain(self, text: str, layer: Optional[int] = None, head: Optional[int] = None, lam=None, kappa=None,
+                rules: Rules = None) -> dict:
+        """What `localist explain --json` returns: per token and head, where attention went, and why."""
+        s = self._setting(lam, kappa, rules)
+        return _json.loads(self._core.explain(s, text, -1 if layer is None else layer, -1 if head is None else head))
+
+    # --- the weights ---------------------------------------------------------------------------
+    def state_dict(self) -> Dict[str, torch.Tensor]:
+        """The model's parameters and buffers by name: the C++ model's own tensors (write one, and
+        the model changes)."""
+        return self._core.state_dict()
+
+    def __repr__(self):
+        c = self.cfg
+        return (f"localist.Model(layers={c['n_layer']}, heads={c['n_head']}, d={c['n_embd']}, "
+                f"context={c['context_length']}, vocab={c['vocab_size']}, step={self.step}, device={self.device!r})")
+
+
+def load(path: str, device: str = "cpu") -> Model:
+    """A run or checkpoint directory (a `localist train` run, or `localist import-hf` output)."""
+    return Model(_localist.Model(str(path), device))
+
+
+def train(out: str, model: Optional[dict] = None, data: Optional[dict] = None, train: Optional[dict] = None,
+          localist: Optional[dict] = None, recruit: Optional[dict] = None, resume: bool = False,
+          init_from: Optional[str] = None, progress: Optional[Callable[[str], None]] = print):
+    """`localist train`'s trainer, into the run directory `out`. Each config is a dict with the keys of a
+    run's config.json (e.g. model={"n_layer": 2, "n_embd": 64}, train={"max_steps": 500},
+    localist={"blocks": "segment", "lambda": 0.6}); unknown keys are refused. progress gets each
+    progress line (None: quiet); Ctrl-C stops at the next line. Returns (summary dict, the trained Model)."""
+    def dumps(d):  # infinity as a config file writes it ("inf"; JSON has no number for it)
+        return _json.dumps({k: "inf" if v == float("inf") else v for k, v in (d or {}).items()})
+
+    summary = _localist.train(str(out), dumps(model), dumps(data), dumps(train), dumps(localist), dumps(recruit),
+                              resume, init_from or "", progress if progress is not None else (lambda line: None))
+    return _json.loads(summary), load(out)

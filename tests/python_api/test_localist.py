@@ -1,0 +1,201 @@
+"""The Python API against the CLI, on a tiny run trained here by the CLI: the same numbers for the
+same inputs; tensors shared with the C++ model; a patched attention pattern changes the logits as
+the forward computed by hand says; errors as LocalistError with the CLI's message.
+Run by CTest (CMakeLists.txt) with PYTHONPATH=build/python and LOCALIST_BINARY set."""
+import json
+import os
+import subprocess
+
+import pytest
+import torch
+
+import localist
+
+BINARY = os.environ.get("LOCALIST_BINARY", "build/localist")
+TEXT = "a1 b2 a3 b4 a5\nb1 a2 b3 a4 b5\n"
+
+
+def cli(*args, check=True, threads=True):
+    r = subprocess.run([BINARY, *args, *(["--threads", "1"] if threads else [])], capture_output=True, text=True)
+    if check:
+        assert r.returncode == 0, r.stderr
+    return r
+
+
+@pytest.fixture(scope="session")
+def run(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("runs") / "tiny")
+    cli("train", "--out", out, "--n-layer", "2", "--n-head", "2", "--n-embd", "32", "--block-size", "32",
+        "--batch-size", "8", "--max-steps", "40", "--synth-tokens", "20000", "--device", "cpu",
+        "--blocks", "segment", "--lambda", "1", "--log-interval", "40")
+    return out
+
+
+@pytest.fixture(scope="session")
+def model(run):
+    torch.set_num_threads(1)
+    return localist.load(run)
+
+
+def close(a, b, path=""):
+    """Equal JSON values, numbers to float rounding (the CLI and Python may use other thread counts)."""
+    if isinstance(a, float) or isinstance(b, float):
+        assert a == pytest.approx(b, rel=1e-5, abs=1e-7), path
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for k in a:
+            close(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            close(x, y, f"{path}[{i}]")
+    else:
+        assert a == b, path
+
+
+def test_metrics_equal_eval_json(run, model):
+    for lam in (0.0, 0.6):
+        mine = model.metrics(split="test", lam=lam, max_tokens=2000)
+        theirs = json.loads(cli("eval", run, "--json", "--split", "test", "--lambda", str(lam),
+                                "--max-tokens", "2000", "--device", "cpu").stdout)
+        close(mine, theirs)
+    assert model.metrics(split="test", lam=0.0)["attention_entropy_bits"] > \
+        model.metrics(split="test", lam=1.0, kappa=float("inf"))["attention_entropy_bits"]
+
+
+def test_metrics_of_a_text(model):
+    m = model.metrics(text=TEXT * 4)
+    assert m["data"] == "(text)" and m["tokens"] > 0 and m["perplexity"] > 1
+
+
+def test_explain_equals_explain_json(run, model):
+    mine = model.explain(TEXT, lam=1.0, layer=1)
+    theirs = json.loads(cli("explain", run, "--text", TEXT, "--json", "--lambda", "1", "--layer", "1",
+                            "--device", "cpu").stdout)
+    close(mine, theirs)
+    assert len(mine["per_token"]) == len(model.encode(TEXT))
+
+
+def test_greedy_logits_follow_generate(run, model):
+    prompt = "a1 b2"
+    ids = model.encode(prompt)
+    for _ in range(8):
+        ids.append(int(model.logits(ids, lam=1.0)[-1].argmax()))
+    out = cli("generate", run, "--prompt", prompt, "-n", "8", "--temperature", "0", "--lambda", "1",
+              "--device", "cpu").stdout
+    assert model.decode(ids) in out
+
+
+def test_the_dial_moves_the_logits(model):
+    ids = model.encode(TEXT)
+    plain = model.logits(ids, lam=0.0)
+    assert plain.shape == (len(ids), model.cfg["vocab_size"])
+    assert not torch.allclose(plain, model.logits(ids, lam=1.0, kappa=float("inf")), atol=1e-3)
+    batch = torch.tensor([ids, ids])
+    assert torch.allclose(model.logits(batch, lam=0.0)[1], plain, atol=1e-5)
+    a = model.attention(ids, lam=1.0, kappa=float("inf"))
+    assert a.shape == (2, 2, len(ids), len(ids))
+    assert torch.allclose(a.sum(-1), torch.ones(2, 2, len(ids)), atol=1e-5)
+
+
+def test_state_dict_is_the_models_own_memory(model):
+    sd = model.state_dict()
+    assert sd["ln_f.weight"].data_ptr() == model.state_dict()["ln_f.weight"].data_ptr()
+    ids = model.encode(TEXT)
+    saved = sd["ln_f.weight"].clone()
+    try:
+        with torch.no_grad():
+            sd["ln_f.weight"].zero_()  # ln_f now outputs its bias alone: every position alike
+        logits = model.logits(ids)
+        assert torch.allclose(logits, logits[0].expand_as(logits), atol=1e-6)
+    finally:
+        with torch.no_grad():
+            sd["ln_f.weight"].copy_(saved)
+
+
+def test_cache_names_and_shapes(model):
+    ids = model.encode(TEXT)
+    T, C = len(ids), model.cfg["n_embd"]
+    logits, cache = model.run_with_cache(ids)
+    assert torch.allclose(logits, model.logits(ids), atol=1e-5)
+    assert cache["blocks.1.attn.hook_pattern"].shape == (1, 2, T, T)
+    assert cache["blocks.0.hook_resid_post"].shape == (1, T, C)
+    assert len(cache) == 7 * 2 + 1
+    assert torch.allclose(cache["blocks.1.attn.hook_pattern"][0], model.attention(ids)[1], atol=1e-6)
+    _, some = model.run_with_cache(ids, names_filter=lambda n: n.endswith("hook_z"))
+    assert sorted(some) == ["blocks.0.attn.hook_z", "blocks.1.attn.hook_z"]
+
+
+def test_a_patched_pattern_changes_the_logits_as_computed_by_hand(model):
+    ids = model.encode(TEXT)
+    sd, cfg = model.state_dict(), model.cfg
+    _, cache = model.run_with_cache(ids)
+
+    def first_key_only(pattern, hook):
+        p = torch.zeros_like(pattern)
+        p[..., 0] = 1.0
+        return p
+
+    patched = model.run_with_hooks(ids, fwd_hooks=[("blocks.1.attn.hook_pattern", first_key_only)])
+    # by hand: layer 1 reads the first position's values at every query
+    F = torch.nn.functional
+    x = cache["blocks.1.hook_resid_pre"][0]
+    ln = lambda t, name: F.layer_norm(t, (cfg["n_embd"],), sd[name + ".weight"], sd[name + ".bias"])
+    qkv = F.linear(ln(x, "layers.1.ln_1"), sd["layers.1.attn.c_attn.weight"], sd["layers.1.attn.c_attn.bias"])
+    v0 = qkv[0, 2 * cfg["n_embd"]:]
+    h = x + F.linear(v0, sd["layers.1.attn.c_proj.weight"], sd["layers.1.attn.c_proj.bias"])
+    gelu = "tanh" if cfg["activation"] == "gelu_tanh" else "none"
+    m = F.linear(F.gelu(F.linear(ln(h, "layers.1.ln_2"), sd["layers.1.mlp.c_fc.weight"], sd["layers.1.mlp.c_fc.bias"]),
+                        approximate=gelu), sd["layers.1.mlp.c_proj.weight"], sd["layers.1.mlp.c_proj.bias"])
+    by_hand = F.linear(ln(h + m, "ln_f"), sd["wte.weight"])
+    assert torch.allclose(patched, by_hand, atol=1e-4), (patched - by_hand).abs().max()
+    assert not torch.allclose(patched, model.logits(ids), atol=1e-3)
+
+
+def test_errors_carry_the_clis_message(model, tmp_path):
+    missing = str(tmp_path / "nowhere")
+    with pytest.raises(localist.LocalistError) as e:
+        localist.load(missing)
+    assert str(e.value) in cli("eval", missing, check=False).stderr
+    with pytest.raises(localist.LocalistError, match="lambda"):
+        model.logits("a1", lam=2.0)
+    with pytest.raises(localist.LocalistError, match="vocabulary"):
+        model.logits([0, model.cfg["vocab_size"]])
+    with pytest.raises(localist.LocalistError, match="context"):
+        model.logits([1] * (model.cfg["context_length"] + 1))
+    with pytest.raises(localist.LocalistError, match="hook blocks.0.attn.hook_z"):
+        model.run_with_hooks("a1 b2", [("blocks.0.attn.hook_z", lambda z, hook: z[..., :1])])
+    with pytest.raises(ZeroDivisionError):  # a hook's own exception comes through as itself
+        model.run_with_hooks("a1 b2", [("blocks.0.hook_resid_pre", lambda x, hook: 1 / 0)])
+    assert torch.isfinite(model.logits("a1 b2")).all()  # and the model is unhooked after it
+
+
+def test_sweep_equals_the_clis(run, model, tmp_path):
+    mine = model.sweep([1.0, 0.0], max_tokens=1000)
+    theirs = json.loads(cli("sweep", "--protocol", "inference", "--checkpoint", run, "--lambdas", "1,0",
+                            "--max-tokens", "1000", "--json", "--out", str(tmp_path / "sweep"),
+                            "--device", "cpu").stdout)
+    for row in mine["rows"] + theirs["rows"]:
+        row.pop("seconds", None)  # timing, not a measurement of the model
+    close(mine["rows"], theirs["rows"])
+    assert [r["lambda"] for r in mine["rows"]] == [1.0, 0.0]
+
+
+def test_train_is_the_clis_trainer(tmp_path):
+    flags = ["--n-layer", "1", "--n-head", "2", "--n-embd", "16", "--block-size", "16", "--batch-size", "4",
+             "--max-steps", "6", "--synth-tokens", "5000", "--device", "cpu", "--blocks", "segment",
+             "--lambda", "0.5", "--log-interval", "3", "--eval-interval", "6"]
+    cli("train", "--out", str(tmp_path / "cli"), *flags)
+    lines = []
+    summary, trained = localist.train(
+        tmp_path / "py", model={"n_layer": 1, "n_head": 2, "n_embd": 16, "context_length": 16},
+        data={"synth_tokens": 5000}, train={"batch_size": 4, "max_steps": 6, "device": "cpu", "threads": 1,
+                                            "log_interval": 3, "eval_interval": 6},
+        localist={"blocks": "segment", "lambda": 0.5}, progress=lines.append)
+    assert summary["steps"] == 6 and len(summary["losses"]) == 6
+    assert any("step" in line and "loss" in line for line in lines)
+    cli_model = localist.load(str(tmp_path / "cli"))
+    ids = trained.encode(TEXT)
+    assert torch.allclose(trained.logits(ids), cli_model.logits(ids), atol=1e-5)
+    with pytest.raises(localist.LocalistError, match="unknown field 'n_layers'"):
+        localist.train(tmp_path / "bad", model={"n_layers": 2})
