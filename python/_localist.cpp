@@ -5,7 +5,10 @@
 // CLI's one-line message.
 #include <torch/extension.h>
 
+#include <filesystem>
+#include <memory>
 #include <optional>
+#include <tuple>
 
 #include <pybind11/functional.h>
 #include <pybind11/stl.h>
@@ -13,6 +16,8 @@
 #include "localist/blocks/block_map.h"
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
+#include "localist/hierarchy/hierarchy.h"
+#include "localist/hierarchy/router.h"
 #include "localist/metrics/checkpoint_eval.h"
 #include "localist/metrics/text_explain.h"
 #include "localist/model/dial.h"
@@ -38,6 +43,11 @@ class Model {
  public:
   Model(const std::string& path, const std::string& device)
       : path_(path), device_(resolve_device(device)), lm_(load_model(path, device_)) {
+    lm_.model->eval();
+  }
+  // A model already loaded (a hierarchy's member), kept at `path`.
+  Model(const std::string& path, const torch::Device& device, LoadedModel lm)
+      : path_(path), device_(device), lm_(std::move(lm)) {
     lm_.model->eval();
   }
 
@@ -68,8 +78,7 @@ class Model {
   torch::Tensor forward(const torch::Tensor& idx, const Setting& s, const ActivationHook& hook) {
     const auto ids = checked_ids(idx);
     torch::NoGradGuard no_grad;
-    std::vector<torch::Tensor> biases;
-    if (s.dial.active()) biases = dial_biases(s.blocks.layout(ids), s.dial, cfg().n_layer, cfg().causal);
+    const auto biases = dial_biases(s.blocks, ids, s.dial, cfg());
     struct Unhook {  // the hook never outlives the call, even when it raises
       Gpt& m;
       ~Unhook() { m->set_hook({}); }
@@ -82,26 +91,31 @@ class Model {
   torch::Tensor attention(const torch::Tensor& idx, const Setting& s) {
     const auto ids = checked_ids(idx);
     torch::NoGradGuard no_grad;
-    std::vector<torch::Tensor> biases;
-    if (s.dial.active()) biases = dial_biases(s.blocks.layout(ids), s.dial, cfg().n_layer, cfg().causal);
-    return torch::stack(lm_.model->forward(ids, true, biases).attn);
+    return torch::stack(lm_.model->forward(ids, true, dial_biases(s.blocks, ids, s.dial, cfg())).attn);
+  }
+
+  // NLL (nats, float64) of tokens[1..n-1] given what precedes each: (n - 1,), as a hierarchy's
+  // router hears it (hierarchy.h segment_nll), under the setting's dial.
+  torch::Tensor nll(const std::vector<int32_t>& tokens, const Setting& s) {
+    for (auto id : tokens) check_token(id);
+    return segment_nll(lm_.model, s.blocks, s.dial, tokens);
   }
 
   // `localist eval --json` on `text` (when given) or on a split of the checkpoint's data (or of
   // `data`, read with its tokenizer).
   std::string metrics(const Setting& s, const std::optional<std::string>& text, const std::string& split,
                       const std::string& data, int64_t max_tokens, int64_t batch_size, bool flash) {
+    const auto measured = [&](const data::TokenFile& tokens) {
+      return eval_json(evaluate_checkpoint(lm_, tokens, s.localist, batch_size, max_tokens, device_, flash),
+                       s.localist, cfg().causal, flash);
+    };
     nlohmann::json j;
-    std::optional<CheckpointEval> ev;
     if (text) {
-      const auto tokens = data::TokenFile::from_tokens(lm_.tokenizer->encode(*text), cfg().vocab_size);
-      ev = evaluate_checkpoint(lm_, tokens, s.localist, batch_size, max_tokens, device_, flash);
-      j = eval_json(*ev, s.localist, cfg().causal, flash);
+      j = measured(data::TokenFile::from_tokens(lm_.tokenizer->encode(*text), cfg().vocab_size));
       j.update({{"split", nullptr}, {"data", "(text)"}});
     } else {
-      auto run_data = checkpoint_run_data(path_, lm_, data_to_evaluate(lm_.meta.data, data));
-      ev = evaluate_checkpoint(lm_, split_tokens(run_data, split), s.localist, batch_size, max_tokens, device_, flash);
-      j = eval_json(*ev, s.localist, cfg().causal, flash);
+      const auto run_data = checkpoint_run_data(path_, lm_, data_to_evaluate(lm_.meta.data, data));
+      j = measured(split_tokens(run_data, split));
       j.update({{"split", split}, {"data", run_data.description}});
     }
     j.update({{"checkpoint", path_}, {"step", lm_.meta.step}});
@@ -138,8 +152,11 @@ class Model {
     c.threads = torch::get_num_threads();  // the notebook's, kept
     c.other_data = !data.empty();
     c.data = data_to_evaluate(lm_.meta.data, data);
-    for (double lam : lambdas)
-      if (!(lam >= 0 && lam <= 1)) throw ConfigError("lambdas: " + std::to_string(lam) + " is outside [0, 1]");
+    for (double lam : lambdas) {  // run_sweep sets each lambda unchecked: the config's own check
+      LocalistConfig lc = s.localist;
+      lc.lambda = lam;
+      lc.validate();
+    }
     const auto r = run_sweep(c, dir, nullptr);
     return sweep_json(r.settings, r.rows).dump();
   }
@@ -192,6 +209,35 @@ class Model {
   LoadedModel lm_;
 };
 
+// A hierarchy's manifest (hierarchy.json as JSON text) and its members, base first, each a
+// Model at its own directory.
+std::pair<std::string, std::vector<std::unique_ptr<Model>>> open_hierarchy(const std::string& dir,
+                                                                          const std::string& device) {
+  const auto dev = resolve_device(device);
+  auto h = load_hierarchy(dir, dev);
+  std::vector<std::unique_ptr<Model>> members;
+  for (size_t k = 0; k < h.models.size(); ++k)
+    members.push_back(std::make_unique<Model>((std::filesystem::path(dir) / h.manifest.members[k].path).string(),
+                                              dev, std::move(h.models[k])));
+  return {h.manifest.to_json().dump(), std::move(members)};
+}
+
+// hierarchy/router.h on the members' NLL rows (K, T): (nll (T,), chosen, share (K,), weights (K, T)).
+std::tuple<torch::Tensor, int64_t, torch::Tensor, torch::Tensor> route(const torch::Tensor& nll,
+                                                                       const std::string& routing, int64_t prefix) {
+  if (nll.dim() != 2 || nll.size(0) == 0 || nll.size(1) == 0)
+    throw ConfigError("route: expected a non-empty (members, predictions) tensor of NLLs");
+  if (routing != "hard" && routing != "soft")
+    throw ConfigError("routing: '" + routing + "' is not a routing; expected hard or soft");
+  if (routing == "hard" && (prefix < 0 || prefix > nll.size(1)))
+    throw ConfigError("prefix: " + std::to_string(prefix) + " is outside 0.." + std::to_string(nll.size(1)) +
+                      " (the segment's predictions)");
+  const auto r = routing == "hard" ? route_hard(nll, prefix) : route_soft(nll);
+  return {r.nll, r.chosen, r.share, r.weights};
+}
+
+namespace {  // holds a py::object (hidden visibility): kept out of the exported namespace
+
 // An ostream whose lines go to a Python callable (a notebook's print), checking for Ctrl-C at
 // each: a KeyboardInterrupt stops training there (checkpoints are written atomically).
 class PythonLines : public std::streambuf {
@@ -213,6 +259,8 @@ class PythonLines : public std::streambuf {
   py::object fn_;
   std::string line_;
 };
+
+}  // namespace
 
 // Reads `j` into a config of type C over `c`, refusing keys C does not have (a typo would
 // otherwise train with the default silently).
@@ -291,6 +339,7 @@ PYBIND11_MODULE(_localist, m) {
       .def("setting", &Model::setting, py::arg("lam"), py::arg("kappa"), py::arg("rules_file"), py::arg("rules_json"))
       .def("forward", &Model::forward, py::arg("idx"), py::arg("setting"), py::arg("hook"))
       .def("attention", &Model::attention, py::arg("idx"), py::arg("setting"))
+      .def("nll", &Model::nll, py::arg("tokens"), py::arg("setting"))
       .def("metrics", &Model::metrics, py::arg("setting"), py::arg("text"), py::arg("split"), py::arg("data"),
            py::arg("max_tokens"), py::arg("batch_size"), py::arg("flash"))
       .def("sweep", &Model::sweep, py::arg("setting"), py::arg("lambdas"), py::arg("split"), py::arg("data"),
@@ -303,6 +352,8 @@ PYBIND11_MODULE(_localist, m) {
       .def("localist_json", &Model::localist_json)
       .def_property_readonly("step", &Model::step)
       .def_property_readonly("device", &Model::device);
+  m.def("open_hierarchy", &localist::python::open_hierarchy, py::arg("dir"), py::arg("device") = "cpu");
+  m.def("route", &localist::python::route, py::arg("nll"), py::arg("routing"), py::arg("prefix"));
   m.def("train", &localist::python::train, py::arg("out"), py::arg("model"), py::arg("data"), py::arg("train"),
         py::arg("localist"), py::arg("recruit"), py::arg("resume"), py::arg("init_from"), py::arg("progress"));
 }

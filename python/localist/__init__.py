@@ -1,4 +1,4 @@
-"""localist in Python: load a run (or an imported Hugging Face model), dial its locality, read
+"""localist in Python: load a run (an imported Hugging Face model, or a hierarchy), dial its locality, read
 and patch its attention, and get the numbers `localist eval --json` and `localist explain --json`
 print, as Python objects. Tensors are torch.Tensors shared with the C++ core (no copies).
 
@@ -10,10 +10,12 @@ print, as Python objects. Tensors are torch.Tensors shared with the C++ core (no
     m.run_with_hooks("the cat", fwd_hooks=[("blocks.0.attn.hook_pattern", patch)])
     m.metrics(split="test", lam=0.6)                      # == localist eval --json
     m.explain("the cat", lam=1.0)                         # == localist explain --json
+    h = localist.load("H"); h.route("the cat")            # a hierarchy: the member chosen, the posterior
 
 docs/python.md walks through it.
 """
 import json as _json
+import os as _os
 import tempfile as _tempfile
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
@@ -22,7 +24,7 @@ import torch  # loads LibTorch and its Python bindings before the extension need
 from . import _localist
 from ._localist import LocalistError
 
-__all__ = ["load", "train", "Model", "HookPoint", "LocalistError"]
+__all__ = ["load", "train", "Model", "Hierarchy", "HookPoint", "LocalistError"]
 
 Tokens = Union[str, Sequence[int], torch.Tensor]
 Rules = Union[None, str, dict]
@@ -157,8 +159,65 @@ class Model:
                 f"context={c['context_length']}, vocab={c['vocab_size']}, step={self.step}, device={self.device!r})")
 
 
-def load(path: str, device: str = "cpu") -> Model:
-    """A run or checkpoint directory (a `localist train` run, or `localist import-hf` output)."""
+class Hierarchy:
+    """A base model and its specialists (`localist hierarchy create`, docs/hierarchy.md), routed per
+    segment. members: name -> Model, the base first (each a whole Model: logits, attention, hooks)."""
+
+    def __init__(self, path: str, manifest: dict, members: List["_localist.Model"]):
+        self.path = path
+        self.routing = manifest["routing"]
+        self.prefix = manifest["prefix"]
+        self.domains = {m["name"]: m["domain"] for m in manifest["members"]}
+        self.members = {m["name"]: Model(core) for m, core in zip(manifest["members"], members)}
+
+    @property
+    def base(self) -> Model:
+        return next(iter(self.members.values()))
+
+    def encode(self, text: str) -> List[int]:
+        return self.base.encode(text)  # every member shares the base's tokenizer
+
+    def decode(self, ids: Union[Sequence[int], torch.Tensor]) -> str:
+        return self.base.decode(ids)
+
+    def nll(self, tokens: Tokens, lam=None, kappa=None, rules: Rules = None) -> torch.Tensor:
+        """(K, T-1) float64: member k's NLL (nats) of each token after the first given those before
+        it, under its own dial (or lam / kappa / rules for every member): what the router hears."""
+        ids = _one_sequence(self.encode(tokens) if isinstance(tokens, str) else tokens)
+        return torch.stack([m._core.nll(ids, m._setting(lam, kappa, rules)) for m in self.members.values()])
+
+    def route(self, tokens: Tokens, routing: Optional[str] = None, prefix: Optional[int] = None, lam=None,
+              kappa=None, rules: Rules = None) -> dict:
+        """One segment routed as `localist hierarchy eval` routes each (hierarchy/router.h): hard (the
+        base predicts the first `prefix` tokens while the router listens, then the member with the
+        highest posterior predicts the rest) or soft (every prediction from the posterior-weighted
+        mixture). Returns nll (T-1,) under the routing, chosen (a member's name), share (name -> its
+        share of the predictions), weights (K, T-1), and member_nll (K, T-1) from nll()."""
+        member_nll = self.nll(tokens, lam=lam, kappa=kappa, rules=rules)
+        routing = routing or self.routing
+        nll, chosen, share, weights = _localist.route(member_nll, routing, self.prefix if prefix is None else prefix)
+        names = list(self.members)
+        return {"routing": routing, "nll": nll, "chosen": names[chosen],
+                "share": {n: float(x) for n, x in zip(names, share)}, "weights": weights, "member_nll": member_nll}
+
+    def __repr__(self):
+        return f"localist.Hierarchy({self.path!r}, members={list(self.members)}, routing={self.routing!r}, prefix={self.prefix})"
+
+
+def _one_sequence(tokens: Union[Sequence[int], torch.Tensor]) -> List[int]:
+    if isinstance(tokens, torch.Tensor):
+        if tokens.dim() != 1 or tokens.is_floating_point():
+            raise LocalistError("tokens: expected one sequence of integer token ids (a 1-d tensor)")
+        return tokens.tolist()
+    return [int(t) for t in tokens]
+
+
+def load(path: str, device: str = "cpu") -> Union[Model, Hierarchy]:
+    """A run or checkpoint directory (a `localist train` run, or `localist import-hf` output), or a
+    hierarchy directory (its hierarchy.json: `localist hierarchy create`)."""
+    if _os.path.isfile(_os.path.join(str(path), "hierarchy.json")):
+        manifest, members = _localist.open_hierarchy(str(path), device)
+        return Hierarchy(str(path), _json.loads(manifest), members)
     return Model(_localist.Model(str(path), device))
 
 

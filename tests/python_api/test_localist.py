@@ -3,6 +3,7 @@ same inputs; tensors shared with the C++ model; a patched attention pattern chan
 the forward computed by hand says; errors as LocalistError with the CLI's message.
 Run by CTest (CMakeLists.txt) with PYTHONPATH=build/python and LOCALIST_BINARY set."""
 import json
+import math
 import os
 import subprocess
 
@@ -199,3 +200,61 @@ def test_train_is_the_clis_trainer(tmp_path):
     assert torch.allclose(trained.logits(ids), cli_model.logits(ids), atol=1e-5)
     with pytest.raises(localist.LocalistError, match="unknown field 'n_layers'"):
         localist.train(tmp_path / "bad", model={"n_layers": 2})
+
+
+# --- a hierarchy: a base on two toy domains, a specialist fine-tuned on one ----------------------
+def domain_text(letters, words):
+    return "".join("".join(letters[(w + i * 2) % len(letters)] for i in range(2 + w % 3)) +
+                   ("\n" if w % 12 == 11 else " ") for w in range(words))
+
+
+@pytest.fixture(scope="session")
+def hierarchy_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("hier")
+    a, b = domain_text("abcdefg", 1500), domain_text("qrstuvw", 1500)
+    (d / "mix.txt").write_text(a + b)
+    (d / "a.txt").write_text(a)
+    (d / "a_test.txt").write_text(domain_text("gfedcba", 60))
+    size = ["--tokenizer", "char", "--n-layer", "1", "--n-head", "2", "--n-embd", "16", "--block-size", "32",
+            "--batch-size", "8", "--log-interval", "100", "--eval-interval", "100", "--device", "cpu"]
+    cli("train", *size, "--max-steps", "40", "--data", str(d / "mix.txt"), "--out", str(d / "base"))
+    cli("train", *size, "--max-steps", "30", "--init-from", str(d / "base"), "--data", str(d / "a.txt"),
+        "--out", str(d / "spec"))
+    cli("hierarchy", "create", str(d / "h"), "--base", str(d / "base"), "--member", f"a={d / 'spec'}",
+        "--prefix", "4", threads=False)
+    return d
+
+
+def test_a_hierarchy_routes_as_hierarchy_eval(hierarchy_dir):
+    h = localist.load(str(hierarchy_dir / "h"))
+    assert isinstance(h, localist.Hierarchy) and list(h.members) == ["base", "a"] and h.prefix == 4
+    text = (hierarchy_dir / "a_test.txt").read_text()
+    seg = h.encode(text)[:24]
+    hard, soft = h.route(seg), h.route(seg, routing="soft")
+    theirs = json.loads(cli("hierarchy", "eval", str(hierarchy_dir / "h"), "--domain", f"a={hierarchy_dir / 'a_test.txt'}",
+                            "--segment-tokens", "24", "--max-segments", "1", "--json", "--device", "cpu",
+                            threads=False).stdout)["domains"][0]
+    assert math.exp(hard["member_nll"][0].mean()) == pytest.approx(theirs["ppl_base"], rel=1e-9)
+    assert math.exp(hard["nll"].mean()) == pytest.approx(theirs["ppl_hard"], rel=1e-9)
+    assert math.exp(soft["nll"].mean()) == pytest.approx(theirs["ppl_soft"], rel=1e-9)
+    assert theirs["hard_routed_to"][hard["chosen"]] == 1
+
+
+def test_hierarchy_routing_by_hand(hierarchy_dir):
+    """Each member's NLL row is its own logits' cross-entropy; hard routing gives the first `prefix`
+    predictions to the base and the rest to the member whose prefix likelihood is highest."""
+    h = localist.load(str(hierarchy_dir / "h"))
+    seg = torch.tensor(h.encode((hierarchy_dir / "a_test.txt").read_text())[:20])
+    r = h.route(seg, prefix=5)
+    for k, m in enumerate(h.members.values()):
+        logp = torch.log_softmax(m.logits(seg[:-1]).double(), -1)
+        assert torch.allclose(r["member_nll"][k], -logp.gather(1, seg[1:, None])[:, 0], atol=1e-6)
+    chosen = int(r["member_nll"][:, :5].sum(1).argmin())
+    assert r["chosen"] == list(h.members)[chosen]
+    want = torch.cat([r["member_nll"][0, :5], r["member_nll"][chosen, 5:]])
+    assert torch.allclose(r["nll"], want)
+    assert r["share"][r["chosen"]] == pytest.approx(14 / 19 + (5 / 19 if chosen == 0 else 0))
+    with pytest.raises(localist.LocalistError, match="prefix: 40 is outside"):
+        h.route(seg, prefix=40)
+    with pytest.raises(localist.LocalistError, match="routing: 'best' is not a routing"):
+        h.route(seg, routing="best")

@@ -166,20 +166,20 @@ LoadedHierarchy load_hierarchy(const std::string& dir, const torch::Device& devi
 }
 
 torch::Tensor segment_nll(LoadedModel& lm, const BlockMap& blocks, const std::vector<int32_t>& tokens) {
+  return segment_nll(lm.model, blocks, Dial::from_config(lm.meta.localist), tokens);  // its own dial, as trained
+}
+
+torch::Tensor segment_nll(Gpt& model, const BlockMap& blocks, const Dial& dial, const std::vector<int32_t>& tokens) {
   const int64_t n = static_cast<int64_t>(tokens.size());
   if (n < 2) throw DataError("a segment needs at least 2 tokens to score");
-  if (n - 1 > lm.model->cfg.context_length)
+  if (n - 1 > model->cfg.context_length)
     throw ConfigError("a segment of " + std::to_string(n) + " tokens does not fit a context of " +
-                      std::to_string(lm.model->cfg.context_length) + " + 1");
+                      std::to_string(model->cfg.context_length) + " + 1");
   torch::NoGradGuard no_grad;
-  const auto device = lm.model->parameters().front().device();
+  const auto device = model->parameters().front().device();
   auto ids = torch::tensor(std::vector<int64_t>(tokens.begin(), tokens.end()), torch::kLong).to(device);
   auto x = ids.narrow(0, 0, n - 1).unsqueeze(0), y = ids.narrow(0, 1, n - 1);
-  // the member's own dial, as it was trained
-  const Dial dial = Dial::from_config(lm.meta.localist);
-  std::vector<torch::Tensor> bias;
-  if (dial.active()) bias = dial_biases(blocks.layout(x), dial, lm.model->cfg.n_layer, lm.model->cfg.causal);
-  auto logits = lm.model->forward(x, false, bias).logits.squeeze(0);  // (n-1, V)
+  auto logits = model->forward(x, false, dial_biases(blocks, x, dial, model->cfg)).logits.squeeze(0);  // (n-1, V)
   return torch::nll_loss(torch::log_softmax(logits.to(torch::kDouble), -1), y, {}, at::Reduction::None).cpu();
 }
 

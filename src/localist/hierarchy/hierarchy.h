@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "localist/blocks/block_map.h"
+#include "localist/model/dial.h"
 #include "localist/run/checkpoint.h"
 
 namespace localist {
@@ -59,5 +60,7 @@ LoadedHierarchy load_hierarchy(const std::string& dir, const torch::Device& devi
 // (n - 1,) float64, under its own dial with `blocks` (its rules' block map, built once per
 // member by the caller). The segment must fit the model's context (ConfigError otherwise).
 torch::Tensor segment_nll(LoadedModel& lm, const BlockMap& blocks, const std::vector<int32_t>& tokens);
+// The same under another dial (the dial moved at inference, e.g. from Python).
+torch::Tensor segment_nll(Gpt& model, const BlockMap& blocks, const Dial& dial, const std::vector<int32_t>& tokens);
 
 }  // namespace localist

@@ -13,10 +13,8 @@ SegmentAttention segment_attention(Gpt& model, const BlockMap& blocks, const Dia
                                    const std::vector<torch::Tensor>& targets, size_t self) {
   torch::NoGradGuard no_grad;
   const int64_t L = model->cfg.n_layer, T = x.size(1);
-  std::vector<torch::Tensor> bias;
-  if (dial.active()) bias = dial_biases(blocks.layout(x), dial, L, model->cfg.causal);
   std::vector<AttentionTrace> trace;
-  model->forward(x, false, bias, &trace);
+  model->forward(x, false, dial_biases(blocks, x, dial, model->cfg), &trace);
   const auto visible = torch::ones({T, T}, torch::kBool).tril();
   SegmentAttention s;
   s.off_mass = torch::zeros({static_cast<int64_t>(targets.size()), T}, torch::kDouble);

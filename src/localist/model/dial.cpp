@@ -59,6 +59,12 @@ torch::Tensor dial_bias(const BlockLayout& layout, const Dial& dial, bool causal
   return bias_at(visible_off_target(layout, causal), layout, dial.lambda, dial.kappa);
 }
 
+std::vector<torch::Tensor> dial_biases(const BlockMap& blocks, const torch::Tensor& idx, const Dial& dial,
+                                       const ModelConfig& cfg) {
+  if (!dial.active()) return {};
+  return dial_biases(blocks.layout(idx), dial, cfg.n_layer, cfg.causal);
+}
+
 std::vector<torch::Tensor> dial_biases(const BlockLayout& layout, const Dial& dial, int64_t n_layer,
                                        bool causal) {
   dial.validate();

@@ -40,5 +40,9 @@ torch::Tensor dial_bias(const BlockLayout& layout, const Dial& dial, bool causal
 // One bias per layer (undefined where lambda_l = 0), for GptImpl::forward.
 std::vector<torch::Tensor> dial_biases(const BlockLayout& layout, const Dial& dial, int64_t n_layer,
                                        bool causal = true);
+// The biases a forward of a model shaped `cfg` over idx (B, T) runs with under `blocks` and
+// `dial`: those of idx's layout, or none (empty, no layout computed) when the dial is off.
+std::vector<torch::Tensor> dial_biases(const BlockMap& blocks, const torch::Tensor& idx, const Dial& dial,
+                                       const ModelConfig& cfg);
 
 }  // namespace localist

@@ -41,8 +41,8 @@ std::vector<torch::Tensor> batch_biases(const std::vector<LogitsQuery>& queries,
   const bool mask_padding = ragged && !cfg.causal;  // a leaking model's queries see later keys
   std::vector<std::vector<torch::Tensor>> per_row(B);  // per row, per layer (empty: no dial)
   for (int64_t b = 0; b < B; ++b)
-    if (queries[b].blocks && queries[b].dial.active())  // the layout of this row's (cropped) context
-      per_row[b] = dial_biases(queries[b].blocks->layout(rows[b]), queries[b].dial, cfg.n_layer, cfg.causal);
+    if (queries[b].blocks)  // the layout of this row's (cropped) context
+      per_row[b] = dial_biases(*queries[b].blocks, rows[b], queries[b].dial, cfg);
   if (B == 1 && !ragged) return per_row[0];
   std::vector<torch::Tensor> biases;
   bool any_layer = false;
