@@ -167,7 +167,9 @@ TEST(RecruitCli, RecoversBothTrueBlocksOfATopicCorpusWithSharedTokens) {
       const auto key = d["key"].get<std::string>();
       const int64_t step = d["step"].get<int64_t>();
       EXPECT_EQ(accepted.count(key), 0u) << seed << ": re-proposed at step " << step;
-      if (last.count(key)) EXPECT_GE(step - last[key], 500) << seed << ": " << key;
+      if (last.count(key)) {
+        EXPECT_GE(step - last[key], 500) << seed << ": " << key;
+      }
       last[key] = step;
       if (d["decision"] == "accept") accepted.insert(key);
     }

@@ -127,7 +127,7 @@ void ServedModel::route(PreparedRequest& p) {
 }
 
 PreparedRequest ServedModel::prepare(const CompletionRequest& r) {
-  PreparedRequest p{r, tokenizer().encode(r.prompt), {}, BlockMap::window(1), "default", "default", {}, 0, 0, nullptr};
+  PreparedRequest p{r, tokenizer().encode(r.prompt), {}, BlockMap::window(1), "default", "default", {}, 0, 0, nullptr, {}};
   const int64_t T = context_length(), n = static_cast<int64_t>(p.prompt.size());
   if (n == 0) throw RequestError(400, "prompt", "prompt: encodes to no tokens");
   if (n > T)
