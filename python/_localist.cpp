@@ -227,11 +227,7 @@ std::tuple<torch::Tensor, int64_t, torch::Tensor, torch::Tensor> route(const tor
                                                                        const std::string& routing, int64_t prefix) {
   if (nll.dim() != 2 || nll.size(0) == 0 || nll.size(1) == 0)
     throw ConfigError("route: expected a non-empty (members, predictions) tensor of NLLs");
-  if (routing != "hard" && routing != "soft")
-    throw ConfigError("routing: '" + routing + "' is not a routing; expected hard or soft");
-  if (routing == "hard" && (prefix < 0 || prefix > nll.size(1)))
-    throw ConfigError("prefix: " + std::to_string(prefix) + " is outside 0.." + std::to_string(nll.size(1)) +
-                      " (the segment's predictions)");
+  check_routing(routing, prefix, "route");  // route_hard checks prefix against the segment
   const auto r = routing == "hard" ? route_hard(nll, prefix) : route_soft(nll);
   return {r.nll, r.chosen, r.share, r.weights};
 }

@@ -183,7 +183,10 @@ class Hierarchy:
     def nll(self, tokens: Tokens, lam=None, kappa=None, rules: Rules = None) -> torch.Tensor:
         """(K, T-1) float64: member k's NLL (nats) of each token after the first given those before
         it, under its own dial (or lam / kappa / rules for every member): what the router hears."""
-        ids = _one_sequence(self.encode(tokens) if isinstance(tokens, str) else tokens)
+        ids, single = self.base._ids(tokens)
+        if not single or ids.is_floating_point():
+            raise LocalistError("tokens: expected one sequence of integer token ids (text, a list or a 1-d tensor)")
+        ids = ids[0].tolist()
         return torch.stack([m._core.nll(ids, m._setting(lam, kappa, rules)) for m in self.members.values()])
 
     def route(self, tokens: Tokens, routing: Optional[str] = None, prefix: Optional[int] = None, lam=None,
@@ -202,14 +205,6 @@ class Hierarchy:
 
     def __repr__(self):
         return f"localist.Hierarchy({self.path!r}, members={list(self.members)}, routing={self.routing!r}, prefix={self.prefix})"
-
-
-def _one_sequence(tokens: Union[Sequence[int], torch.Tensor]) -> List[int]:
-    if isinstance(tokens, torch.Tensor):
-        if tokens.dim() != 1 or tokens.is_floating_point():
-            raise LocalistError("tokens: expected one sequence of integer token ids (a 1-d tensor)")
-        return tokens.tolist()
-    return [int(t) for t in tokens]
 
 
 def load(path: str, device: str = "cpu") -> Union[Model, Hierarchy]:

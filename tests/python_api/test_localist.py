@@ -254,7 +254,7 @@ def test_hierarchy_routing_by_hand(hierarchy_dir):
     want = torch.cat([r["member_nll"][0, :5], r["member_nll"][chosen, 5:]])
     assert torch.allclose(r["nll"], want)
     assert r["share"][r["chosen"]] == pytest.approx(14 / 19 + (5 / 19 if chosen == 0 else 0))
-    with pytest.raises(localist.LocalistError, match="prefix: 40 is outside"):
+    with pytest.raises(localist.LocalistError, match="router: prefix 40 outside the segment's 19 predictions"):
         h.route(seg, prefix=40)
-    with pytest.raises(localist.LocalistError, match="routing: 'best' is not a routing"):
+    with pytest.raises(localist.LocalistError, match="route: routing 'best' is unknown; expected hard or soft"):
         h.route(seg, routing="best")

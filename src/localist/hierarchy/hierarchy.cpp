@@ -25,12 +25,6 @@ void check_name(const std::string& name, const std::string& where) {
     throw ConfigError(where + ": member name '" + name + "' must be letters, digits, '_' or '-'");
 }
 
-void check_routing(const std::string& routing, int64_t prefix, const std::string& where) {
-  if (routing != "hard" && routing != "soft")
-    throw ConfigError(where + ": routing '" + routing + "' is unknown; expected hard or soft");
-  if (prefix < 0) throw ConfigError(where + ": prefix " + std::to_string(prefix) + " must be >= 0");
-}
-
 // Copies what inference needs of a checkpoint into `to`.
 void copy_member(const std::string& checkpoint, const fs::path& to) {
   const fs::path from = find_checkpoint_dir(checkpoint);
@@ -51,6 +45,12 @@ void check_tokenizer(const json& base, const std::string& checkpoint, const std:
 }
 
 }  // namespace
+
+void check_routing(const std::string& routing, int64_t prefix, const std::string& where) {
+  if (routing != "hard" && routing != "soft")
+    throw ConfigError(where + ": routing '" + routing + "' is unknown; expected hard or soft");
+  if (prefix < 0) throw ConfigError(where + ": prefix " + std::to_string(prefix) + " must be >= 0");
+}
 
 json Hierarchy::to_json() const {
   json m = json::array();

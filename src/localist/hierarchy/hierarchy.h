@@ -46,6 +46,8 @@ void create_hierarchy(const std::string& dir, const std::string& base,
 void add_to_hierarchy(const std::string& dir, const std::string& name, const std::string& checkpoint);
 
 Hierarchy read_hierarchy(const std::string& dir);
+// routing must be hard or soft and prefix >= 0 (ConfigError naming `where` otherwise).
+void check_routing(const std::string& routing, int64_t prefix, const std::string& where);
 
 struct LoadedHierarchy {
   Hierarchy manifest;
