@@ -24,7 +24,8 @@ def true_blocks(truth):
 
 
 def sides(d):
-    return [d["tokens"]] + ([d["second_tokens"]] if "second_tokens" in d else [])
+    return [d["tokens"]] + [b["tokens"] for b in d.get("more_blocks", [])] + \
+        ([d["second_tokens"]] if "second_tokens" in d else [])  # logs before 2026-12-05
 
 
 def whole(tokens, blocks):

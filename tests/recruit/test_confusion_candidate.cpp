@@ -131,17 +131,23 @@ TEST(Candidate, SharedTargetsTakeBothSidesOutOfOtherAndLeaveTheSharedTokens) {
   for (int64_t t : b) c.confused_type[t] = 50, c.type_block[t] = 0;
   c.confused_type[the] = 50, c.type_block[the] = 0;
   c.confused = 400;
-  RecruitConfig rc;  // targets "shared", the default
-  const auto cand = propose_candidate(c, one_block(), *tok, train, kContext, rc, {});
-  ASSERT_TRUE(cand);
-  const std::set<int64_t> first(cand->tokens.begin(), cand->tokens.end()), second(cand->second.begin(), cand->second.end());
-  EXPECT_TRUE((first == a && second == b) || (first == b && second == a)) << cand->rules.dump();
-  EXPECT_EQ(std::count(cand->stay.begin(), cand->stay.end(), the), 1);  // shared: stays in "other"
-  const auto blocks = rules_blocks(cand->rules);
-  ASSERT_EQ(blocks.size(), 3u);
-  EXPECT_EQ(blocks[2].first, cand->second_name);
-  EXPECT_EQ(cand->rules["targets"]["other"], "*");
-  EXPECT_EQ(cand->rules["shared"], "other");
+  for (const std::string split : {"communities", "two"}) {  // all at once, and the binary split
+    RecruitConfig rc;  // targets "context", the default
+    rc.split = split;
+    const auto cand = propose_candidate(c, one_block(), *tok, train, kContext, rc, {});
+    ASSERT_TRUE(cand) << split;
+    ASSERT_EQ(cand->more.size(), 1u) << split;
+    const std::set<int64_t> first(cand->tokens.begin(), cand->tokens.end()),
+        second(cand->more[0].tokens.begin(), cand->more[0].tokens.end());
+    EXPECT_TRUE((first == a && second == b) || (first == b && second == a)) << split << cand->rules.dump();
+    EXPECT_EQ(std::count(cand->stay.begin(), cand->stay.end(), the), 1) << split;  // shared: stays in "other"
+    const auto blocks = rules_blocks(cand->rules);
+    ASSERT_EQ(blocks.size(), 3u);
+    EXPECT_EQ(blocks[2].first, cand->more[0].name);
+    EXPECT_EQ(cand->rules["targets"]["other"], "*");
+    EXPECT_EQ(cand->rules["shared"], "other");
+    EXPECT_EQ(cand->block_sizes(), (std::vector<int64_t>{4, 4}));
+  }
 }
 
 TEST(Candidate, TooFewConfusedQueriesProposeNothing) {

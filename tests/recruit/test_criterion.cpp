@@ -62,6 +62,18 @@ TEST(RecruitCriterion, ImpossibleInputsAreErrors) {
   EXPECT_THROW(recruitment_terms(1, 1, 10, 1, 1, 1, 0.1), ConfigError);
   EXPECT_THROW(recruitment_terms(1, 100, 10, 11, 1, 1, 0.1), ConfigError);
   EXPECT_THROW(recruitment_terms(1, 100, 10, 1, NAN, 1, 0.1), ConfigError);
+  EXPECT_THROW(recruitment_terms(1, 100, 10, 6, 1, 1, 0.1, {1, 2}), ConfigError);  // sizes must sum to m
+}
+
+// Several blocks at once: the rule says which m of V types move (ln C(V, m)) and which of them
+// form each block (ln 6! / (1! 2! 3!) = ln 60), by hand.
+TEST(RecruitCriterion, SeveralBlocksPayForWhichTypesFormEach) {
+  const double N = 20000;
+  const auto t = recruitment_terms(0, 20000, 10, 6, 2.0, 1.9, 0.01, {1, 2, 3});
+  EXPECT_NEAR(t.model_rule_nats, (std::log(210.0) + std::log(60.0)) / N, 1e-12);  // C(10, 6) = 210
+  const auto two = recruitment_terms(0, 20000, 10, 6, 2.0, 1.9, 0.01, {2, 4});
+  EXPECT_NEAR(two.model_rule_nats, (std::log(210.0) + std::log(15.0)) / N, 1e-12);  // C(6, 2) = 15
+  EXPECT_NEAR(recruitment_terms(0, 20000, 10, 6, 2.0, 1.9, 0.01).model_rule_nats, std::log(210.0) / N, 1e-12);
 }
 
 TEST(RecruitCriterion, ThetaRatioMustLieIn50To200) {

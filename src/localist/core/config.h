@@ -110,6 +110,10 @@ struct RecruitConfig {
   // text (rules "@context", not past a newline), so a word quoted inside another block's text
   // reads that text.
   std::string targets = "context";
+  // How "other" is split under shared or context targets (docs/recruitment.md, "Many blocks in
+  // one decision"): "communities" proposes every co-occurrence community of its types as a block
+  // at once (recruit/communities.h), then binary splits; "two" only binary splits.
+  std::string split = "communities";
 
   void validate() const;
 };

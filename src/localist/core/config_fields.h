@@ -235,6 +235,10 @@ struct ConfigFields<RecruitConfig> {
                              "reads every block), shared (and every block may also read 'other') or context "
                              "(and a block's word reads the block of its surrounding text, not past a newline)"},
       one_of({"own", "hub", "shared", "context"}, "own, hub, shared or context"));
+    v(&C::split, FieldInfo{"split", "--recruit-split",
+                           "how 'other' is split under shared or context targets: communities (every "
+                           "co-occurrence community a block at once, then binary splits) or two (binary splits only)"},
+      one_of({"communities", "two"}, "communities or two"));
   }
 };
 

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "localist/recruit/communities.h"
 #include "localist/recruit/type_clusters.h"
 #include "localist/blocks/info_anchors.h"
 #include "localist/blocks/rules.h"
@@ -64,12 +65,135 @@ std::vector<int64_t> without(const std::vector<int64_t>& from, const std::set<in
   return kept;
 }
 
+
+using Names = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+// The candidate's rules: the parent loses the moved types, each new block lists its own, with
+// the targets rc asks for and anchors re-chosen. c.tokens / c.more are re-read from the parsed
+// rules (where two ids share a text, e.g. SentencePiece byte pieces, a rule holds what the text
+// resolves to). false: the rules clash, or a side emptied.
+bool complete(Candidate& c, const json& rules, const Names& names, const data::Tokenizer& tokenizer,
+              const data::TokenFile& train, int64_t context_length, const RecruitConfig& rc) {
+  const json blocks = block_list(rules);
+  const auto free_name = [&](const json& taken) {
+    for (int64_t n = static_cast<int64_t>(names.size());; ++n) {
+      const std::string name = "r" + std::to_string(n);
+      const bool used = std::any_of(names.begin(), names.end(), [&](const auto& x) { return x.first == name; }) ||
+                        std::any_of(taken.begin(), taken.end(), [&](const auto& b) { return b.at("name") == name; });
+      if (!used) return name;
+    }
+  };
+  const auto texts_of = [&](const std::vector<int64_t>& ids) {
+    std::set<std::string> out;
+    for (auto t : ids) out.insert(tokenizer.token_text(static_cast<int32_t>(t)));
+    return std::vector<std::string>(out.begin(), out.end());
+  };
+  json doc = rules.is_object() ? rules : json::object();
+  json list = blocks;
+  if (c.parent > 0) {
+    const auto moved = texts_of(c.tokens);
+    json& p = list[c.parent - 1];
+    json kept = json::array();
+    for (const auto& t : p.value("tokens", json::array()))
+      if (!std::binary_search(moved.begin(), moved.end(), t.get<std::string>())) kept.push_back(t);
+    p["tokens"] = kept;
+    p.erase("anchors");
+  }
+  const int64_t id = static_cast<int64_t>(list.size()) + 1;  // the first new block's id
+  c.name = free_name(list);
+  list.push_back({{"name", c.name}, {"tokens", texts_of(c.tokens)}});
+  for (auto& b : c.more) {
+    b.name = free_name(list);
+    list.push_back({{"name", b.name}, {"tokens", texts_of(b.tokens)}});
+  }
+  doc["blocks"] = list;
+  // "other" holds what no block claims (markers, punctuation, function words): as a hub it
+  // reads every block, as it did before the split; shared, every block may read it too
+  // (RecruitConfig::targets)
+  const bool shared_other = rc.targets == "shared" || rc.targets == "context";
+  if (rc.targets != "own") doc["targets"]["other"] = kEveryBlock;
+  if (shared_other) doc["shared"] = "other";
+  if (rc.targets == "context") set_context_targets(doc, tokenizer);
+  try {
+    const Rules parsed = parse_rules(doc, tokenizer, "vocab", "the candidate's rules");
+    c.tokens.clear();
+    for (auto& b : c.more) b.tokens.clear();
+    for (const auto& [tok, block] : parsed.token_block)
+      if (block == id) c.tokens.push_back(tok);
+      else if (block > id && block <= id + static_cast<int64_t>(c.more.size())) c.more[block - id - 1].tokens.push_back(tok);
+  } catch (const RulesError&) {
+    return false;
+  }
+  std::sort(c.tokens.begin(), c.tokens.end());
+  for (auto& b : c.more) std::sort(b.tokens.begin(), b.tokens.end());
+  if (c.tokens.empty() || std::any_of(c.more.begin(), c.more.end(), [](const auto& b) { return b.tokens.empty(); }))
+    return false;
+  // anchors: re-chosen for the new block(s) and the parent (block 0's live in the global list)
+  const auto anchors = choose_anchors(doc, tokenizer, train, context_length, rc.min_count);
+  auto texts = [&](int64_t block) {
+    auto it = anchors.find(block);
+    return it == anchors.end() ? json::array() : token_texts(tokenizer, it->second);
+  };
+  for (int64_t b = id; b <= id + static_cast<int64_t>(c.more.size()); ++b) doc["blocks"][b - 1]["anchors"] = texts(b);
+  c.anchors.clear();
+  for (const auto& a : doc["blocks"][id - 1]["anchors"]) c.anchors.push_back(a.get<std::string>());
+  if (c.parent > 0) {
+    doc["blocks"][c.parent - 1]["anchors"] = texts(c.parent);
+  } else {
+    // keep listed anchors that fall in listed blocks; block 0's are chosen anew
+    std::set<std::string> listed;
+    for (const auto& [name, toks] : rules_blocks(doc)) listed.insert(toks.begin(), toks.end());
+    json global = json::array();
+    for (const auto& t : doc.value("anchors", json::array()))
+      if (listed.count(t.get<std::string>())) global.push_back(t);
+    for (const auto& a : texts(0))
+      if (std::find(global.begin(), global.end(), a) == global.end()) global.push_back(a);
+    doc["anchors"] = global;
+  }
+  for (auto& b : doc["blocks"])
+    if (b.contains("anchors") && b["anchors"].empty()) b.erase("anchors");
+  if (doc.contains("anchors") && doc["anchors"].empty()) doc.erase("anchors");
+  c.rules = doc;
+  return true;
+}
+
+// "other" split all at once: each co-occurrence community of its types a block, the types every
+// community shares left in it (recruit/communities.h). nullopt: fewer than two communities, a
+// partition decided recently, or rules that clash.
+std::optional<Candidate> community_candidate(const Confusion& confusion, const json& rules, const Names& names,
+                                             std::vector<int64_t> types, const std::vector<int64_t>& quiet,
+                                             const data::Tokenizer& tokenizer, const data::TokenFile& train,
+                                             int64_t context_length, const RecruitConfig& rc,
+                                             const std::set<std::string>& tried) {
+  types.insert(types.end(), quiet.begin(), quiet.end());
+  std::sort(types.begin(), types.end());
+  const auto parts = shared_communities(train, types);
+  if (parts.blocks.size() < 2) return std::nullopt;
+  Candidate c;
+  c.parent = 0, c.parent_name = names[0].first, c.confused = confusion.confused_in_block[0];
+  c.tokens = parts.blocks[0];
+  for (size_t b = 1; b < parts.blocks.size(); ++b) c.more.push_back({"", parts.blocks[b]});
+  c.stay = parts.shared;
+  if (!complete(c, rules, names, tokenizer, train, context_length, rc) || tried.count(c.key())) return std::nullopt;
+  return c;
+}
+
 }  // namespace
 
 std::string Candidate::key() const {
   std::string k = parent_name + ":";
   for (auto t : tokens) k += std::to_string(t) + ",";
+  for (const auto& b : more) {  // a partition: every side
+    k += "|";
+    for (auto t : b.tokens) k += std::to_string(t) + ",";
+  }
   return k;
+}
+
+std::vector<int64_t> Candidate::block_sizes() const {
+  std::vector<int64_t> out{static_cast<int64_t>(tokens.size())};
+  for (const auto& b : more) out.push_back(static_cast<int64_t>(b.tokens.size()));
+  return out;
 }
 
 json token_texts(const data::Tokenizer& tokenizer, const std::vector<int64_t>& ids) {
@@ -104,6 +228,7 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
   const Rules current = parse_rules(rules.is_object() ? rules : json::object(), tokenizer, "vocab", "the rules");
   std::vector<int64_t> freq(train.vocab_size(), 0);
   for (int64_t i = 0; i < std::min(train.size(), TypeClusterOptions{}.max_tokens); ++i) ++freq[train[i]];
+  const bool shared_other = rc.targets == "shared" || rc.targets == "context";
   for (const int64_t parent : order) {
     if (parent > 0 && blocks[parent - 1].contains("patterns")) continue;  // a pattern cannot be split by listing
     std::vector<int64_t> types;  // the confused types shape the split
@@ -118,6 +243,9 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
           !std::binary_search(types.begin(), types.end(), tok))
         quiet.push_back(tok);
     }
+    if (rc.split == "communities" && shared_other && parent == 0)
+      if (auto c = community_candidate(confusion, rules, names, types, quiet, tokenizer, train, context_length, rc, tried))
+        return c;
     // a split decided recently is set aside and the remaining types are split again, so every
     // part of the block gets its turn
     std::vector<int64_t> pool = types;
@@ -136,7 +264,6 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
 
       // shared targets: a split of "other" takes both sides out of it, leaving it the types that
       // keep both sides' company (markers, function words, punctuation), which every block reads
-      const bool shared_other = rc.targets == "shared" || rc.targets == "context";
       if (shared_other && parent == 0) {
         auto sifted = sift_shared(train, c.tokens, c.stay);
         if (sifted.a.empty() || sifted.b.empty()) {  // the split was shared tokens against the rest:
@@ -146,7 +273,8 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
           if (pool.size() == before) break;
           continue;
         }
-        c.tokens = sifted.a, c.second = sifted.b, c.stay = sifted.shared;
+        c.tokens = sifted.a, c.stay = sifted.shared;
+        c.more.push_back({"", sifted.b});
       }
       // the sides must follow the company their types keep: a cut inside one block dissolves
       // (its types fall back to the side that holds the block), and the next split is tried
@@ -157,97 +285,19 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
         return pool.size() < before;
       };
       const std::vector<int64_t>& smaller = a_smaller ? split.a : split.b;
-      auto& other_side = c.second.empty() ? c.stay : c.second;
+      auto& other_side = c.more.empty() ? c.stay : c.more[0].tokens;
       settle_sides(train, c.tokens, other_side);
       if (c.tokens.empty() || other_side.empty()) {
         if (!set_aside(smaller)) break;
         continue;
       }
-      // the new rules: the parent loses the moved types, the new block(s) list them
-      const auto free_name = [&](const json& taken) {
-        for (int64_t n = static_cast<int64_t>(names.size());; ++n) {
-          const std::string name = "r" + std::to_string(n);
-          const bool used = std::any_of(names.begin(), names.end(), [&](const auto& x) { return x.first == name; }) ||
-                            std::any_of(taken.begin(), taken.end(), [&](const auto& b) { return b.at("name") == name; });
-          if (!used) return name;
-        }
-      };
-      json doc = rules.is_object() ? rules : json::object();
-      json list = blocks;
-      const auto texts_of = [&](const std::vector<int64_t>& ids) {
-        std::set<std::string> out;
-        for (auto t : ids) out.insert(tokenizer.token_text(static_cast<int32_t>(t)));
-        return out;
-      };
-      const auto moved = texts_of(c.tokens), second = texts_of(c.second);
-      if (parent > 0) {
-        json& p = list[parent - 1];
-        json kept = json::array();
-        for (const auto& t : p.value("tokens", json::array()))
-          if (!moved.count(t.get<std::string>())) kept.push_back(t);
-        p["tokens"] = kept;
-        p.erase("anchors");
-      }
-      c.name = free_name(list);
-      list.push_back({{"name", c.name}, {"tokens", json(std::vector<std::string>(moved.begin(), moved.end()))}});
-      if (!second.empty()) {
-        c.second_name = free_name(list);
-        list.push_back({{"name", c.second_name}, {"tokens", json(std::vector<std::string>(second.begin(), second.end()))}});
-      }
-      doc["blocks"] = list;
-      // "other" holds what no block claims (markers, punctuation, function words): as a hub it
-      // reads every block, as it did before the split; shared, every block may read it too
-      // (RecruitConfig::targets)
-      if (rc.targets != "own") doc["targets"]["other"] = kEveryBlock;
-      if (shared_other) doc["shared"] = "other";
-      if (rc.targets == "context") set_context_targets(doc, tokenizer);
-      // rules name tokens by text; where two ids share a text (byte pieces of SentencePiece) the
-      // rule holds what the text resolves to: keep exactly that, or skip a split that clashes
-      const int64_t id = static_cast<int64_t>(list.size()) - (second.empty() ? 0 : 1);  // the new block
-      try {
-        const Rules parsed = parse_rules(doc, tokenizer, "vocab", "the candidate's rules");
-        c.tokens.clear(), c.second.clear();
-        for (const auto& [tok, block] : parsed.token_block)
-          if (block == id) c.tokens.push_back(tok);
-          else if (block == id + 1) c.second.push_back(tok);
-        std::sort(c.tokens.begin(), c.tokens.end());
-        std::sort(c.second.begin(), c.second.end());
-      } catch (const RulesError&) {
-        break;
-      }
-      if (c.tokens.empty() || (!second.empty() && c.second.empty())) break;
+      if (!complete(c, rules, names, tokenizer, train, context_length, rc)) break;
       if (tried.count(c.key())) {
         std::vector<int64_t> side = smaller;
         side.insert(side.end(), c.tokens.begin(), c.tokens.end());
         if (!set_aside(side)) break;
         continue;
       }
-      // anchors: re-chosen for the new block(s) and the parent (block 0's live in the global list)
-      const auto anchors = choose_anchors(doc, tokenizer, train, context_length, rc.min_count);
-      auto texts = [&](int64_t block) {
-        auto it = anchors.find(block);
-        return it == anchors.end() ? json::array() : token_texts(tokenizer, it->second);
-      };
-      doc["blocks"][id - 1]["anchors"] = texts(id);
-      for (const auto& a : doc["blocks"][id - 1]["anchors"]) c.anchors.push_back(a.get<std::string>());
-      if (!second.empty()) doc["blocks"][id]["anchors"] = texts(id + 1);
-      if (parent > 0) {
-        doc["blocks"][parent - 1]["anchors"] = texts(parent);
-      } else {
-        // keep listed anchors that fall in listed blocks; block 0's are chosen anew
-        std::set<std::string> listed;
-        for (const auto& [name, toks] : rules_blocks(doc)) listed.insert(toks.begin(), toks.end());
-        json global = json::array();
-        for (const auto& t : doc.value("anchors", json::array()))
-          if (listed.count(t.get<std::string>())) global.push_back(t);
-        for (const auto& a : texts(0))
-          if (std::find(global.begin(), global.end(), a) == global.end()) global.push_back(a);
-        doc["anchors"] = global;
-      }
-      for (auto& b : doc["blocks"])
-        if (b.contains("anchors") && b["anchors"].empty()) b.erase("anchors");
-      if (doc.contains("anchors") && doc["anchors"].empty()) doc.erase("anchors");
-      c.rules = doc;
       return c;
     }
   }

@@ -1,7 +1,11 @@
 #pragma once
 // A candidate block (docs/design.md §1.5): which block to split, which of its token types move to the
 // new block, and the new rules document. The parent is the block with the most confused queries
-// (at least min_confused) with a split not decided recently: the confused queries' token types
+// (at least min_confused) with a split not decided recently. With rc.split "communities" (the
+// default), a split of "other" under shared or context targets is first proposed all at once:
+// its types' co-occurrence communities with the shared types set apart (recruit/communities.h),
+// each community a new block; if that partition was decided recently (or finds fewer than two
+// blocks), or with rc.split "two", the split is binary: the confused queries' token types
 // (each seen at least min_count times) are split in two by the company they keep
 // (type_clusters.h) and the smaller side becomes the new block; if that split was decided
 // recently, its side is set aside and the remaining types are split again. Anchors of the new block and of
@@ -28,20 +32,25 @@
 
 namespace localist {
 
+struct NewBlock {
+  std::string name;
+  std::vector<int64_t> tokens;
+};
+
 struct Candidate {
   int64_t parent = 0;               // the block split (0 = "other")
   std::string parent_name, name;    // ... and the new block's name
   std::vector<int64_t> tokens;      // the types that move to the new block
-  // shared targets, a split of "other": the other side becomes a block too (its name and
-  // types); `stay` then holds the types both sides share, which stay in "other"
-  std::string second_name;
-  std::vector<int64_t> second;
+  // shared targets, a split of "other": every side becomes a block (the further ones here);
+  // `stay` then holds the types all sides share, which stay in "other"
+  std::vector<NewBlock> more;
   std::vector<int64_t> stay;        // the parent's clustered types that stay
   int64_t confused = 0;             // confused queries in the parent
-  double split_quality = 0;         // 1 - within / total Hellinger scatter of the 2-means
-  nlohmann::json rules;             // the rules document with the new block
+  double split_quality = 0;         // 1 - within / total Hellinger scatter of the 2-means (0: communities)
+  nlohmann::json rules;             // the rules document with the new block(s)
   std::vector<std::string> anchors;  // the new block's anchor tokens
   std::string key() const;          // identifies the split, so a rejected one waits before a retry
+  std::vector<int64_t> block_sizes() const;  // types of each new block (one entry: one block)
 };
 
 // `rules`: the current vocab rules document (null or {} = one block). `tried`: keys of splits

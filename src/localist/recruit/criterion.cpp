@@ -9,9 +9,11 @@ namespace localist {
 
 CriterionTerms recruitment_terms(int64_t params_added, int64_t train_tokens, int64_t vocab,
                                  int64_t block_types, double data_without, double data_with,
-                                 double theta, int64_t first_block_types) {
+                                 double theta, const std::vector<int64_t>& block_sizes) {
+  int64_t listed = 0;
+  for (auto m : block_sizes) listed += m < 0 ? block_types + 1 : m;
   if (params_added < 0 || train_tokens < 2 || vocab < 1 || block_types < 0 || block_types > vocab ||
-      first_block_types > block_types)
+      (!block_sizes.empty() && listed != block_types))
     throw ConfigError("recruitment criterion: impossible counts (k " + std::to_string(params_added) +
                       ", N " + std::to_string(train_tokens) + ", V " + std::to_string(vocab) +
                       ", m " + std::to_string(block_types) + ")");
@@ -24,8 +26,13 @@ CriterionTerms recruitment_terms(int64_t params_added, int64_t train_tokens, int
   t.model_params_nats = 0.5 * static_cast<double>(params_added) * std::log(N) / N;
   const double V = static_cast<double>(vocab), m = static_cast<double>(block_types);
   const auto ln_choose = [](double n, double k) { return std::lgamma(n + 1) - std::lgamma(k + 1) - std::lgamma(n - k + 1); };
-  t.first_block_types = first_block_types;
-  t.model_rule_nats = (ln_choose(V, m) + (first_block_types >= 0 ? ln_choose(m, first_block_types) : 0.0)) / N;
+  t.block_sizes = block_sizes;
+  double which = 0;  // ln (m! / prod m_i!): which of the m types forms each block
+  if (block_sizes.size() > 1) {
+    which = std::lgamma(m + 1);
+    for (auto mi : block_sizes) which -= std::lgamma(static_cast<double>(mi) + 1);
+  }
+  t.model_rule_nats = (ln_choose(V, m) + which) / N;
   t.delta_model = t.model_params_nats + t.model_rule_nats;
   t.data_without = data_without, t.data_with = data_with;
   t.delta_data = data_with - data_without;

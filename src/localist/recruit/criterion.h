@@ -7,8 +7,8 @@
 //       k  parameters the candidate adds (its new heads), N training tokens: the two-part
 //          MDL code length of real-valued parameters at precision 1/sqrt(N);
 //       ln C(V, m)  the rule itself: which m of the V vocabulary types the block holds (when a
-//          split of "other" makes two blocks, m counts both and ln C(m, m_1) more says which
-//          of them form the first);
+//          split of "other" makes several blocks, m counts them all and the multinomial
+//          ln (m! / (m_1! ... m_j!)) more says which of them form each);
 //       divided by N to put the model's code on the same per-token scale as the data's.
 //   Delta L_data = L_data|p+1 - L_data|p: held-out NLL (nats/token) after the same short
 //       fine-tune (same steps, batches and learning rate) with and without the candidate.
@@ -25,6 +25,7 @@
 // candidates can be accepted. The recruiter enforces p_max as a hard cap as well, so the bound
 // holds even if training between decisions raised L_data.
 #include <cstdint>
+#include <vector>
 
 namespace localist {
 
@@ -33,9 +34,9 @@ struct CriterionTerms {
   int64_t train_tokens = 0;    // N
   int64_t vocab = 0;           // V
   int64_t block_types = 0;     // m
-  int64_t first_block_types = -1;  // m_1 when the candidate makes two blocks (-1: one)
+  std::vector<int64_t> block_sizes;  // m_1 .. m_j when the candidate makes several blocks (empty: one)
   double model_params_nats = 0;  // (k/2) ln N / N
-  double model_rule_nats = 0;    // ln C(V, m) / N
+  double model_rule_nats = 0;    // [ln C(V, m) + ln (m! / prod m_i!)] / N
   double delta_model = 0;        // their sum
   double data_without = 0;       // L_data|p (nats/token)
   double data_with = 0;          // L_data|p+1
@@ -50,7 +51,7 @@ struct CriterionTerms {
 // All terms from the measured held-out NLLs; throws ConfigError on impossible inputs.
 CriterionTerms recruitment_terms(int64_t params_added, int64_t train_tokens, int64_t vocab,
                                  int64_t block_types, double data_without, double data_with,
-                                 double theta, int64_t first_block_types = -1);
+                                 double theta, const std::vector<int64_t>& block_sizes = {});
 
 // Adds the interval: total_hi = delta_model + data_hi (the upper end of Delta L_data's
 // interval); accept only if also total_hi < 0.

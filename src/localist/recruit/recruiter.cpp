@@ -65,10 +65,11 @@ void record_candidate(json& rec, const Candidate& cand, const data::Tokenizer& t
   rec["tokens"] = token_texts(tok, cand.tokens);
   rec["stay"] = cand.stay.size();
   rec["anchors"] = cand.anchors;
-  if (!cand.second.empty()) {
-    rec["second_block"] = cand.second_name;
-    rec["second_types"] = cand.second.size();
-    rec["second_tokens"] = token_texts(tok, cand.second);
+  if (!cand.more.empty()) {
+    json more = json::array();
+    for (const auto& b : cand.more)
+      more.push_back({{"block", b.name}, {"types", b.tokens.size()}, {"tokens", token_texts(tok, b.tokens)}});
+    rec["more_blocks"] = more;
   }
   rec["split_quality"] = cand.split_quality;
 }
@@ -79,7 +80,7 @@ json terms_record(const CriterionTerms& t) {
           {"train_tokens_N", t.train_tokens},
           {"vocab_V", t.vocab},
           {"block_types_m", t.block_types},
-          {"first_block_types_m1", t.first_block_types},
+          {"block_sizes_m_i", t.block_sizes},
           {"delta_L_model_params", t.model_params_nats},
           {"delta_L_model_rule", t.model_rule_nats},
           {"delta_L_model", t.delta_model},
@@ -92,15 +93,16 @@ json terms_record(const CriterionTerms& t) {
 }
 
 std::string code_length_note(const RecruitConfig& rc) {
-  return "Delta L_model = (k/2) ln N / N + ln C(V, m) / N (+ ln C(m, m1) / N for two blocks); L_data = held-out NLL after " +
+  return "Delta L_model = (k/2) ln N / N + ln C(V, m) / N (+ ln (m! / prod m_i!) / N for several blocks); L_data = held-out NLL after " +
          std::to_string(rc.finetune_steps) + " fine-tune steps (" + std::to_string(rc.eval_tokens) +
          " predictions); accept iff Delta L_total < -theta and Delta L_total_hi (Delta L_model + the 95 % "
          "upper end of Delta L_data) < 0";
 }
 
 std::string decision_line(const CriterionTerms& t, const Candidate& cand) {
-  const std::string second =
-      cand.second.empty() ? "" : " + " + cand.second_name + " " + std::to_string(cand.second.size()) + " types";
+  std::string second;
+  for (const auto& b : cand.more) second += " + " + b.name + " " + std::to_string(b.tokens.size()) + " types";
+  if (second.size() > 200) second = " + " + std::to_string(cand.more.size()) + " more blocks";
   char buf[480];
   const bool gain = t.delta_total < -t.theta;
   std::snprintf(buf, sizeof buf,
@@ -205,10 +207,12 @@ std::optional<Grown> Recruiter::decide(const GrowthContext& c) {
   TokenScores scores_without, scores_with;
   const double without = finetuned_nll(control, control_state, objective, c, rc_, scores_without);
   const double with = finetuned_nll(candidate, candidate_state, cand_objective, c, rc_, scores_with);
-  const int64_t m1 = static_cast<int64_t>(cand->tokens.size()), m2 = static_cast<int64_t>(cand->second.size());
-  const int64_t added = m2 > 0 ? 2 : 1;
-  auto t = recruitment_terms(grown->num_params() - model->num_params(), train_tokens_, vocab_, m1 + m2,
-                             without, with, rc_.theta, m2 > 0 ? m1 : -1);
+  const auto sizes = cand->block_sizes();
+  const int64_t added = static_cast<int64_t>(sizes.size());
+  int64_t m = 0;
+  for (auto mi : sizes) m += mi;
+  auto t = recruitment_terms(grown->num_params() - model->num_params(), train_tokens_, vocab_, m,
+                             without, with, rc_.theta, added > 1 ? sizes : std::vector<int64_t>{});
   rec["delta_L_data_interval"] = data_interval(scores_with, scores_without, model->cfg.context_length, step);
   require_confidence(t, rec["delta_L_data_interval"]["hi"].get<double>());
   rec["terms"] = terms_record(t);
