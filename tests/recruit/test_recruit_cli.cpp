@@ -188,6 +188,37 @@ TEST(RecruitCli, RecoversBothTrueBlocksOfATopicCorpusWithSharedTokens) {
   }
 }
 
+// Four topics (unequal sizes and frequencies, shared tokens, words crossing topics): the
+// default proposes every community of "other" at the first decision and recovers all four
+// true blocks exactly; the audit log names each new block with its types and the rule cost
+// counts which types form each (ln (m! / prod m_i!)).
+TEST(RecruitCli, RecoversEveryTrueBlockOfAFourTopicCorpusInOneDecision) {
+  const auto corpus = cli_tmp("topics4"), run = corpus + "-run";
+  ASSERT_EQ(run_cli("synth --family topics --out " + corpus + " --synth-blocks 4 --synth-tokens 60000 --synth-seed 6").code, 0);
+  auto t = run_cli("train --tokenizer word --n-layer 1 --n-head 2 --n-embd 32 --block-size 64 --batch-size 16 "
+                   "--max-steps 100 --eval-interval 100 --eval-tokens 2000 --device cpu --blocks vocab --lambda 1 "
+                   "--recruit --recruit-start 100 --recruit-finetune 50 --recruit-eval-tokens 4000 --data " + corpus +
+                   " --out " + run);
+  ASSERT_EQ(t.code, 0) << t.output;
+  const auto b = run_cli("blocks " + run + " --json --truth " + corpus + "/truth.json");
+  ASSERT_EQ(b.code, 0) << b.output;
+  const auto j = json::parse(b.output);
+  EXPECT_EQ(j["agreement"]["exact"], 4) << j["agreement"].dump();
+  EXPECT_GT(j["agreement"]["adjusted_rand_index"].get<double>(), 0.99);
+  const auto first = audit(run).front();
+  ASSERT_EQ(first["decision"], "accept") << first.dump();
+  ASSERT_EQ(first["more_blocks"].size(), 3u);
+  int64_t m = first["types"].get<int64_t>();
+  for (const auto& more : first["more_blocks"]) m += more["types"].get<int64_t>();
+  double which = std::lgamma(static_cast<double>(m) + 1) - std::lgamma(first["types"].get<double>() + 1);
+  for (const auto& more : first["more_blocks"]) which -= std::lgamma(more["types"].get<double>() + 1);
+  const auto& terms = first["terms"];
+  EXPECT_EQ(terms["block_types_m"], m);
+  const double V = terms["vocab_V"], N = terms["train_tokens_N"];
+  const double choose = std::lgamma(V + 1) - std::lgamma(m + 1.0) - std::lgamma(V - m + 1);
+  EXPECT_NEAR(terms["delta_L_model_rule"].get<double>(), (choose + which) / N, 1e-9);
+}
+
 TEST(RecruitCli, ResumeRedoesTheSameDecisions) {
   const auto full = cli_tmp("full"), cut = cli_tmp("cut");
   ASSERT_EQ(run_cli(kWithHeads + "--out " + full).code, 0);

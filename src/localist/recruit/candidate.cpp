@@ -181,12 +181,16 @@ std::optional<Candidate> community_candidate(const Confusion& confusion, const j
 }  // namespace
 
 std::string Candidate::key() const {
+  const auto text = [](const std::vector<int64_t>& side) {
+    std::string k;
+    for (auto t : side) k += std::to_string(t) + ",";
+    return k;
+  };
+  std::vector<std::string> sides{text(tokens)};
+  for (const auto& b : more) sides.push_back(text(b.tokens));
+  std::sort(sides.begin(), sides.end());  // a partition is the same split whichever side is first
   std::string k = parent_name + ":";
-  for (auto t : tokens) k += std::to_string(t) + ",";
-  for (const auto& b : more) {  // a partition: every side
-    k += "|";
-    for (auto t : b.tokens) k += std::to_string(t) + ",";
-  }
+  for (size_t i = 0; i < sides.size(); ++i) k += (i ? "|" : "") + sides[i];
   return k;
 }
 

@@ -30,8 +30,10 @@ std::vector<std::vector<int64_t>> communities(const data::TokenFile& train, cons
 // type_clusters.h, for any number of sides, measured against the type's own community so that
 // one community holding shared tokens does not make every word look shared). The shared types
 // leave the graph and the rest is partitioned again, until no type is set apart (at most
-// `max_rounds` rounds). Communities of one type join `shared`. blocks: two or more types each,
-// the largest first; shared: sorted.
+// `max_rounds` rounds). Then two communities that keep each other's company at >= 0.4 of their
+// own are merged, the closest pair first (modularity can cut one block along its inner
+// structure: its key words and their answers). Communities of one type join `shared`. blocks:
+// two or more types each, the largest first; shared: sorted.
 struct SharedCommunities {
   std::vector<std::vector<int64_t>> blocks;
   std::vector<int64_t> shared;
