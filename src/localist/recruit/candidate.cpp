@@ -91,7 +91,9 @@ bool complete(Candidate& c, const json& rules, const Names& names, const data::T
   json doc = rules.is_object() ? rules : json::object();
   json list = blocks;
   if (c.parent > 0) {
-    const auto moved = texts_of(c.tokens);
+    std::vector<int64_t> all = c.tokens;
+    for (const auto& b : c.more) all.insert(all.end(), b.tokens.begin(), b.tokens.end());
+    const auto moved = texts_of(all);
     json& p = list[c.parent - 1];
     json kept = json::array();
     for (const auto& t : p.value("tokens", json::array()))
@@ -157,23 +159,26 @@ bool complete(Candidate& c, const json& rules, const Names& names, const data::T
   return true;
 }
 
-// "other" split all at once: each co-occurrence community of its types a block, the types every
-// community shares left in it (recruit/communities.h). nullopt: fewer than two communities, a
-// partition decided recently, or rules that clash.
-std::optional<Candidate> community_candidate(const Confusion& confusion, const json& rules, const Names& names,
-                                             std::vector<int64_t> types, const std::vector<int64_t>& quiet,
-                                             const data::Tokenizer& tokenizer, const data::TokenFile& train,
-                                             int64_t context_length, const RecruitConfig& rc,
-                                             const std::set<std::string>& tried) {
+// A block split all at once: each co-occurrence community of its types a block, the types
+// every community shares left in the parent (recruit/communities.h). "other" gives every
+// community a new block; a listed block keeps its largest and gives the others new blocks.
+// nullopt: fewer than two communities, a partition decided recently, or rules that clash.
+std::optional<Candidate> community_candidate(int64_t parent, const Confusion& confusion, const json& rules,
+                                             const Names& names, std::vector<int64_t> types,
+                                             const std::vector<int64_t>& quiet, const data::Tokenizer& tokenizer,
+                                             const data::TokenFile& train, int64_t context_length,
+                                             const RecruitConfig& rc, const std::set<std::string>& tried) {
   types.insert(types.end(), quiet.begin(), quiet.end());
   std::sort(types.begin(), types.end());
   const auto parts = shared_communities(train, types);
   if (parts.blocks.size() < 2) return std::nullopt;
   Candidate c;
-  c.parent = 0, c.parent_name = names[0].first, c.confused = confusion.confused_in_block[0];
-  c.tokens = parts.blocks[0];
-  for (size_t b = 1; b < parts.blocks.size(); ++b) c.more.push_back({"", parts.blocks[b]});
+  c.parent = parent, c.parent_name = names[parent].first, c.confused = confusion.confused_in_block[parent];
+  const size_t first = parent == 0 ? 0 : 1;  // a listed block keeps its largest community
+  c.tokens = parts.blocks[first];
+  for (size_t b = first + 1; b < parts.blocks.size(); ++b) c.more.push_back({"", parts.blocks[b]});
   c.stay = parts.shared;
+  if (first == 1) c.stay.insert(c.stay.end(), parts.blocks[0].begin(), parts.blocks[0].end());
   if (!complete(c, rules, names, tokenizer, train, context_length, rc) || tried.count(c.key())) return std::nullopt;
   return c;
 }
@@ -247,8 +252,9 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
           !std::binary_search(types.begin(), types.end(), tok))
         quiet.push_back(tok);
     }
-    if (rc.split == "communities" && shared_other && parent == 0)
-      if (auto c = community_candidate(confusion, rules, names, types, quiet, tokenizer, train, context_length, rc, tried))
+    if (rc.split == "communities" && (shared_other || parent > 0))
+      if (auto c = community_candidate(parent, confusion, rules, names, types, quiet, tokenizer, train, context_length,
+                                       rc, tried))
         return c;
     // a split decided recently is set aside and the remaining types are split again, so every
     // part of the block gets its turn

@@ -2,10 +2,11 @@
 // A candidate block (docs/design.md §1.5): which block to split, which of its token types move to the
 // new block, and the new rules document. The parent is the block with the most confused queries
 // (at least min_confused) with a split not decided recently. With rc.split "communities" (the
-// default), a split of "other" under shared or context targets is first proposed all at once:
-// its types' co-occurrence communities with the shared types set apart (recruit/communities.h),
-// each community a new block; if that partition was decided recently (or finds fewer than two
-// blocks), or with rc.split "two", the split is binary: the confused queries' token types
+// default), a block is first split all at once: its types' co-occurrence communities with the
+// shared types set apart (recruit/communities.h); a split of "other" (under shared or context
+// targets) makes every community a new block, a listed block keeps its largest community; if
+// that partition was decided recently (or finds fewer than two communities), or with rc.split
+// "two", the split is binary: the confused queries' token types
 // (each seen at least min_count times) are split in two by the company they keep
 // (type_clusters.h) and the smaller side becomes the new block; if that split was decided
 // recently, its side is set aside and the remaining types are split again. Anchors of the new block and of
