@@ -69,7 +69,7 @@ void TrainConfig::validate() const {
 }
 
 void RecruitConfig::validate() const {
-  if (enabled) check_fields(*this);
+  check_fields(*this);  // a bad value is an error even without --recruit: it was typed for a reason
 }
 
 namespace {
