@@ -65,8 +65,10 @@ std::vector<int64_t> without(const std::vector<int64_t>& from, const std::set<in
   return kept;
 }
 
-
 using Names = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+// Shared or context targets: every block may read "other", so a split of it takes every side out.
+bool shares_other(const RecruitConfig& rc) { return rc.targets == "shared" || rc.targets == "context"; }
 
 // The candidate's rules: the parent loses the moved types, each new block lists its own, with
 // the targets rc asks for and anchors re-chosen. c.tokens / c.more are re-read from the parsed
@@ -112,9 +114,8 @@ bool complete(Candidate& c, const json& rules, const Names& names, const data::T
   // "other" holds what no block claims (markers, punctuation, function words): as a hub it
   // reads every block, as it did before the split; shared, every block may read it too
   // (RecruitConfig::targets)
-  const bool shared_other = rc.targets == "shared" || rc.targets == "context";
   if (rc.targets != "own") doc["targets"]["other"] = kEveryBlock;
-  if (shared_other) doc["shared"] = "other";
+  if (shares_other(rc)) doc["shared"] = "other";
   if (rc.targets == "context") set_context_targets(doc, tokenizer);
   try {
     const Rules parsed = parse_rules(doc, tokenizer, "vocab", "the candidate's rules");
@@ -237,7 +238,7 @@ std::optional<Candidate> propose_candidate(const Confusion& confusion, const jso
   const Rules current = parse_rules(rules.is_object() ? rules : json::object(), tokenizer, "vocab", "the rules");
   std::vector<int64_t> freq(train.vocab_size(), 0);
   for (int64_t i = 0; i < std::min(train.size(), TypeClusterOptions{}.max_tokens); ++i) ++freq[train[i]];
-  const bool shared_other = rc.targets == "shared" || rc.targets == "context";
+  const bool shared_other = shares_other(rc);
   for (const int64_t parent : order) {
     if (parent > 0 && blocks[parent - 1].contains("patterns")) continue;  // a pattern cannot be split by listing
     std::vector<int64_t> types;  // the confused types shape the split

@@ -82,45 +82,10 @@ Graph merge(const Graph& g, const std::vector<int64_t>& comm, int64_t count) {
   return out;
 }
 
-// Each grouped type's neighbours (all tokens within opt.window) counted by the group they
-// belong to (column G: all), and each group's tokens in the data.
-struct Company {
-  std::unordered_map<int64_t, std::vector<double>> of;  // type -> G + 1 counts
-  std::vector<double> size;
-  double n = 0;
-  // the share of a row's neighbours that are group o's tokens over o's share of all tokens
-  double lift(const std::vector<double>& row, int64_t o) const {
-    return row.back() > 0 && size[o] > 0 ? row[o] / row.back() / (size[o] / n) : 0.0;
-  }
-};
-
-Company company_of(const data::TokenFile& train, const std::vector<std::vector<int64_t>>& groups,
-                   const TypeClusterOptions& opt) {
-  const int64_t n = std::min(train.size(), opt.max_tokens), G = static_cast<int64_t>(groups.size());
-  std::vector<int64_t> group(train.vocab_size(), -1);
-  for (int64_t c = 0; c < G; ++c)
-    for (auto t : groups[c]) group[t] = c;
-  Company out;
-  out.size.assign(G, 0);
-  out.n = static_cast<double>(n);
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t own = group[train[i]];
-    if (own < 0) continue;
-    ++out.size[own];
-    auto& row = out.of.try_emplace(train[i], G + 1, 0.0).first->second;
-    for (int64_t j = std::max<int64_t>(0, i - opt.window); j <= std::min(n - 1, i + opt.window); ++j)
-      if (j != i) {
-        if (group[train[j]] >= 0) row[group[train[j]]] += 1;
-        row[G] += 1;
-      }
-  }
-  return out;
-}
-
 // The types of `groups` that keep every other group's company (shared_communities' rule).
 std::vector<int64_t> keep_every_company(const data::TokenFile& train, const std::vector<std::vector<int64_t>>& groups,
                                         const TypeClusterOptions& opt) {
-  const auto company = company_of(train, groups, opt);
+  const auto company = group_company(train, groups, opt);
   const int64_t G = static_cast<int64_t>(groups.size());
   std::vector<int64_t> shared;
   for (int64_t c = 0; c < G; ++c)
@@ -137,11 +102,12 @@ std::vector<int64_t> keep_every_company(const data::TokenFile& train, const std:
 
 // Groups that keep each other's company at >= kSpread of their own are one block (modularity
 // can cut a block along its inner structure, e.g. its key words and their answers): the pair
-// keeping the most is merged, until none is left.
+// keeping the most is merged, until none is left. The data is read once: a merge adds the
+// pair's columns and sizes.
 void merge_companions(const data::TokenFile& train, std::vector<std::vector<int64_t>>& groups,
                       const TypeClusterOptions& opt) {
+  auto company = group_company(train, groups, opt);
   while (groups.size() > 1) {
-    const auto company = company_of(train, groups, opt);
     const int64_t G = static_cast<int64_t>(groups.size());
     std::vector<std::vector<double>> rows(G, std::vector<double>(G + 1, 0));  // per group, summed
     for (int64_t c = 0; c < G; ++c)
@@ -160,6 +126,12 @@ void merge_companions(const data::TokenFile& train, std::vector<std::vector<int6
     groups[best_a].insert(groups[best_a].end(), groups[best_b].begin(), groups[best_b].end());
     std::sort(groups[best_a].begin(), groups[best_a].end());
     groups.erase(groups.begin() + best_b);
+    for (auto& [type, row] : company.of) {
+      row[best_a] += row[best_b];
+      row.erase(row.begin() + best_b);
+    }
+    company.size[best_a] += company.size[best_b];
+    company.size.erase(company.size.begin() + best_b);
   }
 }
 

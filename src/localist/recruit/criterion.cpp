@@ -10,9 +10,10 @@ namespace localist {
 CriterionTerms recruitment_terms(int64_t params_added, int64_t train_tokens, int64_t vocab,
                                  int64_t block_types, double data_without, double data_with,
                                  double theta, const std::vector<int64_t>& block_sizes) {
-  int64_t listed = 0;
-  for (auto m : block_sizes) listed += m < 0 ? block_types + 1 : m;
-  if (params_added < 0 || train_tokens < 2 || vocab < 1 || block_types < 0 || block_types > vocab ||
+  int64_t listed = 0;  // the blocks' sizes, when given, must be counts summing to m
+  bool negative = false;
+  for (auto mi : block_sizes) listed += mi, negative |= mi < 0;
+  if (params_added < 0 || train_tokens < 2 || vocab < 1 || block_types < 0 || block_types > vocab || negative ||
       (!block_sizes.empty() && listed != block_types))
     throw ConfigError("recruitment criterion: impossible counts (k " + std::to_string(params_added) +
                       ", N " + std::to_string(train_tokens) + ", V " + std::to_string(vocab) +

@@ -72,29 +72,40 @@ TypeSplit split_types(const data::TokenFile& train, const std::vector<int64_t>& 
   return out;
 }
 
+GroupCompany group_company(const data::TokenFile& train, const std::vector<std::vector<int64_t>>& groups,
+                           const TypeClusterOptions& opt) {
+  const int64_t n = std::min(train.size(), opt.max_tokens), G = static_cast<int64_t>(groups.size());
+  std::vector<int64_t> group(train.vocab_size(), -1);
+  for (int64_t c = 0; c < G; ++c)
+    for (auto t : groups[c]) group[t] = c;
+  GroupCompany out;
+  out.size.assign(G, 0);
+  out.n = static_cast<double>(n);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t own = group[train[i]];
+    if (own < 0) continue;
+    ++out.size[own];
+    auto& row = out.of.try_emplace(train[i], G + 1, 0.0).first->second;
+    for (int64_t j = std::max<int64_t>(0, i - opt.window); j <= std::min(n - 1, i + opt.window); ++j)
+      if (j != i) {
+        if (group[train[j]] >= 0) row[group[train[j]]] += 1;
+        row[G] += 1;
+      }
+  }
+  return out;
+}
+
 namespace {
 
 // Splits `side` into the types whose neighbours include `other`'s tokens at less than half the
 // rate those make up of all tokens (kept) and the rest (shared).
 void sift(const data::TokenFile& train, const std::vector<int64_t>& side, const std::vector<int64_t>& other,
           const TypeClusterOptions& opt, std::vector<int64_t>& kept, std::vector<int64_t>& shared) {
-  const int64_t n = std::min(train.size(), opt.max_tokens);
-  std::vector<char> in_other(train.vocab_size(), 0);
-  for (auto t : other) in_other[t] = 1;
-  std::unordered_map<int64_t, std::pair<int64_t, int64_t>> company;  // type -> (other's, all) neighbours
-  for (auto t : side) company[t] = {0, 0};
-  int64_t other_tokens = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    other_tokens += in_other[train[i]];
-    auto it = company.find(train[i]);
-    if (it == company.end()) continue;
-    for (int64_t j = std::max<int64_t>(0, i - opt.window); j <= std::min(n - 1, i + opt.window); ++j)
-      if (j != i) it->second.first += in_other[train[j]], it->second.second += 1;
-  }
-  const double base = n ? static_cast<double>(other_tokens) / n : 0;
+  const auto company = group_company(train, {side, other}, opt);
+  const double base = company.n > 0 ? company.size[1] / company.n : 0;
   for (auto t : side) {
-    const auto [with_other, all] = company[t];
-    const bool keeps_other = all > 0 && static_cast<double>(with_other) / all >= 0.5 * base;
+    const auto it = company.of.find(t);
+    const bool keeps_other = it != company.of.end() && it->second[2] > 0 && it->second[1] / it->second[2] >= 0.5 * base;
     (keeps_other ? shared : kept).push_back(t);
   }
 }

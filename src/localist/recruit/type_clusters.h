@@ -10,6 +10,7 @@
 // the same projection (a block's quiet types, e.g. anchors whose own attention is sharp, must
 // move with it: the dial hides from a block every key outside its class).
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "localist/data/token_file.h"
@@ -31,6 +32,21 @@ struct TypeClusterOptions {
   int64_t components = 8;
   uint64_t seed = 7;
 };
+
+// Each grouped type's neighbours (all tokens within opt.window of its occurrences) counted by the
+// group they belong to (column G: all neighbours), and each group's tokens in the data (the
+// first opt.max_tokens). A type absent from the data has no row.
+struct GroupCompany {
+  std::unordered_map<int64_t, std::vector<double>> of;  // type -> G + 1 counts
+  std::vector<double> size;                             // tokens of each group
+  double n = 0;                                         // tokens read
+  // lift: the share of a row's neighbours that are group o's tokens over o's share of all tokens
+  double lift(const std::vector<double>& row, int64_t o) const {
+    return row.back() > 0 && size[o] > 0 ? row[o] / row.back() / (size[o] / n) : 0.0;
+  }
+};
+GroupCompany group_company(const data::TokenFile& train, const std::vector<std::vector<int64_t>>& groups,
+                           const TypeClusterOptions& opt = {});
 
 // Types absent from the data keep an all-zero profile (and join the nearer centre).
 TypeSplit split_types(const data::TokenFile& train, const std::vector<int64_t>& types,
