@@ -4,6 +4,8 @@
 // the true topics; on a graph with two cliques joined by one edge, Louvain finds the cliques.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 
 #include "localist/data/tokenizer.h"
@@ -62,6 +64,25 @@ TEST(Communities, TopicWorldsSplitIntoTheirTrueTopicsWithSharedTokensLeftOut) {
       exact += r.exact, blocks += r.true_blocks;
     }
   EXPECT_GE(exact, blocks - 2) << exact << " of " << blocks << " true blocks exact";
+}
+
+// The table behind kSpread (docs/recruitment.md): the seen worlds' partitions against their truth.
+// Not a check: run it with --gtest_also_run_disabled_tests (TOKENS=60000 for the smaller size).
+TEST(Communities, DISABLED_SeenWorldsTable) {
+  const int64_t tokens = std::getenv("TOKENS") ? std::atoll(std::getenv("TOKENS")) : 300000;
+  int64_t exact = 0, blocks = 0, shared = 0;
+  double ari = 0;
+  int64_t worlds = 0;
+  for (int64_t k : {2, 3, 4, 6, 8})
+    for (uint64_t seed : {11, 12, 101, 102, 103, 201, 202, 203}) {
+      const auto r = recover(k, seed, tokens);
+      std::printf("K* %lld seed %llu: exact %lld/%lld ARI %.3f shared types in blocks %lld\n", (long long)k,
+                  (unsigned long long)seed, (long long)r.exact, (long long)r.true_blocks, r.ari,
+                  (long long)r.shared_in_blocks);
+      exact += r.exact, blocks += r.true_blocks, shared += r.shared_in_blocks, ari += r.ari, ++worlds;
+    }
+  std::printf("%lld tokens: %lld of %lld true blocks exact, mean ARI %.3f, %lld shared types in blocks\n",
+              (long long)tokens, (long long)exact, (long long)blocks, ari / worlds, (long long)shared);
 }
 
 // Two 4-cliques joined by one edge, as a token stream: each clique's words only ever follow each
