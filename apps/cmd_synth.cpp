@@ -8,6 +8,9 @@
 //                                 train.txt (--synth-tokens), valid.txt and test.txt (a tenth each)
 //                                 and truth.json; the world from --synth-seed, each split's text
 //                                 from its own seed. Train on it with --data DIR --tokenizer word.
+//                                 --topic-shuffled: the null corpus (nothing to find);
+//                                 --topic-phases P: phase-1.txt .. phase-P.txt, each with more topics
+//                                 (train --phase DIR/phase-1.txt:STEPS ...)
 #include <cstdio>
 #include <filesystem>
 
@@ -22,25 +25,44 @@
 namespace localist::app {
 namespace {
 
-void write_topics(const std::string& dir, const DataConfig& data, data::TopicSpec spec) {
+// Topics available in phase p of P (1-based): the first ceil(K p / P).
+int64_t topics_in_phase(int64_t K, int64_t p, int64_t P) { return (K * p + P - 1) / P; }
+
+void write_topics(const std::string& dir, const DataConfig& data, data::TopicSpec spec, int64_t phases) {
   spec.n_blocks = data.synth_blocks;
   spec.seed = data.synth_seed;
   const auto world = data::topic_world(spec);  // ConfigError naming the field, before any file
+  if (phases < 1 || phases > spec.n_blocks)
+    throw ConfigError("synth: --topic-phases " + std::to_string(phases) + ": expected 1.." + std::to_string(spec.n_blocks) +
+                      " (each phase brings at least one topic)");
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) throw PathError("synth: cannot create '" + dir + "': " + ec.message());
-  const std::pair<const char*, int64_t> splits[] = {
-      {"train", data.synth_tokens}, {"valid", std::max<int64_t>(1000, data.synth_tokens / 10)},
-      {"test", std::max<int64_t>(1000, data.synth_tokens / 10)}};
+  const int64_t held_out = std::max<int64_t>(1000, data.synth_tokens / 10);
   uint64_t k = 0;
-  for (const auto& [name, tokens] : splits) {
-    const auto text = data::topic_text(spec, world, tokens, data::splitmix64(spec.seed * 3 + k++));
-    write_text_atomically(dir + "/" + name + ".txt", text);
+  std::string train;  // phases: one text per phase, train.txt their concatenation
+  for (int64_t p = 1; p <= phases; ++p) {
+    const int64_t available = phases > 1 ? topics_in_phase(spec.n_blocks, p, phases) : 0;
+    const auto text = data::topic_text(spec, world, data.synth_tokens / phases, data::splitmix64(spec.seed * 3 + k++), available);
+    if (phases > 1) write_text_atomically(dir + "/phase-" + std::to_string(p) + ".txt", text);
+    train += text;
   }
-  write_text_atomically(dir + "/truth.json", data::topic_truth(spec, world).dump(1) + "\n");
-  std::printf("topic corpus: %lld topics, world seed %llu, %lld train tokens -> %s/{train,valid,test}.txt, truth.json\n",
-              static_cast<long long>(spec.n_blocks), static_cast<unsigned long long>(spec.seed),
-              static_cast<long long>(data.synth_tokens), dir.c_str());
+  write_text_atomically(dir + "/train.txt", train);
+  for (const char* name : {"valid", "test"})
+    write_text_atomically(dir + "/" + name + ".txt",
+                          data::topic_text(spec, world, held_out, data::splitmix64(spec.seed * 3 + k++)));
+  auto truth = data::topic_truth(spec, world);
+  if (phases > 1) {
+    truth["phases"] = phases;
+    for (int64_t i = 0; i < static_cast<int64_t>(truth["blocks"].size()); ++i)
+      for (int64_t p = 1; p <= phases; ++p)
+        if (topics_in_phase(spec.n_blocks, p, phases) > i) { truth["blocks"][i]["phase"] = p; break; }
+  }
+  write_text_atomically(dir + "/truth.json", truth.dump(1) + "\n");
+  std::printf("topic corpus: %lld topics%s, world seed %llu, %lld train tokens%s -> %s/{train,valid,test}.txt, truth.json\n",
+              static_cast<long long>(spec.n_blocks), spec.shuffled ? " (shuffled: a null corpus)" : "",
+              static_cast<unsigned long long>(spec.seed), static_cast<long long>(data.synth_tokens),
+              phases > 1 ? (" in " + std::to_string(phases) + " phases (phase-1.txt ...)").c_str() : "", dir.c_str());
 }
 
 }  // namespace
@@ -49,6 +71,7 @@ void add_synth(CLI::App& app) {
   auto* cmd = app.add_subcommand("synth", "write a generated corpus (the embedded synthetic one, or the topic family) to files");
   struct Args {
     std::string out, split = "train", family = "synthetic";
+    int64_t phases = 1;
     DataConfig data;
     data::TopicSpec topics;
   };
@@ -65,9 +88,12 @@ void add_synth(CLI::App& app) {
   cmd->add_option("--topic-cross-rate", t.cross_rate, "topics: P(a content word from another topic)")->capture_default_str();
   cmd->add_option("--topic-min-len", t.min_len, "topics: fewest content words of a segment")->capture_default_str();
   cmd->add_option("--topic-max-len", t.max_len, "topics: most content words of a segment")->capture_default_str();
+  cmd->add_flag("--topic-shuffled", t.shuffled, "topics: a null corpus, every topic word drawn regardless of its segment");
+  cmd->add_option("--topic-phases", a->phases, "topics: topics arrive in this many phases (phase-1.txt ...; train.txt all of them)")
+      ->capture_default_str();
   add_data_options(*cmd, a->data);
   cmd->callback([a] {
-    if (a->family == "topics") return write_topics(a->out, a->data, a->topics);
+    if (a->family == "topics") return write_topics(a->out, a->data, a->topics, a->phases);
     const auto spec = data::synthetic_split_spec(a->data, a->split);
     const auto corpus = data::generate_synthetic(spec);
     write_text_atomically(a->out, corpus.text);

@@ -53,13 +53,24 @@ TEST(RecruitCli, EveryDecisionIsAuditedWithItsTerms) {
     ++scored;
     const auto& t = d["terms"];
     for (const char* k : {"delta_L_model_params", "delta_L_model_rule", "delta_L_model", "L_data_without",
-                          "L_data_with", "delta_L_data", "delta_L_total", "theta"})
+                          "L_data_with", "delta_L_data", "delta_L_pointer", "delta_L_total", "delta_L_total_hi",
+                          "theta", "threshold"})
       EXPECT_TRUE(std::isfinite(t[k].get<double>())) << k;
-    EXPECT_NEAR(t["delta_L_total"].get<double>(),
-                t["delta_L_model"].get<double>() + t["delta_L_data"].get<double>(), 1e-12);
+    // the default criterion (pointer): the held-out NLL and the attention's code beyond chance
+    EXPECT_NEAR(t["delta_L_total"].get<double>(), t["delta_L_model"].get<double>() + t["delta_L_data"].get<double>() -
+                                                      t["delta_L_pointer"].get<double>(), 1e-12);
+    EXPECT_NEAR(t["delta_L_pointer"].get<double>(), d["pointer"]["delta_L_pointer"].get<double>(), 1e-12);
+    EXPECT_NEAR(d["pointer"]["delta_L_pointer"].get<double>(),
+                d["pointer"]["candidate_nats"].get<double>() - d["pointer"]["permuted_mean_nats"].get<double>(), 1e-5);
+    EXPECT_EQ(d["pointer"]["permutations"], 8);
+    EXPECT_NEAR(t["delta_L_total_hi"].get<double>(), t["delta_L_model"].get<double>() + d["delta_L_data_interval"]["hi"].get<double>() -
+                                                         d["pointer"]["lo"].get<double>(), 1e-9);
     EXPECT_NEAR(t["delta_L_data"].get<double>(),
                 t["L_data_with"].get<double>() - t["L_data_without"].get<double>(), 1e-12);
-    EXPECT_EQ(decision == "accept", t["delta_L_total"].get<double>() < -t["theta"].get<double>());
+    const double blocks = 1.0 + static_cast<double>(d.value("more_blocks", json::array()).size());
+    EXPECT_NEAR(t["threshold"].get<double>(), blocks * t["theta"].get<double>(), 1e-15);  // theta per block added
+    EXPECT_EQ(decision == "accept", t["delta_L_total"].get<double>() < -t["threshold"].get<double>() &&
+                                        t["delta_L_total_hi"].get<double>() < 0);
     const auto& ci = d["delta_L_data_interval"];  // the paired bootstrap over held-out windows
     EXPECT_NEAR(ci["delta_L_data_mean"].get<double>(), t["delta_L_data"].get<double>(), 1e-5);
     EXPECT_LE(ci["lo"].get<double>(), ci["delta_L_data_mean"].get<double>() + 1e-12);
@@ -109,18 +120,20 @@ TEST(RecruitCli, AHighThetaRecruitsNothing) {
   };
   EXPECT_EQ(accepted(high), 0);
   EXPECT_GE(accepted(low), 1);  // the same runs with a threshold the data can pay do recruit
-  // every decision follows the criterion: accept iff Delta L_total < -theta and its 95 % upper
-  // end (Delta L_model + the upper end of Delta L_data's interval) < 0
+  // every decision follows the criterion: accept iff Delta L_total < -theta per block added and
+  // its 95 % upper end (Delta L_model + the upper end of Delta L_data's interval - the lower end
+  // of Delta L_pointer's) < 0
   int scored = 0;
   for (const auto& run : {low, high})
     for (const auto& d : audit(run)) {
       if (!d.contains("terms")) continue;
       ++scored;
       const auto& t = d["terms"];
-      const double total = t["delta_L_total"].get<double>(), theta = t["theta"].get<double>();
-      const double hi = t["delta_L_model"].get<double>() + d["delta_L_data_interval"]["hi"].get<double>();
-      EXPECT_DOUBLE_EQ(t["delta_L_total_hi"].get<double>(), hi);
-      EXPECT_EQ(d["decision"], total < -theta && hi < 0 ? "accept" : "reject") << d.dump();
+      const double total = t["delta_L_total"].get<double>(), threshold = t["threshold"].get<double>();
+      const double hi = t["delta_L_model"].get<double>() + d["delta_L_data_interval"]["hi"].get<double>() -
+                        d["pointer"]["lo"].get<double>();
+      EXPECT_NEAR(t["delta_L_total_hi"].get<double>(), hi, 1e-12);
+      EXPECT_EQ(d["decision"], total < -threshold && hi < 0 ? "accept" : "reject") << d.dump();
     }
   EXPECT_GE(scored, 2);
   // theta decides, not the terms: both runs scored the same first candidate alike
@@ -208,15 +221,22 @@ TEST(RecruitCli, RecoversEveryTrueBlockOfAFourTopicCorpusInOneDecision) {
   const auto first = audit(run).front();
   ASSERT_EQ(first["decision"], "accept") << first.dump();
   ASSERT_EQ(first["more_blocks"].size(), 3u);
-  int64_t m = first["types"].get<int64_t>();
-  for (const auto& more : first["more_blocks"]) m += more["types"].get<int64_t>();
-  double which = std::lgamma(static_cast<double>(m) + 1) - std::lgamma(first["types"].get<double>() + 1);
-  for (const auto& more : first["more_blocks"]) which -= std::lgamma(more["types"].get<double>() + 1);
+  std::vector<double> sizes{first["types"].get<double>()};
+  for (const auto& more : first["more_blocks"]) sizes.push_back(more["types"].get<double>());
   const auto& terms = first["terms"];
-  EXPECT_EQ(terms["block_types_m"], m);
-  const double V = terms["vocab_V"], N = terms["train_tokens_N"];
-  const double choose = std::lgamma(V + 1) - std::lgamma(m + 1.0) - std::lgamma(V - m + 1);
-  EXPECT_NEAR(terms["delta_L_model_rule"].get<double>(), (choose + which) / N, 1e-9);
+  const auto anchors = terms["anchors_a_i"].get<std::vector<double>>();
+  ASSERT_EQ(anchors.size(), sizes.size());
+  double m = 0;
+  for (double mi : sizes) m += mi;
+  EXPECT_EQ(terms["block_types_m"].get<double>(), m);
+  const double V = terms["vocab_V"], N = terms["train_tokens_N"], j = static_cast<double>(sizes.size());
+  EXPECT_EQ(terms["parent_types_M"].get<double>(), V);  // the first split: "other" holds every type
+  const auto ln_choose = [](double n, double k) { return std::lgamma(n + 1) - std::lgamma(k + 1) - std::lgamma(n - k + 1); };
+  // how many move, which, how many blocks, their sizes, which type where (blocks unordered), anchors
+  double code = std::log(V) + ln_choose(V, m) + std::log(m) + ln_choose(m - 1, j - 1) + std::lgamma(m + 1) - std::lgamma(j + 1);
+  for (size_t i = 0; i < sizes.size(); ++i)
+    code += -std::lgamma(sizes[i] + 1) + std::log(sizes[i] + 1) + ln_choose(sizes[i], anchors[i]);
+  EXPECT_NEAR(terms["delta_L_model_rule"].get<double>(), code / N, 1e-9);
 }
 
 TEST(RecruitCli, ResumeRedoesTheSameDecisions) {
@@ -239,7 +259,7 @@ TEST(RecruitCli, BadSettingsAreClearErrors) {
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.output.find("--recruit grows token classes: it needs --blocks vocab"), std::string::npos) << r.output;
   r = run_cli(base + "--recruit --blocks vocab --out " + cli_tmp("b2"));
-  EXPECT_NE(r.output.find("--recruit needs the dial's logit bias on (--lambda > 0)"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--recruit needs the dial's logit bias on (--lambda > 0"), std::string::npos) << r.output;
   r = run_cli(base + "--recruit --blocks vocab --lambda 1 --recruit-theta 0 --out " + cli_tmp("b3"));
   EXPECT_NE(r.output.find("recruit.theta = 0"), std::string::npos) << r.output;
   EXPECT_FALSE(std::ifstream(cli_tmp("b3") + "/checkpoint/checkpoint.json").good());
@@ -258,16 +278,18 @@ TEST(Recruiter, PMaxCapsRecruitmentAndResumeDropsLaterRecords) {
   const auto path = cli_tmp("cap.jsonl");
   {
     std::ofstream f(path);
-    f << json{{"type", "recruit"}, {"step", 5}, {"decision", "accept"}, {"key", "other:1,"}}.dump() << "\n"
-      << json{{"type", "recruit"}, {"step", 50}, {"decision", "accept"}, {"key", "other:2,"}}.dump() << "\n";
+    f << json{{"type", "recruit"}, {"step", 5}, {"decision", "accept"}, {"key", "other:1,"},
+              {"blocks_before", 1}, {"blocks_after", 2}}.dump() << "\n"
+      << json{{"type", "recruit"}, {"step", 50}, {"decision", "accept"}, {"key", "other:2,"},
+              {"blocks_before", 2}, {"blocks_after", 3}}.dump() << "\n";
   }
   RecruitConfig rc;
   rc.enabled = true;
-  rc.theta = 5;  // p_max = ceil(ln 100 / 5) = 1
+  rc.theta = 5;  // p_max = ceil(ln 100 / 5) = 1 block, 100 the positions a query chooses among
   rc.start = 10, rc.interval = 10;
-  Recruiter rec({rc, path, 100, 10000, /*start_step=*/10});
+  Recruiter rec({rc, path, 100, 10000, /*start_step=*/10, /*positions=*/100});
   EXPECT_EQ(rec.p_max(), 1);
-  EXPECT_EQ(rec.accepted(), 1);  // the step-50 record belongs to an interrupted run
+  EXPECT_EQ(rec.accepted(), 1);  // blocks; the step-50 record belongs to an interrupted run
   EXPECT_EQ(MetricsLog(path).read_until(1000).size(), 1u);
   Gpt model(ModelConfig{11, 1, 1, 8, 4});
   AdamW opt({}, {});

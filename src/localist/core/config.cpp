@@ -12,8 +12,13 @@
 namespace localist {
 namespace {
 
+std::ostream& operator<<(std::ostream& o, const std::vector<std::string>& v) {
+  for (size_t i = 0; i < v.size(); ++i) o << (i ? " " : "") << "'" << v[i].substr(0, 200) << "'";
+  return o;
+}
+
 template <typename T>
-void require(bool ok, const char* field, T value, const char* expected) {
+void require(bool ok, const char* field, const T& value, const char* expected) {
   if (ok) return;
   std::ostringstream s;
   s << "config: " << field << " = " << value << " is impossible; expected " << expected;

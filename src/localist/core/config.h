@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -58,6 +59,9 @@ struct DataConfig {
   bool synth_interleave = false;     // the blocks as concurrent interleaved streams (data/synthetic.h)
   double synth_stay = 0.8;           // interleaved: P(the next token continues the same stream)
   double synth_recall = 0;           // P(a segment recalls its block's latest value, no anchor)
+  // Data that arrive over time (train --phase FILE:STEPS, repeatable): train on each file for its
+  // steps, one after the other (the last until max_steps); the tokenizer is trained on them all.
+  std::vector<std::string> phases;
 
   void validate() const;
 };
@@ -102,7 +106,7 @@ struct RecruitConfig {
   int64_t eval_tokens = 20000;   // held-out predictions that score them
   int64_t heads = 0;             // new heads per layer for each recruited block (docs/recruitment.md)
   int64_t retry_after = 500;     // steps before a decided split may be proposed again
-  double h_min = 0;              // lower bound on the held-out NLL, for p_max (nats/token)
+  double h_min = 0;              // lower bound on the pointer code, for p_max (nats)
   // The targets a candidate carries (docs/recruitment.md, "Candidates that carry their targets"):
   // "own" every block reads itself; "hub" and "other" (the unclassified tokens: markers,
   // punctuation, function words) reads every block, as before any split; "shared" also every
@@ -114,6 +118,10 @@ struct RecruitConfig {
   // one decision"): "communities" proposes every co-occurrence community of its types as a block
   // at once (recruit/communities.h), then binary splits; "two" only binary splits.
   std::string split = "communities";
+  // What pays for a block (docs/recruitment.md, "Which criterion"): "pointer" the held-out NLL
+  // and the attention's own code (recruit/pointer_code.h), "likelihood" the held-out NLL alone,
+  // both with the 95 % interval rule; "seed" Delta L_model + Delta L_data < -theta as first written.
+  std::string criterion = "pointer";
 
   void validate() const;
 };

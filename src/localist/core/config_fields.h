@@ -120,6 +120,20 @@ struct ConfigFields<DataConfig> {
     v(&C::tokenizer_vocab, FieldInfo{"tokenizer_vocab", "--tokenizer-vocab",
                                      "bpe/unigram: vocabulary size (0 = 2000); word: keep the N most frequent (0 = all)"},
       non_negative<int64_t>());
+    v(&C::phases, FieldInfo{"phases", "--phase",
+                            "FILE:STEPS: train on FILE for STEPS steps, then on the next --phase (repeatable; "
+                            "the last one until --max-steps; valid/test from --data or --valid-file/--test-file)"},
+      Check<std::vector<std::string>>{[](const std::vector<std::string>& v) {
+                                        for (const auto& p : v) {
+                                          const auto c = p.rfind(':');
+                                          if (c == std::string::npos || c == 0 || c + 1 == p.size() ||
+                                              p.find_first_not_of("0123456789", c + 1) != std::string::npos ||
+                                              p.size() - c > 10 || std::stoll(p.substr(c + 1)) < 1)
+                                            return false;
+                                        }
+                                        return true;
+                                      },
+                                      "FILE:STEPS, STEPS a whole number of steps >= 1"});
     v(&C::valid_fraction, FieldInfo{"valid_fraction", "--valid-fraction", "held-out tail of a single text file"},
       in_range(0, 1, true, false, "in (0, 1)"));
     v(&C::synth_blocks, FieldInfo{"synth_blocks", "--synth-blocks", "synthetic corpus: number of true blocks"},
@@ -228,7 +242,7 @@ struct ConfigFields<RecruitConfig> {
     v(&C::retry_after, FieldInfo{"retry_after", "--recruit-retry-after",
                                  "steps before a decided split may be proposed again"},
       positive<int64_t>());
-    v(&C::h_min, FieldInfo{"h_min", "--recruit-hmin", "lower bound on the held-out NLL in p_max (nats per token)"},
+    v(&C::h_min, FieldInfo{"h_min", "--recruit-hmin", "lower bound on the pointer code in p_max = ceil((ln T - H_min) / theta) (nats)"},
       non_negative<double>(">= 0 (nats per token)"));
     v(&C::targets, FieldInfo{"targets", "--recruit-targets",
                              "the targets a candidate carries: own (each block reads itself), hub (and 'other' "
@@ -239,6 +253,11 @@ struct ConfigFields<RecruitConfig> {
                            "how 'other' is split under shared or context targets: communities (every "
                            "co-occurrence community a block at once, then binary splits) or two (binary splits only)"},
       one_of({"communities", "two"}, "communities or two"));
+    v(&C::criterion, FieldInfo{"criterion", "--recruit-criterion",
+                               "what pays for a block: pointer (held-out NLL and the attention's own code beyond a "
+                               "permutation of the candidate), likelihood (held-out NLL alone) or seed (as first "
+                               "written: no interval)"},
+      one_of({"pointer", "likelihood", "seed"}, "pointer, likelihood or seed"));
   }
 };
 

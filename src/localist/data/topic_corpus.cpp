@@ -1,5 +1,6 @@
 #include "localist/data/topic_corpus.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <set>
@@ -80,28 +81,33 @@ TopicWorld topic_world(const TopicSpec& spec) {
   return w;
 }
 
-std::string topic_text(const TopicSpec& spec, const TopicWorld& world, int64_t n_tokens, uint64_t text_seed) {
+std::string topic_text(const TopicSpec& spec, const TopicWorld& world, int64_t n_tokens, uint64_t text_seed,
+                       int64_t topics_available) {
   std::mt19937_64 rng(splitmix64(text_seed ^ 0x746f70696373ull));  // "topics"
   std::vector<double> function_weight;
   for (size_t r = 0; r < std::size(kFunctionWords); ++r) function_weight.push_back(1.0 / (r + 1));
-  const int64_t K = spec.n_blocks;
+  const int64_t K = topics_available > 0 ? std::min(topics_available, spec.n_blocks) : spec.n_blocks;
+  const std::vector<double> frequency(world.frequency.begin(), world.frequency.begin() + K);
+  const auto any_word = [&](int64_t topic) {  // a shuffled corpus forgets the segment's topic
+    const auto& words = world.words[spec.shuffled ? draw(rng, frequency) : topic];
+    return words[between(rng, 0, static_cast<int64_t>(words.size()) - 1)];
+  };
   std::string text;
   for (int64_t tokens = 0; tokens < n_tokens;) {
-    const int64_t i = draw(rng, world.frequency);
+    const int64_t i = draw(rng, frequency);
     const auto& own = world.words[i];
     const int64_t key = between(rng, 0, spec.keys - 1);
-    std::string line = "= " + own[key];
+    std::string line = "= " + (spec.shuffled ? any_word(i) : own[key]);
     tokens += 2;
     for (int64_t n = between(rng, spec.min_len, spec.max_len); n > 0; --n) {
       if (uniform01(rng) < spec.function_rate) line += std::string(" ") + kFunctionWords[draw(rng, function_weight)], ++tokens;
       int64_t topic = i;
-      if (uniform01(rng) < spec.cross_rate) topic = (i + between(rng, 1, K - 1)) % K;  // another topic
-      const auto& words = world.words[topic];
-      line += " " + words[between(rng, 0, static_cast<int64_t>(words.size()) - 1)], ++tokens;
+      if (uniform01(rng) < spec.cross_rate && K > 1) topic = (i + between(rng, 1, K - 1)) % K;  // another topic
+      line += " " + any_word(topic), ++tokens;
       if (uniform01(rng) < 0.1) line += " ,", ++tokens;
     }
     const int64_t content = static_cast<int64_t>(own.size()) - spec.keys;
-    line += " . " + own[spec.keys + (7 * key + 3) % content] + "\n";
+    line += " . " + (spec.shuffled ? any_word(i) : own[spec.keys + (7 * key + 3) % content]) + "\n";
     tokens += 3;  // ".", the answer, the newline
     text += line;
   }
@@ -115,13 +121,18 @@ nlohmann::json topic_truth(const TopicSpec& spec, const TopicWorld& world) {
     blocks.push_back({{"name", "T" + std::to_string(i)}, {"frequency", world.frequency[i]},
                       {"keys", std::vector<std::string>(w.begin(), w.begin() + spec.keys)}, {"types", w}});
   }
+  if (spec.shuffled) {  // nothing to find: every topic word in one block
+    std::vector<std::string> all;
+    for (const auto& w : world.words) all.insert(all.end(), w.begin(), w.end());
+    blocks = nlohmann::json::array({{{"name", "T"}, {"frequency", 1.0}, {"keys", nlohmann::json::array()}, {"types", all}}});
+  }
   auto shared = world.shared;
   shared.push_back("\n");
   return {{"family", "topics"},
           {"spec", {{"n_blocks", spec.n_blocks}, {"min_vocab", spec.min_vocab}, {"max_vocab", spec.max_vocab},
                     {"keys", spec.keys}, {"zipf", spec.zipf}, {"function_rate", spec.function_rate},
                     {"cross_rate", spec.cross_rate}, {"min_len", spec.min_len}, {"max_len", spec.max_len},
-                    {"seed", spec.seed}}},
+                    {"seed", spec.seed}, {"shuffled", spec.shuffled}}},
           {"blocks", blocks},
           {"shared", shared}};
 }

@@ -18,6 +18,11 @@
 //   "." and then the answer: topic i's content word answer(i, k) = word (keys + (7k + 3) mod
 //   (V_i - keys)): a function of the key, predictable only by reading back to it.
 // Tokens are separated by single spaces, so the word tokenizer splits them as the truth does.
+// Null corpus (`shuffled`): the same lines, but every topic word (key, content, answer) is drawn
+// afresh from all topics by their frequencies: each word keeps its frequency, no topic keeps its
+// company, the answer depends on nothing. Its truth is one block: there is nothing to find.
+// Phases (`topics_available` of topic_text): only the first topics are drawn from, so a corpus
+// whose topics arrive over time is a sequence of texts with more and more of them.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -35,6 +40,7 @@ struct TopicSpec {
   double cross_rate = 0.1;                 // P(a content word from another topic)
   int64_t min_len = 4, max_len = 12;       // content words per segment
   uint64_t seed = 1;                       // the world: vocabularies and frequencies
+  bool shuffled = false;                   // a null corpus: topic words drawn regardless of the segment
   void validate() const;                   // ConfigError naming the field
 };
 
@@ -46,11 +52,14 @@ struct TopicWorld {
 
 TopicWorld topic_world(const TopicSpec& spec);
 
-// At least n_tokens tokens of whole segments (newlines counted), from text seed `text_seed`.
-std::string topic_text(const TopicSpec& spec, const TopicWorld& world, int64_t n_tokens, uint64_t text_seed);
+// At least n_tokens tokens of whole segments (newlines counted), from text seed `text_seed`;
+// topics_available > 0: segments of the first topics_available topics only (references too).
+std::string topic_text(const TopicSpec& spec, const TopicWorld& world, int64_t n_tokens, uint64_t text_seed,
+                       int64_t topics_available = 0);
 
 // The ground truth: {"family": "topics", "spec": {...}, "blocks": [{"name", "frequency", "keys",
-// "types"}], "shared": [...]}; "\n" stands for the newline (the word tokenizer's <eos>).
+// "types"}], "shared": [...]}; "\n" stands for the newline (the word tokenizer's <eos>). A
+// shuffled corpus: one block "T" holding every topic word.
 nlohmann::json topic_truth(const TopicSpec& spec, const TopicWorld& world);
 
 }  // namespace localist::data

@@ -220,7 +220,7 @@ SpecialistSummary recruit_specialists(const std::string& dir, const SpecialistCo
     Hierarchy grown = h.manifest;
     grown.members.push_back({name, name, "members/" + name});
     const double with = scores.routed(grown, members + 1, -1);
-    const auto t = recruitment_terms(trained.trainable, N, 1, 0, without, with, cfg.theta_llm);
+    const auto t = recruitment_terms(trained.trainable, N, 1, RuleCode{}, without, with, cfg.theta_llm);
     rec["candidate"] = name;
     rec["terms"] = {{"params_added_k", t.params_added}, {"train_tokens_N", t.train_tokens},
                     {"delta_L_model", t.delta_model}, {"L_data_without", without}, {"L_data_with", with},

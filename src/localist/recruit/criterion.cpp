@@ -1,53 +1,88 @@
 #include "localist/recruit/criterion.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "localist/core/errors.h"
 
 namespace localist {
+namespace {
+
+double ln_choose(double n, double k) { return std::lgamma(n + 1) - std::lgamma(k + 1) - std::lgamma(n - k + 1); }
+
+std::string counts_text(const RuleCode& r) {
+  std::string s = "M " + std::to_string(r.parent_types) + ", m_i";
+  for (auto m : r.block_sizes) s += " " + std::to_string(m);
+  s += ", a_i";
+  for (auto a : r.anchors) s += " " + std::to_string(a);
+  return s;
+}
+
+}  // namespace
+
+int64_t RuleCode::types() const {
+  int64_t m = 0;
+  for (auto mi : block_sizes) m += mi;
+  return m;
+}
+
+double rule_code_nats(const RuleCode& r) {
+  const int64_t j = r.blocks(), m = r.types();
+  bool bad = r.parent_types < m || (!r.anchors.empty() && r.anchors.size() != r.block_sizes.size());
+  for (int64_t i = 0; i < j; ++i)
+    bad |= r.block_sizes[i] < 1 || (!r.anchors.empty() && (r.anchors[i] < 0 || r.anchors[i] > r.block_sizes[i]));
+  if (bad) throw ConfigError("recruitment criterion: impossible rule counts (" + counts_text(r) + ")");
+  if (j == 0) return 0;
+  const double M = static_cast<double>(r.parent_types), md = static_cast<double>(m), jd = static_cast<double>(j);
+  double nats = std::log(M) + ln_choose(M, md) + std::log(md) + ln_choose(md - 1, jd - 1) + std::lgamma(md + 1) -
+                std::lgamma(jd + 1);
+  for (int64_t i = 0; i < j; ++i) {
+    const double mi = static_cast<double>(r.block_sizes[i]);
+    nats -= std::lgamma(mi + 1);
+    if (!r.anchors.empty()) nats += std::log(mi + 1) + ln_choose(mi, static_cast<double>(r.anchors[i]));
+  }
+  return nats;
+}
 
 CriterionTerms recruitment_terms(int64_t params_added, int64_t train_tokens, int64_t vocab,
-                                 int64_t block_types, double data_without, double data_with,
-                                 double theta, const std::vector<int64_t>& block_sizes) {
-  int64_t listed = 0;  // the blocks' sizes, when given, must be counts summing to m
-  bool negative = false;
-  for (auto mi : block_sizes) listed += mi, negative |= mi < 0;
-  if (params_added < 0 || train_tokens < 2 || vocab < 1 || block_types < 0 || block_types > vocab || negative ||
-      (!block_sizes.empty() && listed != block_types))
+                                 const RuleCode& rule, double data_without, double data_with, double theta) {
+  if (params_added < 0 || train_tokens < 2 || vocab < 1 || rule.types() > vocab)
     throw ConfigError("recruitment criterion: impossible counts (k " + std::to_string(params_added) +
                       ", N " + std::to_string(train_tokens) + ", V " + std::to_string(vocab) +
-                      ", m " + std::to_string(block_types) + ")");
+                      ", m " + std::to_string(rule.types()) + ")");
   if (!std::isfinite(data_without) || !std::isfinite(data_with))
     throw ConfigError("recruitment criterion: a held-out NLL is not finite");
   CriterionTerms t;
-  t.params_added = params_added, t.train_tokens = train_tokens, t.vocab = vocab;
-  t.block_types = block_types, t.theta = theta;
+  t.params_added = params_added, t.train_tokens = train_tokens, t.vocab = vocab, t.rule = rule;
+  t.theta = theta;
+  t.threshold = theta * static_cast<double>(std::max<int64_t>(1, rule.blocks()));
   const double N = static_cast<double>(train_tokens);
   t.model_params_nats = 0.5 * static_cast<double>(params_added) * std::log(N) / N;
-  const double V = static_cast<double>(vocab), m = static_cast<double>(block_types);
-  const auto ln_choose = [](double n, double k) { return std::lgamma(n + 1) - std::lgamma(k + 1) - std::lgamma(n - k + 1); };
-  t.block_sizes = block_sizes;
-  double which = 0;  // ln (m! / prod m_i!): which of the m types forms each block
-  if (block_sizes.size() > 1) {
-    which = std::lgamma(m + 1);
-    for (auto mi : block_sizes) which -= std::lgamma(static_cast<double>(mi) + 1);
-  }
-  t.model_rule_nats = (ln_choose(V, m) + which) / N;
+  t.model_rule_nats = rule_code_nats(rule) / N;
   t.delta_model = t.model_params_nats + t.model_rule_nats;
   t.data_without = data_without, t.data_with = data_with;
   t.delta_data = data_with - data_without;
   t.delta_total = t.delta_model + t.delta_data;
   t.total_hi = t.delta_total;  // no interval yet
-  t.accept = t.delta_total < -theta;
+  t.accept = t.delta_total < -t.threshold;
   return t;
 }
 
-void require_confidence(CriterionTerms& t, double data_hi) {
-  if (!std::isfinite(data_hi)) throw ConfigError("recruitment criterion: the interval of Delta L_data is not finite");
-  t.total_hi = t.delta_model + data_hi;
+void add_pointer(CriterionTerms& t, double pointer) {
+  if (!std::isfinite(pointer)) throw ConfigError("recruitment criterion: the pointer's saving is not finite");
+  t.pointer = pointer;
+  t.delta_total = t.delta_model + t.delta_data - pointer;
+  t.total_hi = t.delta_total;
+  t.accept = t.delta_total < -t.threshold;
+}
+
+void require_confidence(CriterionTerms& t, double data_hi, double pointer_lo) {
+  if (!std::isfinite(data_hi) || !std::isfinite(pointer_lo))
+    throw ConfigError("recruitment criterion: an interval end is not finite");
+  t.total_hi = t.delta_model + data_hi - pointer_lo;
   t.confident = t.total_hi < 0;
-  t.accept = t.accept && t.confident;
+  t.accept = t.delta_total < -t.threshold && t.confident;
 }
 
 void check_theta_ratio(double theta_llm, double theta_block) {
@@ -59,9 +94,9 @@ void check_theta_ratio(double theta_llm, double theta_block) {
                       " = " + std::to_string(r) + " lies outside [50, 200] (docs/design.md §1.6)");
 }
 
-int64_t max_recruitments(int64_t vocab, double h_min, double theta) {
-  if (vocab < 1 || theta <= 0) throw ConfigError("p_max needs vocab >= 1 and theta > 0");
-  const double span = std::log(static_cast<double>(vocab)) - h_min;
+int64_t max_recruitments(int64_t positions, double h_min, double theta) {
+  if (positions < 1 || theta <= 0) throw ConfigError("p_max needs positions >= 1 and theta > 0");
+  const double span = std::log(static_cast<double>(positions)) - h_min;
   return span <= 0 ? 0 : static_cast<int64_t>(std::ceil(span / theta));
 }
 

@@ -3,7 +3,7 @@
 // queries (confusion.h), propose a candidate block (candidate.h), give it new capacity (one more
 // head per layer, model/grow_heads.h: function unchanged), fine-tune a copy with the candidate and
 // a copy without it for the same steps on the same batches, score both on held-out data, and
-// accept iff Delta L_total < -theta (criterion.h), at most p_max times. The trainer calls it through its growth hook (train/growth_hook.h). Every decision, accepted
+// accept iff Delta L_total < -theta per block added (criterion.h), at most p_max blocks. The trainer calls it through its growth hook (train/growth_hook.h). Every decision, accepted
 // or not, is a JSON line in the audit log (recruit.jsonl) with each term and its unit.
 #include <iostream>
 #include <optional>
@@ -39,7 +39,7 @@ class Recruiter : public GrowthHook {
  private:
   RecruitConfig rc_;
   MetricsLog audit_;
-  int64_t vocab_, train_tokens_, p_max_, accepted_ = 0;
+  int64_t vocab_, p_max_, accepted_ = 0;  // accepted_: blocks recruited
   std::map<std::string, int64_t> decided_;  // split key -> step of its latest decision
   std::set<std::string> tried_at(int64_t step) const;  // splits not to propose at `step`
 };

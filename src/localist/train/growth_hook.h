@@ -53,6 +53,7 @@ struct GrowthSetup {
   RecruitConfig recruit;
   std::string audit_path;  // JSON lines of every decision; "" on ranks other than 0
   int64_t vocab = 0, train_tokens = 0, start_step = 0;
+  int64_t positions = 0;   // the context length: the keys a query chooses among (p_max)
 };
 using GrowthHookFactory = std::function<std::unique_ptr<GrowthHook>(const GrowthSetup&)>;
 

@@ -1,5 +1,7 @@
 #include "localist/train/train_setup.h"
 
+#include "localist/train/lambda_schedule.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <iomanip>
@@ -12,6 +14,7 @@
 #include "localist/core/progress.h"
 #include "localist/loss/weight_group_prox.h"
 #include "localist/train/distributed.h"
+#include "localist/train/lambda_schedule.h"
 #include "localist/train/step.h"
 
 namespace localist {
@@ -29,15 +32,12 @@ void check_recruitment(const RecruitConfig& r, LocalistConfig& l) {
   if (!r.enabled) return;
   if (l.blocks != "vocab")
     throw ConfigError("--recruit grows token classes: it needs --blocks vocab (now " + l.blocks + ")");
-  if (l.lambda <= 0 || !l.logit_bias)
-    throw ConfigError("--recruit needs the dial's logit bias on (--lambda > 0): without it a "
+  if (highest_training_lambda(l) <= 0 || !l.logit_bias)
+    throw ConfigError("--recruit needs the dial's logit bias on (--lambda > 0, or a --lambda-sample range above 0): without it a "
                       "block changes nothing the model computes, so no candidate could pay");
   if (l.anchors != "auto" && l.anchors != "first")
     throw ConfigError("--recruit chooses each new block's anchors itself: use --anchors auto "
                       "(its choices) or first (first of each run), not " + l.anchors);
-  if (!l.lambda_sample.empty())
-    throw ConfigError("--recruit scores candidates at the run's fixed --lambda; --lambda-sample " + l.lambda_sample +
-                      " would score each one under a different dial: use one or the other");
   if (r.start < l.lambda_ramp)
     throw ConfigError("--recruit-start " + std::to_string(r.start) + " comes before the end of "
                       "--lambda-ramp " + std::to_string(l.lambda_ramp) + ": candidates would be "
@@ -121,6 +121,10 @@ void check_split_sizes(const RunData& data, int64_t context) {
     throw DataError("train split has " + std::to_string(data.train.size()) +
                     " tokens, fewer than the context + 1 = " + std::to_string(context + 1) +
                     "; use a smaller --context (--block-size) or more data");
+  for (const auto& p : data.phases)
+    if (p.tokens.size() < context + 1)
+      throw DataError("phase '" + p.file + "' has " + std::to_string(p.tokens.size()) +
+                      " tokens, fewer than the context + 1 = " + std::to_string(context + 1));
   if (data.valid.size() < 2)
     throw DataError("valid split has " + std::to_string(data.valid.size()) + " token" +
                     (data.valid.size() == 1 ? "" : "s") + "; at least 2 are needed to score one prediction");

@@ -91,6 +91,7 @@ class Trainer {
   void require_finite(int64_t step);
   void check_ranks_agree();
   void reset_optimizer(const TensorMap* state);
+  void enter_phase(int64_t step);  // train --phase: the phase of `step` becomes data_.train
 
   const TrainRequest& req_;
   RunConfigs cfg_;
@@ -117,6 +118,7 @@ class Trainer {
   torch::Tensor step_ratt_;
   Stopwatch total_, interval_;
   int64_t interval_steps_ = 0;
+  int64_t phase_ = -1;  // data_.phases[phase_].tokens holds train.bin while that phase trains
   double paused_ = 0;  // seconds of this interval spent on growth decisions
   double peak_ = 0;
   int64_t tokens_per_step_ = 0;
@@ -167,7 +169,8 @@ Trainer::Trainer(const TrainRequest& req)
            cfg_.start_step, cfg_.resumed.metrics, cfg_.recruit};
   if (cfg_.recruit.enabled) {
     const auto audit = at_.root ? (fs::path(run_dir_) / "recruit.jsonl").string() : "";
-    growth_ = req.growth({cfg_.recruit, audit, cfg_.model.vocab_size, data_.train.size(), cfg_.start_step});
+    growth_ = req.growth({cfg_.recruit, audit, cfg_.model.vocab_size, data_.train.size(), cfg_.start_step,
+                          cfg_.model.context_length});
     if (out_) *out_ << "recruit: from " << blocks_.describe() << ", " << growth_->describe() << "\n";
   }
   const auto on_device = torch::TensorOptions().device(at_.device);
@@ -180,6 +183,7 @@ TrainSummary Trainer::run() {
   const int64_t end = req_.stop_at > 0 ? std::min(req_.stop_at, t.max_steps) : t.max_steps;
   model_->train();
   for (int64_t s = cfg_.start_step; s < end; ++s) {
+    enter_phase(s);
     const auto p = plan(s);
     step(s, p);
     const int64_t done = s + 1;
@@ -244,6 +248,22 @@ void Trainer::step(int64_t step, const StepPlan& p) {
   apply_update(model_, *opt_, params_, g.norm, p.lr, p.objective, settings);
   pending_.emplace_back(step + 1, losses.ce);
   ++interval_steps_;
+}
+
+// Data that arrive over time: the phase's tokens are swapped into data_.train (what batches,
+// recruitment's probes and its communities read), train.bin into the phase's place until it ends.
+void Trainer::enter_phase(int64_t step) {
+  const int64_t i = phase_at(data_.phases, step);
+  if (i == phase_) return;
+  if (phase_ >= 0) std::swap(data_.train, data_.phases[phase_].tokens);
+  std::swap(data_.train, data_.phases[i].tokens);
+  phase_ = i;
+  const auto& ph = data_.phases[i];
+  if (out_)
+    *out_ << "phase " << i + 1 << " of " << data_.phases.size() << " from step " << step << ": " << ph.file << " ("
+          << format_count(data_.train.size()) << " tokens, " << ph.steps << " steps"
+          << (i + 1 == static_cast<int64_t>(data_.phases.size()) ? ", then until the end" : "") << ")\n";
+  metrics_.append({{"type", "phase"}, {"step", step}, {"phase", i + 1}, {"file", ph.file}, {"tokens", data_.train.size()}});
 }
 
 void Trainer::skip(int64_t step, const torch::Tensor& loss) {
