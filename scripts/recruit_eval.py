@@ -13,6 +13,11 @@ Sets (corpora are made under OUT/corpora, once):
   null      nothing to find: topics K* = 1, topics --topic-shuffled K* = 4, other_corpora k1 and shuffled
   phased    topics K* = 4 and 6 whose topics arrive in 3 phases (train --phase, steps split evenly)
 The command is the one docs/recruitment.md recommends (a 1-layer model, d = 32, 2 heads, T = 128).
+The null set has no one-block runs (there is nothing to compare a recruited block with).
+
+  python3 scripts/recruit_eval.py OUT --stability [--seeds ...] [--finetunes 100 200 400]
+the first decision (step 100) of topics K* = 2, 4, 8, docs, agree, mix and topics-shuffled, with
+training seeds 1..3 and each fine-tune length: does the decision agree across lengths?
 """
 import argparse
 import json
@@ -105,6 +110,43 @@ def phase_check(b, corpus, phases, steps):
     return counts, topics, early
 
 
+def first_decision(run, corpus, seed, finetune):
+    if not os.path.exists(os.path.join(run, "recruit.jsonl")):
+        cmd = [B, "train", "--out", run, "--data", corpus] + MODEL + [
+            "--max-steps", 100, "--eval-interval", 100, "--seed", seed, "--recruit", "--recruit-finetune", finetune]
+        sh(cmd, run + ".log")
+    try:
+        d = json.loads(open(os.path.join(run, "recruit.jsonl")).readline())
+    except (OSError, ValueError):
+        return None
+    return d
+
+
+def stability(args):
+    corpora_ = [c for s in ("topics", "other") for c in corpora(args.out, s, args.seeds[:1])]
+    corpora_ += [c for c in corpora(args.out, "null", args.seeds[:1]) if c[0] == "topics-shuffled"]
+    grid = [(c, seed, f) for c in corpora_ for seed in (1, 2, 3) for f in args.finetunes]
+    runs = {}
+    def go(g):
+        (label, k, cseed, corpus, _), seed, f = g
+        runs[g] = first_decision(os.path.join(args.out, f"first-{label}-s{cseed}-seed{seed}-ft{f}"), corpus, seed, f)
+    with ThreadPoolExecutor(args.jobs) as pool:
+        list(pool.map(go, grid))
+    print(f"| corpus | training seed | " + " | ".join(f"fine-tune {f}" for f in args.finetunes) + " | agree |")
+    print("|" + "---|" * (3 + len(args.finetunes)))
+    agree = total = 0
+    for c in corpora_:
+        for seed in (1, 2, 3):
+            ds = [runs[(c, seed, f)] for f in args.finetunes]
+            cells = [f"{d['decision']} {d['terms']['delta_L_total']:+.4f}" if d and "terms" in d else (d or {}).get("decision", "failed")
+                     for d in ds]
+            same = len({(d or {}).get("decision") for d in ds}) == 1
+            agree += same
+            total += 1
+            print(f"| {c[0]}-s{c[2]} | {seed} | " + " | ".join(cells) + f" | {'yes' if same else 'no'} |")
+    print(f"\n{agree} of {total} first decisions agree across fine-tune lengths {args.finetunes}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out")
@@ -115,12 +157,16 @@ def main():
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--finetune", type=int, default=100)
     ap.add_argument("--extra", default="")
+    ap.add_argument("--stability", action="store_true")
+    ap.add_argument("--finetunes", nargs="+", type=int, default=[100, 200, 400])
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    if args.stability:
+        return stability(args)
     grid = []
     for s in args.sets:
         for label, k, seed, corpus, phases in corpora(args.out, s, args.seeds):
-            for crit in ["one"] + args.criteria:
+            for crit in ([] if s == "null" else ["one"]) + args.criteria:
                 grid.append((s, label, k, seed, corpus, phases, crit, os.path.join(args.out, f"{label}-s{seed}-{crit}")))
     with ThreadPoolExecutor(args.jobs) as pool:
         list(pool.map(lambda g: train(g[7], g[4], g[5], g[6], args), grid))

@@ -59,12 +59,16 @@ TEST(RecruitCli, EveryDecisionIsAuditedWithItsTerms) {
     // the default criterion (pointer): the held-out NLL and the attention's code beyond chance
     EXPECT_NEAR(t["delta_L_total"].get<double>(), t["delta_L_model"].get<double>() + t["delta_L_data"].get<double>() -
                                                       t["delta_L_pointer"].get<double>(), 1e-12);
-    EXPECT_NEAR(t["delta_L_pointer"].get<double>(), d["pointer"]["delta_L_pointer"].get<double>(), 1e-12);
-    EXPECT_NEAR(d["pointer"]["delta_L_pointer"].get<double>(),
-                d["pointer"]["candidate_nats"].get<double>() - d["pointer"]["permuted_mean_nats"].get<double>(), 1e-5);
-    EXPECT_EQ(d["pointer"]["permutations"], 8);
-    EXPECT_NEAR(t["delta_L_total_hi"].get<double>(), t["delta_L_model"].get<double>() + d["delta_L_data_interval"]["hi"].get<double>() -
-                                                         d["pointer"]["lo"].get<double>(), 1e-9);
+    // the pointer pays only where its interval lies above 0; then one bootstrap of both terms
+    const auto& p = d["pointer"];
+    EXPECT_EQ(p["used"].get<bool>(), p["lo"].get<double>() > 0);
+    EXPECT_NEAR(t["delta_L_pointer"].get<double>(), p["used"].get<bool>() ? p["delta_L_pointer"].get<double>() : 0.0, 1e-12);
+    EXPECT_NEAR(p["delta_L_pointer"].get<double>(), p["candidate_nats"].get<double>() - p["permuted_mean_nats"].get<double>(), 1e-5);
+    EXPECT_EQ(p["permutations"], 8);
+    const auto& ci_used = p["used"].get<bool>() ? d["delta_L_data_minus_pointer_interval"] : d["delta_L_data_interval"];
+    EXPECT_NEAR(t["delta_L_total_hi"].get<double>(), t["delta_L_model"].get<double>() + ci_used["hi"].get<double>(), 1e-9);
+    if (p["used"].get<bool>())
+      EXPECT_NEAR(ci_used["mean"].get<double>(), t["delta_L_data"].get<double>() - t["delta_L_pointer"].get<double>(), 2e-3);
     EXPECT_NEAR(t["delta_L_data"].get<double>(),
                 t["L_data_with"].get<double>() - t["L_data_without"].get<double>(), 1e-12);
     const double blocks = 1.0 + static_cast<double>(d.value("more_blocks", json::array()).size());
@@ -112,7 +116,7 @@ const std::string kPaying =
 TEST(RecruitCli, AHighThetaRecruitsNothing) {
   const auto low = cli_tmp("theta-low"), high = cli_tmp("theta-high");
   ASSERT_EQ(run_cli(kPaying + "--recruit-theta 1e-9 --out " + low).code, 0);
-  ASSERT_EQ(run_cli(kPaying + "--recruit-theta 10 --out " + high).code, 0);
+  ASSERT_EQ(run_cli(kPaying + "--recruit-theta 0.5 --out " + high).code, 0);  // p_max = ceil(ln 32 / 0.5) = 7 blocks
   auto accepted = [](const std::string& run) {
     int n = 0;
     for (const auto& d : audit(run)) n += d["decision"] == "accept";
@@ -121,8 +125,8 @@ TEST(RecruitCli, AHighThetaRecruitsNothing) {
   EXPECT_EQ(accepted(high), 0);
   EXPECT_GE(accepted(low), 1);  // the same runs with a threshold the data can pay do recruit
   // every decision follows the criterion: accept iff Delta L_total < -theta per block added and
-  // its 95 % upper end (Delta L_model + the upper end of Delta L_data's interval - the lower end
-  // of Delta L_pointer's) < 0
+  // its 95 % upper end (Delta L_model + the upper end of Delta L_data - Delta L_pointer's
+  // interval) < 0
   int scored = 0;
   for (const auto& run : {low, high})
     for (const auto& d : audit(run)) {
@@ -130,8 +134,8 @@ TEST(RecruitCli, AHighThetaRecruitsNothing) {
       ++scored;
       const auto& t = d["terms"];
       const double total = t["delta_L_total"].get<double>(), threshold = t["threshold"].get<double>();
-      const double hi = t["delta_L_model"].get<double>() + d["delta_L_data_interval"]["hi"].get<double>() -
-                        d["pointer"]["lo"].get<double>();
+      const auto& ci = d["pointer"]["used"].get<bool>() ? d["delta_L_data_minus_pointer_interval"] : d["delta_L_data_interval"];
+      const double hi = t["delta_L_model"].get<double>() + ci["hi"].get<double>();
       EXPECT_NEAR(t["delta_L_total_hi"].get<double>(), hi, 1e-12);
       EXPECT_EQ(d["decision"], total < -threshold && hi < 0 ? "accept" : "reject") << d.dump();
     }
@@ -229,11 +233,12 @@ TEST(RecruitCli, RecoversEveryTrueBlockOfAFourTopicCorpusInOneDecision) {
   double m = 0;
   for (double mi : sizes) m += mi;
   EXPECT_EQ(terms["block_types_m"].get<double>(), m);
-  const double V = terms["vocab_V"], N = terms["train_tokens_N"], j = static_cast<double>(sizes.size());
+  const double V = terms["vocab_V"], N = terms["train_tokens_N"], n_blocks = static_cast<double>(sizes.size());
   EXPECT_EQ(terms["parent_types_M"].get<double>(), V);  // the first split: "other" holds every type
   const auto ln_choose = [](double n, double k) { return std::lgamma(n + 1) - std::lgamma(k + 1) - std::lgamma(n - k + 1); };
   // how many move, which, how many blocks, their sizes, which type where (blocks unordered), anchors
-  double code = std::log(V) + ln_choose(V, m) + std::log(m) + ln_choose(m - 1, j - 1) + std::lgamma(m + 1) - std::lgamma(j + 1);
+  double code = std::log(V) + ln_choose(V, m) + std::log(m) + ln_choose(m - 1, n_blocks - 1) + std::lgamma(m + 1) -
+                std::lgamma(n_blocks + 1);
   for (size_t i = 0; i < sizes.size(); ++i)
     code += -std::lgamma(sizes[i] + 1) + std::log(sizes[i] + 1) + ln_choose(sizes[i], anchors[i]);
   EXPECT_NEAR(terms["delta_L_model_rule"].get<double>(), code / N, 1e-9);

@@ -173,6 +173,13 @@ std::optional<Candidate> community_candidate(int64_t parent, const Confusion& co
   std::sort(types.begin(), types.end());
   const auto parts = shared_communities(train, types);
   if (parts.blocks.size() < 2) return std::nullopt;
+  // Shared tokens are the glue of many blocks, a small closed class (markers, function words,
+  // punctuation). When the types set apart as shared outnumber those the blocks would hold, the
+  // company cannot tell glue from topic (one topic among its function words looks the same from
+  // either side): no partition (measured on one-topic corpora: docs/recruitment.md).
+  size_t in_blocks = 0;
+  for (const auto& b : parts.blocks) in_blocks += b.size();
+  if (parent == 0 && parts.shared.size() >= in_blocks) return std::nullopt;
   Candidate c;
   c.parent = parent, c.parent_name = names[parent].first, c.confused = confusion.confused_in_block[parent];
   const size_t first = parent == 0 ? 0 : 1;  // a listed block keeps its largest community

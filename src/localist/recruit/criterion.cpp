@@ -77,10 +77,9 @@ void add_pointer(CriterionTerms& t, double pointer) {
   t.accept = t.delta_total < -t.threshold;
 }
 
-void require_confidence(CriterionTerms& t, double data_hi, double pointer_lo) {
-  if (!std::isfinite(data_hi) || !std::isfinite(pointer_lo))
-    throw ConfigError("recruitment criterion: an interval end is not finite");
-  t.total_hi = t.delta_model + data_hi - pointer_lo;
+void require_confidence(CriterionTerms& t, double hi) {
+  if (!std::isfinite(hi)) throw ConfigError("recruitment criterion: the interval's upper end is not finite");
+  t.total_hi = t.delta_model + hi;
   t.confident = t.total_hi < 0;
   t.accept = t.delta_total < -t.threshold && t.confident;
 }

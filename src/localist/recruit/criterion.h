@@ -15,8 +15,8 @@
 //       candidate's rules save in naming where the model already reads, beyond a permutation of
 //       its types: the audit's code. "likelihood" and "seed" leave it out.
 // Confidence (recruit/paired_bootstrap): under "likelihood" and "pointer" a block is recruited
-// only when the gain is also sure: Delta L_model + the upper end of Delta L_data's 95 % interval
-// (- the lower end of Delta L_pointer's) must be below 0. "seed" is the criterion as first
+// only when the gain is also sure: Delta L_model + the upper end of the 95 % interval of
+// Delta L_data (- Delta L_pointer: both bootstrapped together over the held-out windows) < 0. "seed" is the criterion as first
 // written: Delta L_model + Delta L_data < -theta, nothing else.
 // Termination (p_max, the seed's bound): a query's pointer costs at most ln N nats, N the
 // positions it chooses among (the context length), and at least H_min; each block recruited
@@ -70,9 +70,10 @@ CriterionTerms recruitment_terms(int64_t params_added, int64_t train_tokens, int
 // The pointer's saving joins the total: Delta L_total -= pointer.
 void add_pointer(CriterionTerms& t, double pointer);
 
-// Adds the interval: total_hi = delta_model + data_hi - pointer_lo (the upper end of
-// Delta L_data's interval, the lower end of Delta L_pointer's); accept only if also total_hi < 0.
-void require_confidence(CriterionTerms& t, double data_hi, double pointer_lo = 0);
+// Adds the interval: total_hi = delta_model + hi, hi the upper end of the 95 % interval of
+// Delta L_data (- Delta L_pointer, when it is in the total: one paired bootstrap of both over the
+// same held-out windows); accept only if also total_hi < 0.
+void require_confidence(CriterionTerms& t, double hi);
 
 // ceil((ln positions - h_min) / theta), at least 0: the most blocks recruitment may add.
 int64_t max_recruitments(int64_t positions, double h_min, double theta);

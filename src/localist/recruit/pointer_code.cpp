@@ -104,6 +104,8 @@ PointerSaving pointer_saving(Gpt& model, const BlockMap& current, const Dial& di
   ps.null_sd = null_means.size() > 1 ? std::sqrt(ps.null_sd / static_cast<double>(null_means.size() - 1)) : 0;
   const auto b = paired_bootstrap(cand, null, T, 1000, 0.95, seed);  // candidate - null, per window
   ps.saving = b.mean, ps.lo = b.lo, ps.hi = b.hi;
+  ps.per_query.resize(cand.size());
+  for (size_t q = 0; q < cand.size(); ++q) ps.per_query[q] = cand[q] - null[q];
   ps.permutations = static_cast<int64_t>(rule_sets.size() - 1);
   ps.queries = static_cast<int64_t>(cand.size()), ps.windows = b.windows;
   return ps;

@@ -46,6 +46,7 @@ struct PointerSaving {
   double lo = 0, hi = 0;             // its 95 % interval, bootstrapped over the held-out windows
   double eta = 0;                    // the candidate's mean off-target mass
   int64_t permutations = 0, queries = 0, windows = 0;
+  std::vector<float> per_query;      // s_t(candidate) - mean s_t(permuted), query q = window * T + t
 };
 
 // Where the heads read under one rule set: w (Q, L*H) each query's attention mass on pool keys,

@@ -73,6 +73,19 @@ json data_interval(const TokenScores& with, const TokenScores& without, int64_t 
           {"windows", b.windows}, {"resamples", b.resamples}};
 }
 
+// Delta L_data - Delta L_pointer's 95 % interval: one paired bootstrap of both over the same
+// held-out windows (prediction i and query i are the same position of the same window).
+json joint_interval(const TokenScores& with, const TokenScores& without, const PointerSaving& p, int64_t window,
+                    int64_t step) {
+  const size_t n = std::min({with.nll.size(), without.nll.size(), p.per_query.size()});
+  std::vector<float> shifted(with.nll.begin(), with.nll.begin() + static_cast<std::ptrdiff_t>(n));
+  for (size_t i = 0; i < n; ++i) shifted[i] -= p.per_query[i];
+  const std::vector<float> base(without.nll.begin(), without.nll.begin() + static_cast<std::ptrdiff_t>(n));
+  const auto b = paired_bootstrap(shifted, base, window, 1000, 0.95, static_cast<uint64_t>(step));
+  return {{"mean", b.mean}, {"lo", b.lo}, {"hi", b.hi}, {"level", b.level}, {"windows", b.windows},
+          {"resamples", b.resamples}, {"predictions", n}};
+}
+
 void record_candidate(json& rec, const Candidate& cand, const data::Tokenizer& tok) {
   rec["key"] = cand.key();
   rec["parent"] = cand.parent_name;
@@ -321,17 +334,23 @@ std::optional<Grown> Recruiter::decide(const GrowthContext& given) {
   auto t = recruitment_terms(grown->num_params() - model->num_params(), c.data.train.size(), vocab_,
                              rule_code(*cand, rules, vocab_), without, with, rc_.theta);
   rec["delta_L_data_interval"] = data_interval(scores_with, scores_without, model->cfg.context_length, step);
-  double pointer_lo = 0;
+  double hi = rec["delta_L_data_interval"]["hi"].get<double>();
   if (rc_.criterion == "pointer") {
+    // the pointer's code pays only where the partition surely names where the model reads (its
+    // interval above 0); otherwise it would add only its noise, and the likelihood decides alone
     const auto p = candidate_pointer(*cand, c, rc_.eval_tokens);
-    add_pointer(t, p.saving);
-    pointer_lo = p.lo;
+    if (p.lo > 0) {
+      add_pointer(t, p.saving);
+      rec["delta_L_data_minus_pointer_interval"] = joint_interval(scores_with, scores_without, p, model->cfg.context_length, step);
+      hi = rec["delta_L_data_minus_pointer_interval"]["hi"].get<double>();
+    }
     rec["pointer"] = {{"delta_L_pointer", p.saving}, {"candidate_nats", p.candidate}, {"permuted_mean_nats", p.null_mean},
                       {"permuted_sd_nats", p.null_sd}, {"lo", p.lo}, {"hi", p.hi}, {"off_target_eta", p.eta},
                       {"permutations", p.permutations}, {"queries", p.queries}, {"windows", p.windows},
+                      {"used", p.lo > 0},
                       {"units", "nats per token per attention read (mean over layers and heads)"}};
   }
-  if (rc_.criterion != "seed") require_confidence(t, rec["delta_L_data_interval"]["hi"].get<double>(), pointer_lo);
+  if (rc_.criterion != "seed") require_confidence(t, hi);
   rec["terms"] = terms_record(t);
   rec["code_length"] = code_length_note(rc_);
   decided_[cand->key()] = step;
