@@ -73,6 +73,12 @@ def train(run, corpus, phases, criterion, args):
     cmd = [B, "train", "--out", run, "--data", corpus] + MODEL + ["--max-steps", args.steps, "--eval-interval", args.steps]
     if criterion != "one":
         cmd += ["--recruit", "--recruit-finetune", args.finetune, "--recruit-criterion", criterion]
+    else:  # the one-block model: vocab blocks with none listed
+        one = os.path.join(args.out, "one-block.json")
+        if not os.path.exists(one):
+            with open(one, "w") as f:
+                f.write('{"blocks": []}\n')
+        cmd += ["--rules", one]
     for p in range(1, phases + 1):
         cmd += ["--phase", f"{corpus}/phase-{p}.txt:{args.steps // phases}"]
     cmd += args.extra.split()

@@ -76,6 +76,13 @@ bool shares_other(const RecruitConfig& rc) { return rc.targets == "shared" || rc
 // resolves to). false: the rules clash, or a side emptied.
 bool complete(Candidate& c, const json& rules, const Names& names, const data::Tokenizer& tokenizer,
               const data::TokenFile& train, int64_t context_length, const RecruitConfig& rc) {
+  // Shared tokens are the glue of many blocks, a small closed class (markers, function words,
+  // punctuation). When a split of "other" sets apart as shared as many types as its blocks hold,
+  // the company cannot tell glue from topic (one topic among its function words looks the same
+  // from either side): no candidate (measured on one-topic corpora: docs/recruitment.md).
+  size_t in_blocks = c.tokens.size();
+  for (const auto& b : c.more) in_blocks += b.tokens.size();
+  if (c.parent == 0 && !c.more.empty() && c.stay.size() >= in_blocks) return false;
   const json blocks = block_list(rules);
   const auto free_name = [&](const json& taken) {
     for (int64_t n = static_cast<int64_t>(names.size());; ++n) {
@@ -173,13 +180,7 @@ std::optional<Candidate> community_candidate(int64_t parent, const Confusion& co
   std::sort(types.begin(), types.end());
   const auto parts = shared_communities(train, types);
   if (parts.blocks.size() < 2) return std::nullopt;
-  // Shared tokens are the glue of many blocks, a small closed class (markers, function words,
-  // punctuation). When the types set apart as shared outnumber those the blocks would hold, the
-  // company cannot tell glue from topic (one topic among its function words looks the same from
-  // either side): no partition (measured on one-topic corpora: docs/recruitment.md).
-  size_t in_blocks = 0;
-  for (const auto& b : parts.blocks) in_blocks += b.size();
-  if (parent == 0 && parts.shared.size() >= in_blocks) return std::nullopt;
+
   Candidate c;
   c.parent = parent, c.parent_name = names[parent].first, c.confused = confusion.confused_in_block[parent];
   const size_t first = parent == 0 ? 0 : 1;  // a listed block keeps its largest community
