@@ -4,7 +4,7 @@
 A split is *right* when every side of it holds one or more whole true blocks and no part of
 another (shared tokens aside: truth.json lists them apart); anything else (a topic cut, a side
 of shared tokens only) is *wrong*. Each scored decision is also sorted by the criterion's two
-conditions: the point estimate (Delta L_total < -theta) and the interval (Delta L_total_hi < 0).
+conditions: the point estimate (Delta L_total < -theta per block added) and the interval (Delta L_total_hi < 0).
 
   recruit_decisions.py first RUN TRUTH LABEL...   one table row: the run's first decision
   recruit_decisions.py summary RUN:TRUTH ...      counts over every scored decision of the runs
@@ -59,7 +59,7 @@ def summary(pairs):
             if "terms" not in d:
                 continue
             t = d["terms"]
-            gain = t["delta_L_total"] < -t["theta"]
+            gain = t["delta_L_total"] < -t.get("threshold", t["theta"])  # theta per block added
             kind = "no gain" if not gain else "gain, sure (accepted)" if t["delta_L_total_hi"] < 0 \
                 else "gain, interval above 0 (rejected)"
             rows.setdefault(kind, [0, 0])[0 if right(d, blocks) else 1] += 1
