@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_run.h"
+#include "recruit_audit.h"
 #include "localist/core/progress.h"
 #include "localist/model/grow_heads.h"
 #include "localist/recruit/recruiter.h"
@@ -21,6 +22,8 @@ namespace localist {
 namespace {
 
 using json = nlohmann::json;
+using testing::accepted;
+using testing::audit;
 using testing::cli_tmp;
 using testing::run_cli;
 
@@ -31,10 +34,6 @@ const std::string kRecruit =
     "--recruit-finetune 5 --recruit-eval-tokens 1000 --recruit-min-confused 20 "
     "--recruit-probe-batches 2 ";
 const std::string kWithHeads = kRecruit + "--recruit-heads 1 ";
-
-std::vector<json> audit(const std::string& run) {
-  return MetricsLog(run + "/recruit.jsonl").read_until(1 << 30);
-}
 
 TEST(RecruitCli, EveryDecisionIsAuditedWithItsTerms) {
   const auto run = cli_tmp("audit");
@@ -67,8 +66,9 @@ TEST(RecruitCli, EveryDecisionIsAuditedWithItsTerms) {
     EXPECT_EQ(p["permutations"], 8);
     const auto& ci_used = p["used"].get<bool>() ? d["delta_L_data_minus_pointer_interval"] : d["delta_L_data_interval"];
     EXPECT_NEAR(t["delta_L_total_hi"].get<double>(), t["delta_L_model"].get<double>() + ci_used["hi"].get<double>(), 1e-9);
-    if (p["used"].get<bool>())
+    if (p["used"].get<bool>()) {
       EXPECT_NEAR(ci_used["mean"].get<double>(), t["delta_L_data"].get<double>() - t["delta_L_pointer"].get<double>(), 2e-3);
+    }
     EXPECT_NEAR(t["delta_L_data"].get<double>(),
                 t["L_data_with"].get<double>() - t["L_data_without"].get<double>(), 1e-12);
     const double blocks = 1.0 + static_cast<double>(d.value("more_blocks", json::array()).size());
@@ -117,11 +117,6 @@ TEST(RecruitCli, AHighThetaRecruitsNothing) {
   const auto low = cli_tmp("theta-low"), high = cli_tmp("theta-high");
   ASSERT_EQ(run_cli(kPaying + "--recruit-theta 1e-9 --out " + low).code, 0);
   ASSERT_EQ(run_cli(kPaying + "--recruit-theta 0.5 --out " + high).code, 0);  // p_max = ceil(ln 32 / 0.5) = 7 blocks
-  auto accepted = [](const std::string& run) {
-    int n = 0;
-    for (const auto& d : audit(run)) n += d["decision"] == "accept";
-    return n;
-  };
   EXPECT_EQ(accepted(high), 0);
   EXPECT_GE(accepted(low), 1);  // the same runs with a threshold the data can pay do recruit
   // every decision follows the criterion: accept iff Delta L_total < -theta per block added and
@@ -299,7 +294,7 @@ TEST(Recruiter, PMaxCapsRecruitmentAndResumeDropsLaterRecords) {
   Gpt model(ModelConfig{11, 1, 1, 8, 4});
   AdamW opt({}, {});
   auto tokens = [] { return data::TokenFile::from_tokens({0, 1, 2}, 11); };
-  RunData rd{nullptr, tokens(), tokens(), tokens(), ""};
+  RunData rd{nullptr, tokens(), tokens(), tokens(), "", {}};
   const LocalistConfig localist;
   const LocalistObjective objective;
   const TrainConfig train;

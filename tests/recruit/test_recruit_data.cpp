@@ -10,12 +10,14 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_run.h"
-#include "localist/core/progress.h"
+#include "recruit_audit.h"
 
 namespace localist {
 namespace {
 
 using json = nlohmann::json;
+using testing::accepted;
+using testing::audit;
 using testing::cli_tmp;
 using testing::run_cli;
 
@@ -23,14 +25,6 @@ const std::string kTopicRun =
     "train --tokenizer word --n-layer 1 --n-head 2 --n-embd 32 --block-size 64 --batch-size 16 "
     "--eval-interval 200 --eval-tokens 2000 --device cpu --threads 1 --blocks vocab --lambda 1 --recruit "
     "--recruit-start 100 --recruit-interval 100 --recruit-finetune 50 --recruit-eval-tokens 4000 ";
-
-std::vector<json> audit(const std::string& run) { return MetricsLog(run + "/recruit.jsonl").read_until(1 << 30); }
-
-int accepted(const std::string& run) {
-  int n = 0;
-  for (const auto& d : audit(run)) n += d["decision"] == "accept";
-  return n;
-}
 
 // Nothing to find: one topic (K* = 1), and the four-topic corpus with every topic word drawn
 // regardless of its segment. Two decisions each; none may recruit, and the candidates they did
@@ -47,7 +41,9 @@ TEST(RecruitData, NullCorporaRecruitNothing) {
     ASSERT_EQ(t.code, 0) << t.output;
     EXPECT_EQ(accepted(run), 0) << name << ": " << t.output;
     for (const auto& d : audit(run))
-      if (d.contains("pointer")) EXPECT_LT(d["pointer"]["lo"].get<double>(), 0.05) << name << ": " << d.dump();
+      if (d.contains("pointer")) {
+        EXPECT_LT(d["pointer"]["lo"].get<double>(), 0.05) << name << ": " << d.dump();
+      }
   }
   // the truth of a shuffled corpus is one block: there is nothing to find
   std::ifstream in(cli_tmp("null-shuffled") + "/truth.json");
@@ -72,7 +68,9 @@ TEST(RecruitData, PhasesArriveInTurnAndBlocksFollowThem) {
   std::ifstream p1(corpus + "/phase-1.txt");
   const std::string first((std::istreambuf_iterator<char>(p1)), std::istreambuf_iterator<char>());
   for (const auto& [word, phase] : phase_of)
-    if (phase == 2) EXPECT_EQ(first.find(" " + word + " "), std::string::npos) << word << " in phase 1";
+    if (phase == 2) {
+      EXPECT_EQ(first.find(" " + word + " "), std::string::npos) << word << " in phase 1";
+    }
   auto t = run_cli(kTopicRun + "--max-steps 300 --data " + corpus + " --phase " + corpus + "/phase-1.txt:150 --phase " +
                    corpus + "/phase-2.txt:150 --out " + run);
   ASSERT_EQ(t.code, 0) << t.output;

@@ -20,16 +20,19 @@ namespace {
 
 using json = nlohmann::json;
 
+// `o` with the dial at `lambda`: its logit bias (when on) and the penalty's per-layer lambdas.
+LocalistObjective at_lambda(const LocalistObjective& o, const LocalistConfig& l, double lambda, int64_t n_layer) {
+  LocalistObjective out = o;
+  out.dial.lambda = l.logit_bias ? lambda : 0.0;
+  out.layer_lambda = Dial{lambda, o.dial.kappa, o.dial.layer_power}.layer_lambdas(n_layer);
+  return out;
+}
+
 // The objective of fine-tune step s: the decision's, or under --lambda-sample a lambda drawn for
 // the step as training draws it (the same draws for a candidate and its control).
 LocalistObjective objective_at(const LocalistObjective& at_hi, const LocalistConfig& l, uint64_t seed, int64_t s,
                                int64_t n_layer) {
-  if (l.lambda_sample.empty()) return at_hi;
-  LocalistObjective o = at_hi;
-  const double lambda = lambda_at_step(l, s, seed);
-  o.dial.lambda = lambda;
-  o.layer_lambda = Dial{lambda, o.dial.kappa, o.dial.layer_power}.layer_lambdas(n_layer);
-  return o;
+  return l.lambda_sample.empty() ? at_hi : at_lambda(at_hi, l, lambda_at_step(l, s, seed), n_layer);
 }
 
 // Held-out NLL (nats/token) of `model` after rc.finetune_steps optimizer steps from `state` at
@@ -221,12 +224,7 @@ std::string decision_line(const CriterionTerms& t, const Candidate& cand) {
 
 // The decision's objective with the dial at the highest lambda training uses.
 LocalistObjective at_top_of_dial(const LocalistObjective& o, const LocalistConfig& l, int64_t n_layer) {
-  if (l.lambda_sample.empty()) return o;
-  LocalistObjective top = o;
-  const double hi = highest_training_lambda(l);
-  top.dial.lambda = l.logit_bias ? hi : 0.0;
-  top.layer_lambda = Dial{hi, o.dial.kappa, o.dial.layer_power}.layer_lambdas(n_layer);
-  return top;
+  return l.lambda_sample.empty() ? o : at_lambda(o, l, highest_training_lambda(l), n_layer);
 }
 
 }  // namespace
