@@ -18,6 +18,10 @@ The null set has no one-block runs (there is nothing to compare a recruited bloc
   python3 scripts/recruit_eval.py OUT --stability [--seeds ...] [--finetunes 100 200 400]
 the first decision (step 100) of topics K* = 2, 4, 8, docs, agree, mix and topics-shuffled, with
 training seeds 1..3 and each fine-tune length: does the decision agree across lengths?
+
+  python3 scripts/recruit_eval.py OUT --dial [--seeds ...]
+topics K* = 4 and docs K* = 4 trained three ways (recruitment under --lambda-sample 0:1, one block
+under --lambda-sample 0:1, recruitment at lambda = 1), each evaluated at lambda = 0, 0.2, ..., 1.
 """
 import argparse
 import json
@@ -67,7 +71,7 @@ def corpora(out, name, seeds):
     return made
 
 
-def train(run, corpus, phases, criterion, args):
+def train(run, corpus, phases, criterion, args, extra=()):
     if os.path.exists(os.path.join(run, "checkpoint", "checkpoint.json")):
         return
     cmd = [B, "train", "--out", run, "--data", corpus] + MODEL + ["--max-steps", args.steps, "--eval-interval", args.steps]
@@ -81,7 +85,7 @@ def train(run, corpus, phases, criterion, args):
         cmd += ["--rules", one]
     for p in range(1, phases + 1):
         cmd += ["--phase", f"{corpus}/phase-{p}.txt:{args.steps // phases}"]
-    cmd += args.extra.split()
+    cmd += args.extra.split() + list(extra)
     if sh(cmd, run + ".log") != 0:
         print(f"recruit_eval: {run} failed (see {run}.log)", file=sys.stderr)
 
@@ -153,10 +157,39 @@ def stability(args):
     print(f"\n{agree} of {total} first decisions agree across fine-tune lengths {args.finetunes}")
 
 
+def dial(args):
+    """A recruited checkpoint along the dial: recruitment under --lambda-sample 0:1 against the
+    one-block model trained the same way and the recruited model trained at lambda = 1."""
+    corpora_ = [c for c in corpora(args.out, "topics", args.seeds) if c[1] == 4]
+    corpora_ += [c for c in corpora(args.out, "other", args.seeds) if c[0] == "docs-k4"]
+    arms = {"recruit, sampled": ("pointer", ["--lambda-sample", "0:1"]),
+            "one block, sampled": ("one", ["--lambda-sample", "0:1"]),
+            "recruit, lambda 1": ("pointer", [])}
+    grid = [(c, arm) for c in corpora_ for arm in arms]
+    run_of = lambda c, arm: os.path.join(args.out, f"dial-{c[0]}-s{c[2]}-{arm.replace(', ', '-').replace(' ', '')}")
+    with ThreadPoolExecutor(args.jobs) as pool:
+        list(pool.map(lambda g: train(run_of(*g), g[0][3], 0, arms[g[1]][0], args, arms[g[1]][1]), grid))
+    lams = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    print("| corpus | arm | blocks | exact | " + " | ".join(f"ppl at {l:g}" for l in lams) + " |")
+    print("|" + "---|" * (4 + len(lams)))
+    for c, arm in grid:
+        run = run_of(c, arm)
+        b = subprocess.run([B, "blocks", run, "--json", "--truth", os.path.join(c[3], "truth.json")],
+                           capture_output=True, text=True)
+        g = json.loads(b.stdout) if b.returncode == 0 else None
+        ppl = []
+        for lam in lams:
+            e = subprocess.run([B, "eval", run, "--split", "test", "--json", "--max-tokens", "20000", "--threads", "1",
+                                "--lambda", str(lam)], capture_output=True, text=True)
+            ppl.append(f"{json.loads(e.stdout)['perplexity']:.3f}" if e.returncode == 0 else "failed")
+        blocks = f"{len(g['blocks']) - 1} | {g['agreement']['exact']}/{g['agreement']['true_blocks']}" if g else "failed |"
+        print(f"| {c[0]}-s{c[2]} | {arm} | {blocks} | " + " | ".join(ppl) + " |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out")
-    ap.add_argument("sets", nargs="+")
+    ap.add_argument("sets", nargs="*")
     ap.add_argument("--seeds", nargs="+", type=int, default=[501, 502, 503])
     ap.add_argument("--criteria", nargs="+", default=["pointer", "likelihood", "seed"])
     ap.add_argument("--jobs", type=int, default=2)
@@ -164,11 +197,14 @@ def main():
     ap.add_argument("--finetune", type=int, default=100)
     ap.add_argument("--extra", default="")
     ap.add_argument("--stability", action="store_true")
+    ap.add_argument("--dial", action="store_true")
     ap.add_argument("--finetunes", nargs="+", type=int, default=[100, 200, 400])
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     if args.stability:
         return stability(args)
+    if args.dial:
+        return dial(args)
     grid = []
     for s in args.sets:
         for label, k, seed, corpus, phases in corpora(args.out, s, args.seeds):

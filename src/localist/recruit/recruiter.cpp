@@ -170,8 +170,10 @@ json partition_only(json rules) {
   return rules;
 }
 
-// Delta L_pointer (recruit/pointer_code.h): the candidate against 8 permutations of its types.
-PointerSaving candidate_pointer(const Candidate& cand, const GrowthContext& c, int64_t eval_tokens) {
+// Delta L_pointer (recruit/pointer_code.h): the candidate against 8 permutations of its types,
+// read from `control`'s attention.
+PointerSaving candidate_pointer(const Candidate& cand, Gpt control, const GrowthContext& c,
+                                int64_t eval_tokens) {
   const auto& tok = *c.data.tokenizer;
   std::vector<int64_t> by_id(static_cast<size_t>(c.data.train.vocab_size()), 0);
   for (int64_t i = 0; i < c.data.train.size(); ++i) ++by_id[static_cast<size_t>(c.data.train[i])];
@@ -203,7 +205,7 @@ PointerSaving candidate_pointer(const Candidate& cand, const GrowthContext& c, i
     lc.rules = partition_only(permuted_rules(cand.rules, names, extra, count, 8, seed));
     sets.push_back(BlockMap::from_config(lc, tok));
   }
-  return pointer_saving(c.model, *c.objective.blocks, c.objective.dial, sets, pool, c.data.valid, c.train.batch_size,
+  return pointer_saving(control, *c.objective.blocks, c.objective.dial, sets, pool, c.data.valid, c.train.batch_size,
                         eval_tokens, static_cast<uint64_t>(c.step));
 }
 
@@ -335,8 +337,11 @@ std::optional<Grown> Recruiter::decide(const GrowthContext& given) {
   double hi = rec["delta_L_data_interval"]["hi"].get<double>();
   if (rc_.criterion == "pointer") {
     // the pointer's code pays only where the partition surely names where the model reads (its
-    // interval above 0); otherwise it would add only its noise, and the likelihood decides alone
-    const auto p = candidate_pointer(*cand, c, rc_.eval_tokens);
+    // interval above 0); otherwise it would add only its noise, and the likelihood decides alone.
+    // Read from the control after its fine-tune: the point at which Delta L_data compares the arms
+    // (before it, a longer fine-tune let the control catch up in likelihood while the pointer
+    // stayed at the decision step's value, and decisions flipped with the fine-tune's length).
+    const auto p = candidate_pointer(*cand, control, c, rc_.eval_tokens);
     if (p.lo > 0) {
       add_pointer(t, p.saving);
       rec["delta_L_data_minus_pointer_interval"] = joint_interval(scores_with, scores_without, p, model->cfg.context_length, step);
