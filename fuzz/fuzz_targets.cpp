@@ -10,6 +10,7 @@
 #include "localist/blocks/block_map.h"
 #include "localist/blocks/rules.h"
 #include "localist/run/checkpoint.h"
+#include "localist/serve/completion_request.h"
 
 namespace localist::fuzz {
 namespace {
@@ -100,9 +101,20 @@ bool tokenizers(std::string_view bytes) {
   return trained || loaded;
 }
 
+// Accepted: the body is a request the server would run (a RequestError is a 4xx, a refusal).
+bool requests(std::string_view bytes) {
+  if (bytes.empty()) return false;
+  const bool chat = bytes[0] & 1;
+  return refusal_ok([&] {
+    const auto r = serve::parse_completion_request(std::string(bytes.substr(1)), chat, serve::RequestLimits{256});
+    if (r.prompt.empty()) throw std::logic_error("an accepted request with an empty prompt");
+  });
+}
+
 const std::vector<Target>& targets() {
   static const std::vector<Target> all = {
-      {"safetensors", safetensors}, {"checkpoint", checkpoint}, {"rules", rules}, {"tokenizers", tokenizers}};
+      {"safetensors", safetensors}, {"checkpoint", checkpoint}, {"rules", rules}, {"tokenizers", tokenizers},
+      {"requests", requests}};
   return all;
 }
 

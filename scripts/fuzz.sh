@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # libFuzzer (clang, with ASan + UBSan) over the readers of files users receive from others
 # (issue 8): the safetensors reader, checkpoint.json with its configs and tokenizer, rules
-# files, the char and word tokenizers. Usage: scripts/fuzz.sh [SECONDS per target, 60]
+# files, the char and word tokenizers; and the request bodies `serve` takes (issue 38). Usage: scripts/fuzz.sh [SECONDS per target, 60]
 # Builds build-fuzz/, grows build-fuzz/corpus/TARGET from fuzz/corpus/TARGET, and writes any
 # crashing input to build-fuzz/crashes/TARGET/. A crash found is fixed and its input kept in
 # fuzz/regressions/TARGET/, which the ordinary test suite replays (tests/fuzz/).
@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 budget="${1:-60}"
-targets=(safetensors checkpoint rules tokenizers)
+targets=(safetensors checkpoint rules tokenizers requests)
 scripts/install_deps.sh clang-14 libclang-rt-14-dev
 scripts/setup_python.sh
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \

@@ -98,5 +98,32 @@ TEST(CompletionRequest, EachMistakeNamesItsField) {
   EXPECT_EQ(refused(R"({"messages":[{"role":"user","content":"x","tool":1}]})", true), "messages[0].tool");
 }
 
+TEST(CompletionRequest, HostileNestingIsRefusedNotWalked) {
+  // 100,000 levels once overflowed the server's stack (issue 38): refused before a tree is built
+  const auto nested = [](const std::string& open, const std::string& close, int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += open;
+    s += "1";
+    for (int i = 0; i < n; ++i) s += close;
+    return s;
+  };
+  for (const auto& field : {"top_p", "logit_bias", "prompt", "no_such_field"}) {
+    const std::string deep = std::string("{\"prompt\":\"x\",\"") + field + "\":" + nested("[", "]", 100000) + "}";
+    EXPECT_EQ(refused(deep), "") << field;
+    const std::string objects = std::string("{\"prompt\":\"x\",\"") + field + "\":" + nested("{\"a\":", "}", 100000) + "}";
+    EXPECT_EQ(refused(objects), "") << field;
+  }
+  // shallow enough to parse: the message quotes a short description, not the value
+  try {
+    parse_completion_request("{\"prompt\":\"x\",\"top_p\":" + nested("[", "]", 40) + "}", false, kLimits);
+    ADD_FAILURE() << "accepted";
+  } catch (const RequestError& e) {
+    EXPECT_EQ(e.field, "top_p");
+    EXPECT_NE(std::string(e.what()).find("an array of 1 items"), std::string::npos) << e.what();
+    EXPECT_LT(std::string(e.what()).size(), 200u) << e.what();
+  }
+  EXPECT_EQ(refused("{\"prompt\":\"x\",\"top_p\":\"" + std::string(5000, 'a') + "\"}"), "top_p");
+}
+
 }  // namespace
 }  // namespace localist::serve

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "localist/core/json_text.h"
+
 namespace localist::serve {
 namespace {
 
@@ -29,6 +31,14 @@ int64_t integer(const json& v, const std::string& field, int64_t lo, int64_t hi)
   const int64_t x = v.get<int64_t>();
   if (x < lo || x > hi) bad(field, "must lie in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v.dump());
   return x;
+}
+
+// A client's value quoted in an error: scalars, cut short; never a recursive walk of what was sent.
+std::string excerpt(const json& v) {
+  if (v.is_array()) return "an array of " + std::to_string(v.size()) + " items";
+  if (v.is_object()) return "an object of " + std::to_string(v.size()) + " fields";
+  const std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
+  return s.size() <= 80 ? s : s.substr(0, 77) + "...";
 }
 
 std::string text(const json& v, const std::string& field) {
@@ -101,12 +111,10 @@ const std::set<std::string> kOpenAIUnimplemented = {"top_p", "frequency_penalty"
 }  // namespace
 
 CompletionRequest parse_completion_request(const std::string& body, bool chat, const RequestLimits& limits) {
-  json j;
-  try {
-    j = json::parse(body);  // rejects ill-formed UTF-8 inside strings too
-  } catch (const json::parse_error& e) {
-    throw RequestError(400, "", std::string("malformed JSON body: ") + e.what());
-  }
+  std::string error;
+  // depth-limited: a body nested 100,000 deep once overflowed the stack (rejects ill-formed UTF-8 too)
+  const json j = parse_json_text(body, &error);
+  if (j.is_discarded()) throw RequestError(400, "", "malformed JSON body: " + error);
   if (!j.is_object()) throw RequestError(400, "", "the body must be a JSON object");
   static const std::set<std::string> common = {"model", "max_tokens", "temperature", "top_k", "seed", "stop",
                                                "stream", "n", "user", "lambda", "kappa", "rules", "explain"};
@@ -118,7 +126,7 @@ CompletionRequest parse_completion_request(const std::string& body, bool chat, c
     } else if (chat && k == "max_completion_tokens") {
       r.max_tokens = integer(v, k, 1, limits.max_tokens);
     } else if (kOpenAIUnimplemented.count(k)) {
-      if (!neutral_openai_field(k, v)) bad(k, "not supported by this server (only OpenAI's default, got " + v.dump() + ")");
+      if (!neutral_openai_field(k, v)) bad(k, "not supported by this server (only OpenAI's default, got " + excerpt(v) + ")");
     } else if (!common.count(k)) {
       bad(k, "unknown field (this server takes: " + std::string(chat ? "messages" : "prompt") +
                  ", model, max_tokens, temperature, top_k, seed, stop, stream, n, user, lambda, kappa, rules, explain)");
