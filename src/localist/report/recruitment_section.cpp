@@ -30,8 +30,9 @@ std::string recruitment_section(const std::string& run_dir) {
   if (!fs::exists(path)) return "";
   svg::Series blocks{"blocks after the decision", {}, {}};
   svg::Series accepted = points("accepted: Delta L_total"), rejected = points("rejected: Delta L_total");
-  svg::Series lo = points("Delta L_model + 95 % interval of Delta L_data: low"), hi = points("... high");
-  svg::Series theta{"-theta", {}, {}};
+  svg::Series lo = points("Delta L_model + 95 % interval of Delta L_data (- Delta L_pointer where used): low");
+  svg::Series hi = points("... high");
+  svg::Series theta{"- threshold (theta per block added)", {}, {}};
   theta.markers = false;
   int64_t n = 0;
   for (const auto& r : MetricsLog(path).read_until(std::numeric_limits<int64_t>::max())) {
@@ -43,9 +44,12 @@ std::string recruitment_section(const std::string& run_dir) {
     const auto& t = r["terms"];
     auto& side = r.value("decision", "") == "accept" ? accepted : rejected;
     side.x.push_back(step), side.y.push_back(number(t, "delta_L_total"));
-    theta.x.push_back(step), theta.y.push_back(-number(t, "theta"));
-    if (r.contains("delta_L_data_interval") && r["delta_L_data_interval"].is_object()) {
-      const auto& ci = r["delta_L_data_interval"];
+    theta.x.push_back(step), theta.y.push_back(-number(t, t.contains("threshold") ? "threshold" : "theta"));
+    // the interval the decision used: the joint one where the pointer's code was paid
+    const char* which = r.contains("delta_L_data_minus_pointer_interval") ? "delta_L_data_minus_pointer_interval"
+                                                                          : "delta_L_data_interval";
+    if (r.contains(which) && r[which].is_object()) {
+      const auto& ci = r[which];
       lo.x.push_back(step), lo.y.push_back(number(t, "delta_L_model") + number(ci, "lo"));
       hi.x.push_back(step), hi.y.push_back(number(t, "delta_L_model") + number(ci, "hi"));
     }
@@ -63,7 +67,8 @@ std::string recruitment_section(const std::string& run_dir) {
   std::ostringstream o;
   o << "<h3>Recruitment</h3>\n<div class=\"grid\"><figure>" << svg::line_chart(count) << "</figure><figure>"
     << svg::line_chart(terms) << "<figcaption>From " << svg::escape(path) << ": " << n
-    << " scored candidates; accept iff Delta L_total &lt; -theta.</figcaption></figure></div>\n";
+    << " scored candidates; accept iff Delta L_total &lt; -threshold and (except under --recruit-criterion seed) "
+       "the interval's upper end &lt; 0.</figcaption></figure></div>\n";
   return o.str();
 }
 
