@@ -90,13 +90,23 @@ def train(run, corpus, phases, criterion, args, extra=()):
         print(f"recruit_eval: {run} failed (see {run}.log)", file=sys.stderr)
 
 
+def cli(*a):
+    """A `localist ... --json` command's object, or None if it failed."""
+    r = subprocess.run([B] + [str(x) for x in a], capture_output=True, text=True)
+    return json.loads(r.stdout) if r.returncode == 0 else None
+
+
+def blocks_vs_truth(run, corpus):
+    return cli("blocks", run, "--json", "--truth", os.path.join(corpus, "truth.json"))
+
+
+def test_eval(run, *extra):
+    """Test perplexity and the rest on the first 20,000 test predictions."""
+    return cli("eval", run, "--split", "test", "--json", "--max-tokens", "20000", *extra)
+
+
 def measure(run, corpus):
-    def cli(*a):
-        r = subprocess.run([B] + list(a), capture_output=True, text=True)
-        return json.loads(r.stdout) if r.returncode == 0 else None
-    b = cli("blocks", run, "--json", "--truth", os.path.join(corpus, "truth.json"))
-    e = cli("eval", run, "--split", "test", "--json", "--max-tokens", "20000")
-    return b, e
+    return blocks_vs_truth(run, corpus), test_eval(run)
 
 
 def phase_check(b, corpus, phases, steps):
@@ -174,14 +184,11 @@ def dial(args):
     print("|" + "---|" * (4 + len(lams)))
     for c, arm in grid:
         run = run_of(c, arm)
-        b = subprocess.run([B, "blocks", run, "--json", "--truth", os.path.join(c[3], "truth.json")],
-                           capture_output=True, text=True)
-        g = json.loads(b.stdout) if b.returncode == 0 else None
+        g = blocks_vs_truth(run, c[3])
         ppl = []
         for lam in lams:
-            e = subprocess.run([B, "eval", run, "--split", "test", "--json", "--max-tokens", "20000", "--threads", "1",
-                                "--lambda", str(lam)], capture_output=True, text=True)
-            ppl.append(f"{json.loads(e.stdout)['perplexity']:.3f}" if e.returncode == 0 else "failed")
+            e = test_eval(run, "--threads", 1, "--lambda", lam)
+            ppl.append(f"{e['perplexity']:.3f}" if e else "failed")
         blocks = f"{len(g['blocks']) - 1} | {g['agreement']['exact']}/{g['agreement']['true_blocks']}" if g else "failed |"
         print(f"| {c[0]}-s{c[2]} | {arm} | {blocks} | " + " | ".join(ppl) + " |")
 
