@@ -15,7 +15,7 @@ bool safetensors(std::string_view bytes);  // the checkpoint weights reader
 bool checkpoint(std::string_view bytes);   // checkpoint.json: configs (the config parser) + tokenizer
 bool rules(std::string_view bytes);        // a rules file, against window, segment and vocab blocks
 bool tokenizers(std::string_view bytes);   // char and word: trained on, encoding and decoding bytes
-bool requests(std::string_view bytes);     // a request body of `serve` (completions or chat: the first byte's low bit)
+bool requests(std::string_view bytes);     // a request body of `serve`: completions, chat, /tokenize, /detokenize (the first byte)
 
 struct Target {
   const char* name;

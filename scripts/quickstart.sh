@@ -15,7 +15,7 @@ phases=()
 phase() { phases+=("$1 $((SECONDS - start)) s"); start=$SECONDS; }
 start=$SECONDS
 scripts/install_deps.sh "${packages[@]}"; phase "packages"
-scripts/setup_python.sh; phase "python"
+scripts/setup_python.sh "${packages[@]}"; phase "python"
 # configure quietly (PyTorch's CMake files warn about things that do not concern this build);
 # its whole output is kept in build/configure.log and shown if it fails
 log=$(mktemp)

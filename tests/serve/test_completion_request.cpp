@@ -1,5 +1,7 @@
 // The request checks of `localist serve` (serve/completion_request): what an OpenAI client sends
 // is read as it means it; every mistake is a 400 naming the field.
+#include <tuple>
+
 #include <gtest/gtest.h>
 
 #include "localist/serve/completion_request.h"
@@ -88,7 +90,17 @@ TEST(CompletionRequest, EachMistakeNamesItsField) {
       false, kLimits));
   EXPECT_EQ(refused(R"({"prompt":"x","top_p":0.9})"), "top_p");
   EXPECT_EQ(refused(R"({"prompt":"x","presence_penalty":0.5})"), "presence_penalty");
-  EXPECT_EQ(refused(R"({"prompt":"x","logprobs":5})"), "logprobs");
+  EXPECT_EQ(refused(R"({"prompt":"x","logprobs":21})"), "logprobs");
+  EXPECT_EQ(refused(R"({"prompt":"x","logprobs":true})"), "logprobs");  // an integer on completions
+  EXPECT_EQ(refused(R"({"prompt":"x","echo":1})"), "echo");
+  EXPECT_EQ(refused(R"({"prompt":"x","top_logprobs":2})"), "top_logprobs");  // chat's field
+  EXPECT_EQ(refused(R"({"prompt":[1,-2]})"), "prompt[1]");
+  EXPECT_EQ(refused(R"({"prompt":[[1],[2]]})"), "prompt");
+  EXPECT_EQ(refused(R"({"prompt":[]})"), "prompt");
+  EXPECT_EQ(refused(R"({"prompt":"x","echo":true,"stream":true})"), "echo");
+  EXPECT_EQ(refused(R"({"messages":[{"role":"user","content":"x"}],"echo":true})", true), "echo");
+  EXPECT_EQ(refused(R"({"messages":[{"role":"user","content":"x"}],"logprobs":false,"top_logprobs":2})", true),
+            "top_logprobs");
   EXPECT_EQ(refused(R"({"prompt":"x","logit_bias":{"5":10}})"), "logit_bias");
   EXPECT_EQ(refused(R"({"prompt":"x","suffix":"end"})"), "suffix");
   EXPECT_EQ(refused(R"({"prompt":"x","messages":[]})"), "messages");      // a chat field on completions
@@ -96,6 +108,37 @@ TEST(CompletionRequest, EachMistakeNamesItsField) {
   EXPECT_EQ(refused(R"({"messages":[{"role":"robot","content":"x"}]})", true), "messages[0].role");
   EXPECT_EQ(refused(R"({"messages":[{"role":"user"}]})", true), "messages[0].content");
   EXPECT_EQ(refused(R"({"messages":[{"role":"user","content":"x","tool":1}]})", true), "messages[0].tool");
+}
+
+TEST(CompletionRequest, LogprobsEchoAndTokenIdPromptsAsOpenAISendsThem) {
+  const auto ids = parse_completion_request(R"({"prompt":[[7,8,9]],"max_tokens":0,"echo":true,"logprobs":1})", false, kLimits);
+  EXPECT_EQ(ids.prompt_ids, (std::vector<int32_t>{7, 8, 9}));
+  EXPECT_TRUE(ids.prompt.empty() && ids.echo);
+  EXPECT_EQ(ids.max_tokens, 0);
+  EXPECT_EQ(ids.logprobs, 1);
+  EXPECT_EQ(parse_completion_request(R"({"prompt":[3,4]})", false, kLimits).prompt_ids, (std::vector<int32_t>{3, 4}));
+  EXPECT_EQ(parse_completion_request(R"({"prompt":["a b"]})", false, kLimits).prompt, "a b");
+  EXPECT_EQ(parse_completion_request(R"({"prompt":"x"})", false, kLimits).logprobs, -1);  // none asked
+  EXPECT_EQ(parse_completion_request(R"({"prompt":"x","logprobs":0})", false, kLimits).logprobs, 0);
+  const auto chat = R"({"messages":[{"role":"user","content":"x"}],"logprobs":true,"top_logprobs":4})";
+  EXPECT_EQ(parse_completion_request(chat, true, kLimits).logprobs, 4);
+  EXPECT_EQ(parse_completion_request(R"({"messages":[{"role":"user","content":"x"}],"logprobs":true})", true, kLimits)
+                .logprobs, 0);
+  EXPECT_EQ(parse_completion_request(R"({"messages":[{"role":"user","content":"x"}],"logprobs":false})", true, kLimits)
+                .logprobs, -1);
+  // /tokenize and /detokenize
+  EXPECT_EQ(parse_tokenize_request(R"({"prompt":"a b","add_special_tokens":false})", false).prompt, "a b");
+  EXPECT_EQ(parse_tokenize_request(R"({"tokens":[1,2],"model":"m"})", true).tokens, (std::vector<int32_t>{1, 2}));
+  for (const auto& [body, detok, field] : std::vector<std::tuple<std::string, bool, std::string>>{
+           {R"({})", false, "prompt"}, {R"({"prompt":1})", false, "prompt"}, {R"({"tokens":"1"})", true, "tokens"},
+           {R"({"tokens":[1.5]})", true, "tokens[0]"}, {R"({"tokens":[1],"extra":0})", true, "extra"}}) {
+    try {
+      parse_tokenize_request(body, detok);
+      ADD_FAILURE() << "accepted: " << body;
+    } catch (const RequestError& e) {
+      EXPECT_EQ(e.field, field) << body;
+    }
+  }
 }
 
 TEST(CompletionRequest, HostileNestingIsRefusedNotWalked) {

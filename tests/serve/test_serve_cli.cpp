@@ -206,6 +206,102 @@ TEST(ServeCli, BadInputGetsA4xxNamingTheFieldAndTheServerGoesOn) {
   EXPECT_EQ(ok.status, 200) << ok.body;  // still serving
 }
 
+// The sum of an echoed prompt's log-probabilities (nothing generated): a prompt's log-likelihood.
+double echoed_log_likelihood(const Server& s, json ask) {
+  ask["echo"] = true, ask["max_tokens"] = 0, ask["logprobs"] = 0;
+  const auto r = s.post("/v1/completions", ask);
+  EXPECT_EQ(r.status, 200) << r.body;
+  const auto lp = r.j()["choices"][0]["logprobs"]["token_logprobs"];
+  EXPECT_TRUE(lp[0].is_null()) << lp;  // nothing before the first token
+  double sum = 0;
+  for (size_t i = 1; i < lp.size(); ++i) sum += lp[i].get<double>();
+  return sum;
+}
+
+TEST(ServeCli, LogprobsAreTheLogLikelihoodEvalMeasuresUnderAnyDialAndRules) {
+  const auto rules = cli_tmp("lp-rules.json");
+  std::ofstream(rules) << letter_rules('b').dump();
+  Server s("logprobs", "--rules-set b=" + rules);
+  const std::string text = "a1 b1 b2 a2 a3 b4 A1 a1 b2 b2 a3 B2 b5 a4 a1 b1";
+  const auto file = cli_tmp("lp-text.txt");
+  std::ofstream(file) << text;
+  const auto n = s.post("/tokenize", {{"prompt", text}}).j()["count"].get<int64_t>();
+  ASSERT_EQ(n, 16);
+  // the same text through `localist eval` and through the server, under three settings
+  const std::vector<std::pair<std::string, json>> settings = {
+      {"", json::object()},
+      {"--lambda 0.3 --kappa 4", {{"lambda", 0.3}, {"kappa", 4}}},
+      {"--rules " + rules + " --lambda 0.6", {{"rules", "b"}, {"lambda", 0.6}}}};
+  for (const auto& [flags, fields] : settings) {
+    const auto e = run_cli("eval " + served_run() + " --test-file " + file + " --json --device cpu " + flags);
+    ASSERT_EQ(e.code, 0) << e.output;
+    const auto ev = json::parse(e.output.substr(e.output.find('{')));
+    ASSERT_EQ(ev["tokens"], n - 1) << ev;
+    json ask = fields;
+    ask["prompt"] = text;
+    EXPECT_NEAR(echoed_log_likelihood(s, ask), -ev["nll_nats"].get<double>() * (n - 1), 1e-4) << flags;
+  }
+  // a completion's own tokens: each logprob is the one an echo of prompt + completion gives it,
+  // greedy picks the likeliest (its logprob heads top_logprobs), offsets index the returned text
+  const auto g = s.post("/v1/completions", {{"prompt", "a1 b1"}, {"max_tokens", 4}, {"temperature", 0},
+                                            {"logprobs", 3}, {"lambda", 0.5}}).j();
+  const auto& lp = g["choices"][0]["logprobs"];
+  ASSERT_EQ(lp["tokens"].size(), 4u) << g;
+  const auto again = s.post("/v1/completions", {{"prompt", "a1 b1" + std::string(" ") + g["choices"][0]["text"].get<std::string>()},
+                                                {"max_tokens", 0}, {"echo", true}, {"logprobs", 3}, {"lambda", 0.5}}).j();
+  const auto& whole = again["choices"][0]["logprobs"];
+  ASSERT_EQ(whole["tokens"].size(), 6u) << again;
+  const std::string made = g["choices"][0]["text"];
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_NEAR(lp["token_logprobs"][i].get<double>(), whole["token_logprobs"][i + 2].get<double>(), 1e-6) << i;
+    EXPECT_EQ(lp["top_logprobs"][i].size(), 3u);
+    double best = -1e300;
+    for (const auto& [_, v] : lp["top_logprobs"][i].items()) best = std::max(best, v.get<double>());
+    EXPECT_DOUBLE_EQ(lp["token_logprobs"][i].get<double>(), best) << i;
+    const std::string tok = lp["tokens"][i];
+    EXPECT_EQ(made.substr(lp["text_offset"][i].get<size_t>(), tok.size()), tok) << i;
+  }
+  // echo returns the prompt with the completion; token ids as the prompt; chat's layout
+  const auto ids = s.post("/tokenize", {{"prompt", "a1 b1"}}).j()["tokens"];
+  const auto e = s.post("/v1/completions", {{"prompt", json::array({ids})}, {"max_tokens", 2}, {"echo", true}, {"seed", 1}}).j();
+  EXPECT_EQ(e["choices"][0]["text"].get<std::string>().rfind("a1 b1 ", 0), 0u) << e;
+  EXPECT_TRUE(e["choices"][0]["logprobs"].is_null());
+  const auto c = s.post("/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", "a1"}}}}, {"max_tokens", 3},
+                                                 {"logprobs", true}, {"top_logprobs", 2}}).j();
+  const auto& content = c["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(content.size(), 3u) << c;
+  for (const auto& t : content) {
+    EXPECT_EQ(t["top_logprobs"].size(), 2u);
+    EXPECT_EQ(t["bytes"].size(), t["token"].get<std::string>().size());
+    EXPECT_LE(t["logprob"].get<double>(), 0);
+  }
+  // what cannot be scored is refused naming the field
+  for (const auto& [body, field] : std::vector<std::pair<json, std::string>>{
+           {{{"prompt", "a1"}, {"max_tokens", 0}}, "max_tokens"},
+           {{{"prompt", "a1"}, {"logprobs", 21}}, "logprobs"},
+           {{{"prompt", "a1"}, {"logprobs", 1}, {"stream", true}}, "logprobs"},
+           {{{"prompt", json::array({0, 1, 99999})}}, "prompt"},
+           {{{"prompt", json::array({json::array({json::array({1})})})}}, "prompt[0][0]"},
+           {{{"prompt", "a1 a2"}, {"logprobs", 1}, {"max_tokens", 64}}, "max_tokens"}}) {  // 2 + 64 > 64 + 1
+    const auto r = s.post("/v1/completions", body);
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(r.j()["error"]["param"], field) << r.body;
+  }
+  EXPECT_EQ(s.post("/v1/chat/completions", {{"messages", {{{"role", "user"}, {"content", "a1"}}}}, {"top_logprobs", 2}})
+                .j()["error"]["param"], "top_logprobs");
+  EXPECT_EQ(s.post("/detokenize", {{"tokens", json::array({1, 99999})}}).status, 400);
+}
+
+TEST(ServeCli, LmEvaluationHarnessScoresItThroughLogprobs) {
+  if (run_shell(std::string(LOCALIST_PYTHON) + " -c 'import lm_eval'").code != 0)
+    GTEST_SKIP() << "lm-eval is not installed (scripts/setup_python.sh test installs requirements-test.txt)";
+  Server s("lm-eval", "");
+  const auto r = run_shell(std::string(LOCALIST_PYTHON) + " " + LOCALIST_SOURCE_DIR + "/tests/python/lm_eval_client.py " +
+                           s.url() + " serve-run 64 " + cli_tmp("lm-eval-work") + " 2>&1");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("\nok"), std::string::npos) << r.output;
+}
+
 TEST(ServeCli, AnApiKeyIsRequiredWhenSet) {
   Server s("key", "--api-key sesame");
   EXPECT_EQ(s.curl("/v1/models").status, 401);

@@ -10,6 +10,7 @@
 #include "localist/core/errors.h"
 #include "localist/core/json_text.h"
 #include "localist/model/dial.h"
+#include "localist/model/log_probs.h"
 
 namespace localist {
 namespace fs = std::filesystem;
@@ -170,17 +171,9 @@ torch::Tensor segment_nll(LoadedModel& lm, const BlockMap& blocks, const std::ve
 }
 
 torch::Tensor segment_nll(Gpt& model, const BlockMap& blocks, const Dial& dial, const std::vector<int32_t>& tokens) {
-  const int64_t n = static_cast<int64_t>(tokens.size());
-  if (n < 2) throw DataError("a segment needs at least 2 tokens to score");
-  if (n - 1 > model->cfg.context_length)
-    throw ConfigError("a segment of " + std::to_string(n) + " tokens does not fit a context of " +
-                      std::to_string(model->cfg.context_length) + " + 1");
-  torch::NoGradGuard no_grad;
-  const auto device = model->parameters().front().device();
-  auto ids = torch::tensor(std::vector<int64_t>(tokens.begin(), tokens.end()), torch::kLong).to(device);
-  auto x = ids.narrow(0, 0, n - 1).unsqueeze(0), y = ids.narrow(0, 1, n - 1);
-  auto logits = model->forward(x, false, dial_biases(blocks, x, dial, model->cfg)).logits.squeeze(0);  // (n-1, V)
-  return torch::nll_loss(torch::log_softmax(logits.to(torch::kDouble), -1), y, {}, at::Reduction::None).cpu();
+  const auto lp = log_probs(model, blocks, dial, tokens);  // (n-1, V)
+  const auto y = torch::tensor(std::vector<int64_t>(tokens.begin() + 1, tokens.end()), torch::kLong);
+  return -lp.gather(1, y.unsqueeze(1)).squeeze(1);
 }
 
 }  // namespace localist

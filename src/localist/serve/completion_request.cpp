@@ -51,13 +51,24 @@ bool flag(const json& v, const std::string& field) {
   return v.get<bool>();
 }
 
-// A string, or an array of exactly one string (OpenAI allows a batch; one prompt per request here).
-std::string prompt_of(const json& v) {
-  if (v.is_array()) {
-    if (v.size() != 1) bad("prompt", "one prompt per request (an array of " + std::to_string(v.size()) + ")");
-    return text(v[0], "prompt[0]");
-  }
-  return text(v, "prompt");
+// Token ids as given (each checked against the vocabulary once the model is known).
+std::vector<int32_t> ids_of(const json& v, const std::string& field) {
+  std::vector<int32_t> ids;
+  for (size_t i = 0; i < v.size(); ++i)
+    ids.push_back(static_cast<int32_t>(integer(v[i], field + "[" + std::to_string(i) + "]", 0, INT32_MAX)));
+  return ids;
+}
+
+// OpenAI's four shapes of a prompt, one prompt per request here (it allows a batch): a string, an
+// array of one string, an array of token ids, or an array of one array of token ids.
+void prompt_of(const json& v, CompletionRequest& r) {
+  if (v.is_string()) return void(r.prompt = v.get<std::string>());
+  if (!v.is_array()) bad("prompt", "must be a string, an array of token ids, or an array of one of either");
+  if (v.empty()) bad("prompt", "is empty");
+  if (v[0].is_number()) return void(r.prompt_ids = ids_of(v, "prompt"));
+  if (v.size() != 1) bad("prompt", "one prompt per request (an array of " + std::to_string(v.size()) + ")");
+  if (v[0].is_array()) return void(r.prompt_ids = ids_of(v[0], "prompt[0]"));
+  r.prompt = text(v[0], "prompt[0]");
 }
 
 // The chat messages as plain text the model continues: "role: content" lines, then "assistant:".
@@ -96,7 +107,6 @@ bool neutral_openai_field(const std::string& k, const json& v) {
   if (v.is_null()) return true;
   if (k == "top_p") return v.is_number() && v.get<double>() == 1.0;
   if (k == "frequency_penalty" || k == "presence_penalty") return v.is_number() && v.get<double>() == 0.0;
-  if (k == "logprobs" || k == "echo") return (v.is_boolean() && !v.get<bool>()) || (v.is_number_integer() && v.get<int64_t>() == 0);
   if (k == "best_of") return v.is_number_integer() && v.get<int64_t>() == 1;
   if (k == "logit_bias") return v.is_object() && v.empty();
   if (k == "stream_options") return v.is_object();  // usage comes in the last chunk anyway
@@ -104,36 +114,60 @@ bool neutral_openai_field(const std::string& k, const json& v) {
   return false;  // "suffix", "tools", ...: only null
 }
 
-const std::set<std::string> kOpenAIUnimplemented = {"top_p", "frequency_penalty", "presence_penalty", "logprobs",
-                                                    "echo", "best_of", "logit_bias", "stream_options",
-                                                    "response_format", "suffix"};
+const std::set<std::string> kOpenAIUnimplemented = {"top_p", "frequency_penalty", "presence_penalty", "best_of",
+                                                    "logit_bias", "stream_options", "response_format", "suffix"};
+
+// "logprobs" and "echo" (completions), "logprobs" and "top_logprobs" (chat): into r.logprobs, r.echo.
+void read_logprobs(const json& j, bool chat, CompletionRequest& r) {
+  const auto given = [&](const char* k) { return j.contains(k) && !j[k].is_null(); };
+  if (!chat) {
+    if (given("logprobs")) r.logprobs = integer(j["logprobs"], "logprobs", 0, kMaxTopLogprobs);
+    if (given("echo")) r.echo = flag(j["echo"], "echo");
+    return;
+  }
+  const bool on = given("logprobs") && flag(j["logprobs"], "logprobs");
+  if (given("top_logprobs") && !on) bad("top_logprobs", "needs \"logprobs\": true");
+  if (on) r.logprobs = given("top_logprobs") ? integer(j["top_logprobs"], "top_logprobs", 0, kMaxTopLogprobs) : 0;
+}
+
+// The body as a JSON object, depth-limited: a body nested 100,000 deep once overflowed the stack
+// (rejects ill-formed UTF-8 too).
+json body_object(const std::string& body) {
+  std::string error;
+  json j = parse_json_text(body, &error);
+  if (j.is_discarded()) throw RequestError(400, "", "malformed JSON body: " + error);
+  if (!j.is_object()) throw RequestError(400, "", "the body must be a JSON object");
+  return j;
+}
 
 }  // namespace
 
 CompletionRequest parse_completion_request(const std::string& body, bool chat, const RequestLimits& limits) {
-  std::string error;
-  // depth-limited: a body nested 100,000 deep once overflowed the stack (rejects ill-formed UTF-8 too)
-  const json j = parse_json_text(body, &error);
-  if (j.is_discarded()) throw RequestError(400, "", "malformed JSON body: " + error);
-  if (!j.is_object()) throw RequestError(400, "", "the body must be a JSON object");
+  const json j = body_object(body);
   static const std::set<std::string> common = {"model", "max_tokens", "temperature", "top_k", "seed", "stop",
-                                               "stream", "n", "user", "lambda", "kappa", "rules", "explain"};
+                                               "stream", "n", "user", "lambda", "kappa", "rules", "explain",
+                                               "logprobs"};
+  const std::string own = chat ? "top_logprobs" : "echo";
   CompletionRequest r;
   r.chat = chat;
   for (const auto& [k, v] : j.items()) {
     if (k == (chat ? "messages" : "prompt")) {
-      r.prompt = chat ? render_messages(v) : prompt_of(v);
+      if (chat) r.prompt = render_messages(v);
+      else prompt_of(v, r);
     } else if (chat && k == "max_completion_tokens") {
-      r.max_tokens = integer(v, k, 1, limits.max_tokens);
+      r.max_tokens = integer(v, k, 0, limits.max_tokens);
+    } else if (k == own || k == "logprobs") {
+      // read_logprobs below (chat's pair is read together)
     } else if (kOpenAIUnimplemented.count(k)) {
       if (!neutral_openai_field(k, v)) bad(k, "not supported by this server (only OpenAI's default, got " + excerpt(v) + ")");
     } else if (!common.count(k)) {
       bad(k, "unknown field (this server takes: " + std::string(chat ? "messages" : "prompt") +
-                 ", model, max_tokens, temperature, top_k, seed, stop, stream, n, user, lambda, kappa, rules, explain)");
+                 ", model, max_tokens, temperature, top_k, seed, stop, stream, n, user, logprobs, " + own +
+                 ", lambda, kappa, rules, explain)");
     } else if (k == "model") {
       r.model = text(v, k);
     } else if (k == "max_tokens") {
-      r.max_tokens = integer(v, k, 1, limits.max_tokens);
+      r.max_tokens = integer(v, k, 0, limits.max_tokens);
     } else if (k == "temperature") {
       r.temperature = number(v, k, 0, 2);
     } else if (k == "top_k") {
@@ -159,7 +193,34 @@ CompletionRequest parse_completion_request(const std::string& body, bool chat, c
     }
   }
   if (!j.contains(chat ? "messages" : "prompt")) bad(chat ? "messages" : "prompt", "missing");
-  if (r.prompt.empty()) bad("prompt", "is empty");
+  if (r.prompt.empty() && r.prompt_ids.empty()) bad("prompt", "is empty");
+  read_logprobs(j, chat, r);
+  if (r.max_tokens == 0 && !r.echo)
+    bad("max_tokens", "must be at least 1 (0 only with echo: the prompt scored alone)");
+  // not streamed (yet): a client asks for these to score text, not to watch it arrive
+  if (r.logprobs >= 0 && r.stream) bad("logprobs", "not streamed by this server: ask without stream");
+  if (r.echo && r.stream) bad("echo", "not streamed by this server: ask without stream");
+  return r;
+}
+
+TokenizeRequest parse_tokenize_request(const std::string& body, bool detokenize) {
+  const json j = body_object(body);
+  const std::string need = detokenize ? "tokens" : "prompt";
+  TokenizeRequest r;
+  for (const auto& [k, v] : j.items()) {
+    if (k == need) {
+      if (detokenize && !v.is_array()) bad(k, "must be an array of token ids");
+      if (detokenize) r.tokens = ids_of(v, k);
+      else r.prompt = text(v, k);
+    } else if (k == "model") {
+      r.model = text(v, k);
+    } else if (!detokenize && k == "add_special_tokens") {
+      flag(v, k);  // this server's tokenizers add none either way
+    } else {
+      bad(k, "unknown field (this route takes: " + need + ", model" + (detokenize ? "" : ", add_special_tokens") + ")");
+    }
+  }
+  if (!j.contains(need)) bad(need, "missing");
   return r;
 }
 

@@ -23,17 +23,25 @@ struct RequestLimits {
   int64_t max_tokens = 512;  // the most a request may ask for (--max-tokens)
 };
 
+constexpr int64_t kMaxTopLogprobs = 20;  // alternatives per token (vLLM's bound; OpenAI's is 5 and 20)
+
 struct CompletionRequest {
   bool chat = false;
   std::string model;   // "" = not given
   std::string prompt;  // chat: the messages rendered as "role: content" lines, then "assistant:"
-  int64_t max_tokens = 16;
+  std::vector<int32_t> prompt_ids;  // completions: the prompt given as token ids (then `prompt` is "")
+  int64_t max_tokens = 16;          // 0 only with echo: the prompt scored, nothing generated
   double temperature = 1.0;
   int64_t top_k = 0;
   std::optional<uint64_t> seed;  // none: the server draws one (and reports it)
   std::vector<std::string> stop;
   bool stream = false;
   std::string user;
+  // log-probabilities (OpenAI's): -1 none; n >= 0 each token's, with its n likeliest alternatives
+  // (completions: "logprobs": n; chat: "logprobs": true, "top_logprobs": n); echo (completions):
+  // the prompt's tokens first, each scored given the ones before it
+  int64_t logprobs = -1;
+  bool echo = false;
   // beyond OpenAI's: the dial (defaults: the checkpoint's), a rules set loaded at start by name,
   // and the per-token audit
   std::optional<double> lambda, kappa;
@@ -43,5 +51,14 @@ struct CompletionRequest {
 
 // Throws RequestError (400) naming the field.
 CompletionRequest parse_completion_request(const std::string& body, bool chat, const RequestLimits& limits);
+
+// POST /tokenize {"prompt", "add_special_tokens"} and /detokenize {"tokens"} (vLLM's routes, which
+// lm-evaluation-harness uses to tokenize with the served model's own tokenizer). Throws RequestError.
+struct TokenizeRequest {
+  std::string model;            // "" = not given
+  std::string prompt;           // tokenize
+  std::vector<int32_t> tokens;  // detokenize
+};
+TokenizeRequest parse_tokenize_request(const std::string& body, bool detokenize);
 
 }  // namespace localist::serve

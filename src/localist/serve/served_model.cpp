@@ -11,6 +11,7 @@
 #include "localist/hierarchy/hierarchy.h"
 #include "localist/metrics/text_explain.h"
 #include "localist/model/dial.h"
+#include "localist/model/log_probs.h"
 #include "localist/model/sampler.h"
 
 namespace localist::serve {
@@ -51,6 +52,25 @@ json alternatives(const torch::Tensor& probs, const data::Tokenizer& tok, int64_
     out.push_back({{"token", tok.token_text(static_cast<int32_t>(id[i].item<int64_t>()))},
                    {"p", p[i].item<double>()}});
   return out;
+}
+
+// The prompt as the model read it, with whatever joins it to the completion's text (a word
+// tokenizer's space): the decoded whole less the completion's own decoding, where that ends it.
+std::string echoed_prompt(const data::Tokenizer& tok, const std::vector<int32_t>& prompt, const std::vector<int32_t>& made) {
+  std::vector<int32_t> all = prompt;
+  all.insert(all.end(), made.begin(), made.end());
+  const std::string whole = tok.decode(all), own = tok.decode(made);
+  if (whole.size() >= own.size() && whole.compare(whole.size() - own.size(), own.size(), own) == 0)
+    return whole.substr(0, whole.size() - own.size());
+  return tok.decode(prompt);
+}
+
+// Token ids a client sent (already >= 0): each inside the vocabulary, or a 400 naming the field.
+void check_ids(const std::vector<int32_t>& ids, int64_t V, const std::string& field) {
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] >= V)
+      throw RequestError(400, field, field + ": token id " + std::to_string(ids[i]) + " at " + std::to_string(i) +
+                                         " is outside the vocabulary [0, " + std::to_string(V) + ")");
 }
 
 }  // namespace
@@ -104,6 +124,28 @@ json ServedModel::describe() const {
   return {{"id", name_}, {"object", "model"}, {"owned_by", "localist"}, {"localist", l}};
 }
 
+json ServedModel::tokenizer_info() const {
+  const auto& tok = tokenizer();
+  json eos = nullptr;
+  for (const std::string s : {"<|endoftext|>", "</s>", "\n"})
+    if (const auto ids = tok.encode(s); ids.size() == 1 && tok.decode(ids) == s) {
+      eos = s;
+      break;
+    }
+  return {{"tokenizer_class", tok.kind()}, {"eos_token", eos}, {"bos_token", nullptr}, {"pad_token", nullptr},
+          {"model_max_length", context_length()}, {"vocab_size", tok.vocab_size()}};
+}
+
+json ServedModel::tokenize(const std::string& text) const {
+  const auto ids = tokenizer().encode(text);
+  return {{"tokens", ids}, {"count", ids.size()}, {"max_model_len", context_length()}};
+}
+
+json ServedModel::detokenize(const std::vector<int32_t>& ids) const {
+  check_ids(ids, tokenizer().vocab_size(), "tokens");
+  return {{"prompt", tokenizer().decode(ids)}};
+}
+
 void ServedModel::route(PreparedRequest& p) {
   const int64_t n = static_cast<int64_t>(p.prompt.size());
   // predictions the router reads: hard, the prefix; soft, the whole prompt (router.h)
@@ -127,9 +169,11 @@ void ServedModel::route(PreparedRequest& p) {
 }
 
 PreparedRequest ServedModel::prepare(const CompletionRequest& r) {
-  PreparedRequest p{r, tokenizer().encode(r.prompt), {}, BlockMap::window(1), "default", "default", {}, 0, 0, nullptr, {}};
-  const int64_t T = context_length(), n = static_cast<int64_t>(p.prompt.size());
+  PreparedRequest p{r, r.prompt_ids.empty() ? tokenizer().encode(r.prompt) : r.prompt_ids, {}, BlockMap::window(1),
+                    "default", "default", {}, 0, 0, nullptr, {}};
+  const int64_t T = context_length(), n = static_cast<int64_t>(p.prompt.size()), V = tokenizer().vocab_size();
   if (n == 0) throw RequestError(400, "prompt", "prompt: encodes to no tokens");
+  check_ids(r.prompt_ids, V, "prompt");
   if (n > T)
     throw RequestError(400, "prompt", "prompt: " + std::to_string(n) + " tokens, longer than the model's context of " +
                                           std::to_string(T));
@@ -137,6 +181,14 @@ PreparedRequest ServedModel::prepare(const CompletionRequest& r) {
   if (r.explain && n + r.max_tokens > T)
     throw RequestError(400, "max_tokens", "max_tokens: with explain, prompt (" + std::to_string(n) +
                                               " tokens) + max_tokens must fit the context of " + std::to_string(T));
+  // the scores come from one forward of prompt and completion (no token may have been cropped away)
+  if (r.logprobs >= 0 && n + r.max_tokens > T + 1)
+    throw RequestError(400, "max_tokens", "max_tokens: with logprobs, prompt (" + std::to_string(n) +
+                                              " tokens) + max_tokens must be at most the context of " +
+                                              std::to_string(T) + " + 1");
+  if (r.logprobs >= 0 && routing_ == "soft" && members_.size() > 1)
+    throw RequestError(400, "logprobs", "logprobs: a soft hierarchy's tokens come from a mixture that is not "
+                                        "scored yet; ask a single run or hard routing");
   if (members_.size() > 1) route(p);
   const auto& m = members_[p.member];
   const bool default_rules = r.rules.empty() || r.rules == "default";
@@ -242,11 +294,21 @@ Completion ServedModel::run(const PreparedRequest& p, const PieceCallback& on_pi
   if ((sent < c.text.size() || !waiting.empty()) && on_piece && !cancelled) on_piece(c.text.substr(sent), waiting);
   c.cancelled = cancelled;
   c.completion_tokens = static_cast<int64_t>(made.size());
+  if (r.echo) c.echoed = echoed_prompt(tok, p.prompt, made);
+  if (r.logprobs >= 0 && !cancelled) c.scored = scores(p, made);
   if (r.explain && !cancelled) {
     if (!streamed_audit) trail = audit(p, ids, 0, dists, audited, weights);
     c.explanation = trail.records, c.summary = summary(trail.rows, audited);
   }
   return c;
+}
+
+std::vector<ScoredToken> ServedModel::scores(const PreparedRequest& p, const std::vector<int32_t>& made) {
+  std::vector<int32_t> ids = p.prompt;
+  ids.insert(ids.end(), made.begin(), made.end());
+  torch::Tensor lp;  // (ids - 1, V); none for a lone echoed token
+  if (ids.size() >= 2) lp = log_probs(members_[p.member].lm.model, p.blocks, p.dial, ids);
+  return score_tokens(lp, ids, p.request.echo ? 0 : p.prompt.size(), p.request.logprobs, tokenizer());
 }
 
 json ServedModel::audit_record(const ExplainedToken& row, size_t member, const BlockMap& blocks,

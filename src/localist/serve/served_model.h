@@ -29,6 +29,7 @@
 #include "localist/run/checkpoint.h"
 #include "localist/serve/batcher.h"
 #include "localist/serve/completion_request.h"
+#include "localist/serve/token_logprobs.h"
 
 namespace localist::serve {
 
@@ -44,6 +45,8 @@ struct Completion {
   nlohmann::json explanation;        // per generated token (explain), else null
   nlohmann::json summary;            // block / pointer fidelity and entropy over them, else null
   nlohmann::json routing;            // a hierarchy: the member chosen and the router's posterior
+  std::string echoed;                // echo: the prompt as the model read it (decoded), before text
+  std::vector<ScoredToken> scored;   // logprobs: (echo: the prompt's tokens, then) each generated token
 };
 
 // Text decoded so far, given piece by piece, with (streamed explain) the audit records of the
@@ -88,6 +91,11 @@ class ServedModel {
   const std::string& name() const { return name_; }
   int64_t context_length() const;  // the smallest of the members'
   nlohmann::json describe() const;  // for GET /v1/models
+  // GET /tokenizer_info, POST /tokenize and /detokenize (vLLM's shapes): the served tokenizer. The
+  // end-of-text token is the first of <|endoftext|>, </s>, "\n" that is one token and decodes back.
+  nlohmann::json tokenizer_info() const;
+  nlohmann::json tokenize(const std::string& text) const;              // {"tokens", "count", "max_model_len"}
+  nlohmann::json detokenize(const std::vector<int32_t>& ids) const;    // {"prompt"}; RequestError on a bad id
 
   // Throws RequestError (400): a prompt the model cannot take, an unknown rules set.
   PreparedRequest prepare(const CompletionRequest& r);
@@ -110,6 +118,8 @@ class ServedModel {
   nlohmann::json audit_record(const ExplainedToken& row, size_t member, const BlockMap& blocks,
                               const std::vector<int32_t>& ids, size_t position, const torch::Tensor& dist,
                               const std::vector<double>& weights) const;
+  // The logprobs of p's prompt (echo) and `made`: one forward under the request's dial and rules.
+  std::vector<ScoredToken> scores(const PreparedRequest& p, const std::vector<int32_t>& made);
   // Block / pointer fidelity and entropy over the audited rows (the heads every member audited has).
   nlohmann::json summary(const TextExplanation& made, const std::vector<size_t>& audited) const;
   // The soft mixture's members under the request's dial overrides.

@@ -96,13 +96,14 @@ struct Reply {  // what every response of one request shares
   bool chat = false;
 };
 
-json completion_body(const Reply& rp, const Completion& c, bool explain) {
-  json choice = {{"index", 0}, {"finish_reason", c.finish_reason}};
+json completion_body(const Reply& rp, const Completion& c, const CompletionRequest& r) {
+  json choice = {{"index", 0}, {"finish_reason", c.finish_reason}, {"logprobs", nullptr}};
   if (rp.chat) choice["message"] = {{"role", "assistant"}, {"content", c.text}};
-  else choice["text"] = c.text, choice["logprobs"] = nullptr;
+  else choice["text"] = c.echoed + c.text;
+  if (r.logprobs >= 0) choice["logprobs"] = rp.chat ? chat_logprobs(c.scored) : completion_logprobs(c.scored);
   return {{"id", rp.id}, {"object", rp.chat ? "chat.completion" : "text_completion"}, {"created", rp.created},
           {"model", rp.model}, {"choices", json::array({choice})}, {"usage", usage(c)},
-          {"localist", localist_fields(c, explain)}};
+          {"localist", localist_fields(c, r.explain)}};
 }
 
 // One server-sent event of a stream: a piece of text (or, chat, the role), or the end; with
@@ -149,6 +150,22 @@ class Api {
     }
   }
 
+  // POST /tokenize, /detokenize; GET /tokenizer_info (vLLM's routes: lm-evaluation-harness's remote tokenizer).
+  void tokenizer(const httplib::Request& req, httplib::Response& res, const std::string& route) {
+    try {
+      authorize(req);
+      if (route == "info") return res.set_content(dump(model_.tokenizer_info()), "application/json");
+      const auto r = parse_tokenize_request(req.body, route == "detokenize");
+      check_model(r.model);
+      const auto out = route == "detokenize" ? model_.detokenize(r.tokens) : model_.tokenize(r.prompt);
+      res.set_content(dump(out), "application/json");
+    } catch (const RequestError& e) {
+      send_error(res, e.status, e.what(), e.field);
+    } catch (const UserError& e) {
+      send_error(res, 400, e.what());
+    }
+  }
+
   void completions(const httplib::Request& req, httplib::Response& res, bool chat) {
     const auto start = Clock::now();
     const Reply rp{new_id(chat), model_.name(), static_cast<int64_t>(std::time(nullptr)), chat};
@@ -157,9 +174,7 @@ class Api {
     try {
       authorize(req);
       auto r = parse_completion_request(req.body, chat, o_.limits);
-      if (!r.model.empty() && r.model != model_.name())
-        throw RequestError(404, "model", "model: \"" + r.model + "\" is not served here (this server serves \"" +
-                                             model_.name() + "\")");
+      check_model(r.model);
       line["user"] = r.user, line["stream"] = r.stream, line["explain"] = r.explain;
       auto p = std::make_shared<PreparedRequest>(model_.prepare(r));
       const auto deadline = start + std::chrono::milliseconds(static_cast<int64_t>(o_.timeout_s * 1000));
@@ -169,7 +184,7 @@ class Api {
                                         std::to_string(o_.queue) + " full or no slot within the timeout): retry later");
       if (r.stream) return stream(res, rp, p, slot, deadline, start, line);
       const auto c = model_.run(*p, nullptr, deadline);
-      res.set_content(dump(completion_body(rp, c, r.explain)), "application/json");
+      res.set_content(dump(completion_body(rp, c, r)), "application/json");
       finish(line, 200, c, r.explain, start);
     } catch (const RequestError& e) {
       send_error(res, e.status, e.what(), e.field);
@@ -181,6 +196,13 @@ class Api {
   }
 
  private:
+  // A request naming a model ("" = any) names this one, or 404.
+  void check_model(const std::string& asked) const {
+    if (!asked.empty() && asked != model_.name())
+      throw RequestError(404, "model", "model: \"" + asked + "\" is not served here (this server serves \"" +
+                                           model_.name() + "\")");
+  }
+
   // With an API key set: "Authorization: Bearer KEY", or 401.
   void authorize(const httplib::Request& req) const {
     if (o_.api_key.empty()) return;
@@ -250,6 +272,9 @@ void run_server(ServedModel& model, const ServerOptions& o) {
   svr.set_payload_max_length(o.max_body_bytes);
   svr.Get("/health", [&](const httplib::Request&, httplib::Response& res) { api.health(res); });
   svr.Get("/v1/models", [&](const httplib::Request& req, httplib::Response& res) { api.models(req, res); });
+  for (const std::string route : {"tokenize", "detokenize"})
+    svr.Post("/" + route, [&, route](const httplib::Request& req, httplib::Response& res) { api.tokenizer(req, res, route); });
+  svr.Get("/tokenizer_info", [&](const httplib::Request& req, httplib::Response& res) { api.tokenizer(req, res, "info"); });
   svr.Post("/v1/completions",
            [&](const httplib::Request& req, httplib::Response& res) { api.completions(req, res, false); });
   svr.Post("/v1/chat/completions",
