@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
+#include "localist/core/setting.h"
 #include "localist/data/corpus.h"
 #include "localist/metrics/text_explain.h"
 #include "localist/hierarchy/hierarchy.h"
@@ -127,10 +128,8 @@ void run_eval(const EvalArgs& a) {
       rules_of(m.meta.localist, *m.tokenizer, &m.meta.localist.rules);
       m.meta.localist.rules_file.clear();
     }
-  if (a.kappa != 0) {
-    if (!(a.kappa > 0)) throw ConfigError("kappa = " + std::to_string(a.kappa) + " is impossible; expected > 0 nats (or inf)");
-    for (auto& m : h.models) m.meta.localist.kappa = a.kappa;
-  }
+  if (a.kappa != 0)
+    for (auto& m : h.models) m.meta.localist = apply_setting(m.meta.localist, {std::nullopt, a.kappa, "", nullptr});
   const auto& man = h.manifest;
   const int64_t prefix = a.prefix >= 0 ? a.prefix : man.prefix;
   if (prefix >= a.segment_tokens - 1)

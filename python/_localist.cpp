@@ -15,6 +15,8 @@
 
 #include "localist/blocks/block_map.h"
 #include "localist/core/device.h"
+#include "localist/core/json_text.h"
+#include "localist/core/setting.h"
 #include "localist/core/errors.h"
 #include "localist/hierarchy/hierarchy.h"
 #include "localist/hierarchy/router.h"
@@ -55,19 +57,13 @@ class Model {
   // file, or the rules as JSON text; "": the checkpoint's).
   Setting setting(std::optional<double> lam, std::optional<double> kappa, const std::string& rules_file,
                   const std::string& rules_json) const {
-    LocalistConfig lc = lm_.meta.localist;
-    if (lam) lc.lambda = *lam;
-    if (kappa) lc.kappa = *kappa;
-    if (!rules_file.empty()) lc.rules = nullptr, lc.rules_file = rules_file;
+    SettingChange change{lam, kappa, rules_file, nullptr};
     if (!rules_json.empty()) {
-      try {
-        lc.rules = nlohmann::json::parse(rules_json);
-      } catch (const nlohmann::json::exception& e) {
-        throw ConfigError(std::string("rules: not valid JSON: ") + e.what());
-      }
-      lc.rules_file.clear();
+      std::string error;
+      change.rules = parse_json_text(rules_json, &error);
+      if (change.rules.is_discarded()) throw ConfigError("rules: not valid JSON: " + error);
     }
-    lc.validate();
+    auto lc = apply_setting(lm_.meta.localist, change);
     auto blocks = BlockMap::from_config(lc, *lm_.tokenizer);
     const auto dial = Dial::from_config(lc);
     return {std::move(lc), std::move(blocks), dial};

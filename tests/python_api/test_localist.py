@@ -171,6 +171,42 @@ def test_errors_carry_the_clis_message(model, tmp_path):
     assert torch.isfinite(model.logits("a1 b2")).all()  # and the model is unhooked after it
 
 
+def test_one_setting_means_the_same_through_the_cli_python_and_http(run, model, tmp_path):
+    """lambda and kappa (the hard mask included: "inf" over HTTP) through the three faces: the same
+    log-likelihood of the same text (core/setting.h is the one path)."""
+    import re
+    import urllib.request
+    ids = model.encode(TEXT)
+    (tmp_path / "text.txt").write_text(TEXT)
+    server = subprocess.Popen([os.path.abspath(BINARY), "serve", run, "--port", "0", "--device", "cpu", "--threads", "1"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    try:
+        port = None
+        for line in server.stdout:
+            if m := re.search(r"on http://127\.0\.0\.1:(\d+)", line):
+                port = int(m.group(1))
+                break
+        assert port, "the server did not start"
+        for lam, kappa, kappa_json, kappa_flag in [(0.4, float("inf"), "inf", "inf"), (1.0, 3.0, 3.0, "3")]:
+            lp = torch.log_softmax(model.logits(ids, lam=lam, kappa=kappa).double(), -1)
+            python = lp[:-1].gather(1, torch.tensor(ids[1:]).unsqueeze(1)).sum().item()
+            body = {"prompt": ids, "max_tokens": 0, "echo": True, "logprobs": 0, "lambda": lam, "kappa": kappa_json}
+            req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/completions", json.dumps(body).encode(),
+                                         {"Content-Type": "application/json"})
+            reply = json.loads(urllib.request.urlopen(req).read())
+            assert reply["localist"]["kappa"] == kappa_json and reply["localist"]["lambda"] == lam
+            http = sum(reply["choices"][0]["logprobs"]["token_logprobs"][1:])
+            ev = json.loads(cli("eval", run, "--test-file", str(tmp_path / "text.txt"), "--json", "--lambda", str(lam),
+                                "--kappa", kappa_flag, "--device", "cpu").stdout)
+            assert ev["tokens"] == len(ids) - 1
+            command_line = -ev["nll_nats"] * ev["tokens"]
+            assert python == pytest.approx(http, rel=1e-5) and http == pytest.approx(command_line, rel=1e-5), \
+                (lam, kappa, python, http, command_line)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def test_sweep_equals_the_clis(run, model, tmp_path):
     mine = model.sweep([1.0, 0.0], max_tokens=1000)
     theirs = json.loads(cli("sweep", "--protocol", "inference", "--checkpoint", run, "--lambdas", "1,0",

@@ -1,5 +1,6 @@
 // The request checks of `localist serve` (serve/completion_request): what an OpenAI client sends
 // is read as it means it; every mistake is a 400 naming the field.
+#include <cmath>
 #include <tuple>
 
 #include <gtest/gtest.h>
@@ -72,6 +73,9 @@ TEST(CompletionRequest, EachMistakeNamesItsField) {
   EXPECT_EQ(refused(R"({"prompt":"x","lambda":-0.1})"), "lambda");
   EXPECT_EQ(refused(R"({"prompt":"x","lambda":"high"})"), "lambda");
   EXPECT_EQ(refused(R"({"prompt":"x","kappa":0})"), "kappa");
+  EXPECT_EQ(refused(R"({"prompt":"x","kappa":"infinite"})"), "kappa");
+  EXPECT_EQ(refused(R"({"prompt":"x","kappa":[1]})"), "kappa");
+  EXPECT_TRUE(std::isinf(*parse_completion_request(R"({"prompt":"x","kappa":"inf"})", false, kLimits).kappa));
   EXPECT_EQ(refused(R"({"prompt":"x","max_tokens":101})"), "max_tokens");
   EXPECT_EQ(refused(R"({"prompt":"x","max_tokens":18446744073709551615})"), "max_tokens");
   EXPECT_EQ(refused(R"({"prompt":"x","max_tokens":0})"), "max_tokens");

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "localist/core/json_text.h"
+#include "localist/core/setting.h"
 
 namespace localist::serve {
 namespace {
@@ -39,6 +40,17 @@ std::string excerpt(const json& v) {
   if (v.is_object()) return "an object of " + std::to_string(v.size()) + " fields";
   const std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
   return s.size() <= 80 ? s : s.substr(0, 77) + "...";
+}
+
+// A number of nats > 0, or "inf" (the hard mask), as the config files write it.
+double kappa_of(const json& v) {
+  try {
+    const double x = kappa_from_json(v);
+    if (!(x > 0)) bad("kappa", "must be > 0 nats or \"inf\", got " + excerpt(v));
+    return x;
+  } catch (const ConfigError&) {
+    bad("kappa", "must be a number of nats > 0 or \"inf\" (the hard mask), got " + excerpt(v));
+  }
 }
 
 std::string text(const json& v, const std::string& field) {
@@ -185,7 +197,7 @@ CompletionRequest parse_completion_request(const std::string& body, bool chat, c
     } else if (k == "lambda") {
       r.lambda = number(v, k, 0, 1);
     } else if (k == "kappa") {
-      r.kappa = number(v, k, 1e-6, 1e6);
+      r.kappa = kappa_of(v);
     } else if (k == "rules") {
       r.rules = text(v, k);
     } else if (k == "explain") {

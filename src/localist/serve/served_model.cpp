@@ -7,6 +7,7 @@
 #include <random>
 
 #include "localist/blocks/block_map.h"
+#include "localist/core/setting.h"
 #include "localist/data/utf8.h"
 #include "localist/hierarchy/hierarchy.h"
 #include "localist/metrics/text_explain.h"
@@ -116,7 +117,7 @@ json ServedModel::describe() const {
     const auto& cfg = m.lm.model->cfg;
     members.push_back({{"name", m.name}, {"n_layer", cfg.n_layer}, {"n_head", cfg.n_head},
                        {"context_length", cfg.context_length}, {"blocks", m.localist.blocks},
-                       {"lambda", dial.lambda}, {"kappa", dial.kappa}});
+                       {"lambda", dial.lambda}, {"kappa", kappa_to_json(dial.kappa)}});
   }
   json l = {{"context_length", context_length()}, {"vocab_size", members_[0].lm.model->cfg.vocab_size},
             {"rules_sets", sets}, {"members", members}};
@@ -209,9 +210,8 @@ PreparedRequest ServedModel::prepare(const CompletionRequest& r) {
     p.config = it->second->config(), p.blocks = it->second->blocks();
     p.rules = r.rules, p.rules_version = r.rules + "@" + std::to_string(it->second->reloads());
   }
+  p.config = apply_setting(p.config, {r.lambda, r.kappa, "", nullptr});  // as the CLI and Python do
   p.dial = Dial::from_config(p.config);
-  if (r.lambda) p.dial.lambda = *r.lambda;
-  if (r.kappa) p.dial.kappa = *r.kappa;
   p.seed = r.seed ? *r.seed : std::random_device{}();
   return p;
 }
@@ -219,9 +219,7 @@ PreparedRequest ServedModel::prepare(const CompletionRequest& r) {
 std::vector<MixtureMember> ServedModel::mixture(const PreparedRequest& p) {
   std::vector<MixtureMember> out;
   for (size_t k = 0; k < members_.size(); ++k) {
-    Dial dial = Dial::from_config(members_[k].localist);
-    if (p.request.lambda) dial.lambda = *p.request.lambda;
-    if (p.request.kappa) dial.kappa = *p.request.kappa;
+    const Dial dial = Dial::from_config(apply_setting(members_[k].localist, {p.request.lambda, p.request.kappa, "", nullptr}));
     out.push_back({&members_[k].lm.model, &member_blocks_[k], dial});
   }
   return out;

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <random>
 
+#include "localist/core/setting.h"
 #include "localist/serve/admission.h"
 
 #ifndef LOCALIST_HTTPLIB
@@ -78,7 +79,7 @@ class AuditLog {
 
 // The dial, rules and seed a completion ran under, and (explain) its audit: in every response.
 json localist_fields(const Completion& c, bool explain) {
-  json j = {{"lambda", c.lambda}, {"kappa", c.kappa}, {"rules", c.rules}, {"rules_version", c.rules_version},
+  json j = {{"lambda", c.lambda}, {"kappa", kappa_to_json(c.kappa)}, {"rules", c.rules}, {"rules_version", c.rules_version},
             {"seed", c.seed}, {"timed_out", c.timed_out}};
   if (!c.routing.is_null()) j["routing"] = c.routing;
   if (explain) j["explanation"] = c.explanation, j["summary"] = c.summary;
@@ -237,7 +238,7 @@ class Api {
 
   void finish(json& line, int status, const Completion& c, bool explain, Clock::time_point start) {
     line["status"] = status;
-    line["lambda"] = c.lambda, line["kappa"] = c.kappa, line["rules"] = c.rules, line["rules_version"] = c.rules_version;
+    line["lambda"] = c.lambda, line["kappa"] = kappa_to_json(c.kappa), line["rules"] = c.rules, line["rules_version"] = c.rules_version;
     line["seed"] = c.seed, line["prompt_tokens"] = c.prompt_tokens, line["completion_tokens"] = c.completion_tokens;
     line["finish_reason"] = c.finish_reason, line["timed_out"] = c.timed_out;
     if (explain) line["summary"] = c.summary;
