@@ -302,12 +302,25 @@ TEST(ServeCli, LmEvaluationHarnessScoresItThroughLogprobs) {
   EXPECT_NE(r.output.find("\nok"), std::string::npos) << r.output;
 }
 
+TEST(ServeCli, MetricsArePrometheusTextThatItsOwnParserReads) {
+  if (run_shell(std::string(LOCALIST_PYTHON) + " -c 'import prometheus_client'").code != 0)
+    GTEST_SKIP() << "prometheus_client is not installed (scripts/setup_python.sh test installs requirements-test.txt)";
+  Server s("metrics", "");
+  const auto r = run_shell(std::string(LOCALIST_PYTHON) + " " + LOCALIST_SOURCE_DIR +
+                           "/tests/python/prometheus_metrics.py " + s.url() + " 2>&1");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("ok"), std::string::npos) << r.output;
+}
+
 TEST(ServeCli, AnApiKeyIsRequiredWhenSet) {
   Server s("key", "--api-key sesame");
   EXPECT_EQ(s.curl("/v1/models").status, 401);
   EXPECT_EQ(s.curl("/v1/models", "-H 'Authorization: Bearer wrong'").status, 401);
   EXPECT_EQ(s.curl("/v1/models", "-H 'Authorization: Bearer sesame'").status, 200);
   EXPECT_EQ(s.post("/v1/completions", {{"prompt", "a1"}}).status, 401);
+  EXPECT_EQ(s.curl("/metrics").status, 401);
+  EXPECT_EQ(s.curl("/metrics", "-H 'Authorization: Bearer sesame'").status, 200);
+  EXPECT_EQ(s.post("/tokenize", {{"prompt", "a1"}}).status, 401);
   EXPECT_EQ(s.curl("/health").status, 200);  // open: a load balancer's probe
 }
 

@@ -251,6 +251,8 @@ Completion ServedModel::run(const PreparedRequest& p, const PieceCallback& on_pi
   json waiting = json::array();  // streamed records not sent yet
   const auto on_token = [&](int32_t next, const torch::Tensor& probs, size_t member) {
     made.push_back(next);
+    c.last_token = std::chrono::steady_clock::now();
+    if (made.size() == 1) c.first_token = c.last_token;
     json records = json::array();  // streamed: this token's audit, with the next piece
     if (r.explain) {
       dists.push_back(probs), audited.push_back(member);

@@ -47,6 +47,7 @@ struct Completion {
   nlohmann::json routing;            // a hierarchy: the member chosen and the router's posterior
   std::string echoed;                // echo: the prompt as the model read it (decoded), before text
   std::vector<ScoredToken> scored;   // logprobs: (echo: the prompt's tokens, then) each generated token
+  std::chrono::steady_clock::time_point first_token, last_token;  // when made (for /metrics)
 };
 
 // Text decoded so far, given piece by piece, with (streamed explain) the audit records of the

@@ -10,6 +10,7 @@
 
 #include "localist/core/setting.h"
 #include "localist/serve/admission.h"
+#include "localist/serve/server_metrics.h"
 
 #ifndef LOCALIST_HTTPLIB
 namespace localist::serve {
@@ -128,12 +129,27 @@ std::string new_id(bool chat) {
   return buf;
 }
 
+const std::vector<std::string> kRoutes = {"/v1/completions", "/v1/chat/completions", "/v1/models", "/health", "/metrics",
+                                          "/tokenize", "/detokenize", "/tokenizer_info"};
+
 bool loopback(const std::string& host) { return host == "127.0.0.1" || host == "localhost" || host == "::1"; }
 
 class Api {
  public:
   Api(ServedModel& model, const ServerOptions& o)
-      : model_(model), o_(o), admission_(o.parallel, o.queue), audit_(o.audit_log) {}
+      : model_(model), o_(o), admission_(o.parallel, o.queue), audit_(o.audit_log), metrics_(kRoutes) {}
+
+  // Every request, as httplib's logger sees it once answered (streams: once finished).
+  void answered(const httplib::Request& req, const httplib::Response& res) { metrics_.request(req.path, res.status); }
+
+  void metrics(const httplib::Request& req, httplib::Response& res) {
+    try {
+      authorize(req);
+      res.set_content(metrics_.text(admission_.running(), admission_.waiting()), "text/plain; version=0.0.4; charset=utf-8");
+    } catch (const RequestError& e) {
+      send_error(res, e.status, e.what(), e.field);
+    }
+  }
 
   void health(httplib::Response& res) {
     json h = {{"status", "ok"}, {"model", model_.name()}, {"running", admission_.running()},
@@ -237,6 +253,11 @@ class Api {
   }
 
   void finish(json& line, int status, const Completion& c, bool explain, Clock::time_point start) {
+    const auto seconds = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
+    const int64_t n = c.completion_tokens;
+    metrics_.completion(c.prompt_tokens, n, seconds(c.first_token - start),
+                        n > 1 ? seconds(c.last_token - c.first_token) / static_cast<double>(n - 1) : 0.0,
+                        seconds(Clock::now() - start));
     line["status"] = status;
     line["lambda"] = c.lambda, line["kappa"] = kappa_to_json(c.kappa), line["rules"] = c.rules, line["rules_version"] = c.rules_version;
     line["seed"] = c.seed, line["prompt_tokens"] = c.prompt_tokens, line["completion_tokens"] = c.completion_tokens;
@@ -257,6 +278,7 @@ class Api {
   const ServerOptions& o_;
   Admission admission_;
   AuditLog audit_;
+  ServerMetrics metrics_;
 };
 
 httplib::Server* running = nullptr;
@@ -272,6 +294,8 @@ void run_server(ServedModel& model, const ServerOptions& o) {
   svr.new_task_queue = [&o] { return new httplib::ThreadPool(static_cast<size_t>(o.parallel + o.queue + 4)); };
   svr.set_payload_max_length(o.max_body_bytes);
   svr.Get("/health", [&](const httplib::Request&, httplib::Response& res) { api.health(res); });
+  svr.Get("/metrics", [&](const httplib::Request& req, httplib::Response& res) { api.metrics(req, res); });
+  svr.set_logger([&](const httplib::Request& req, const httplib::Response& res) { api.answered(req, res); });
   svr.Get("/v1/models", [&](const httplib::Request& req, httplib::Response& res) { api.models(req, res); });
   for (const std::string route : {"tokenize", "detokenize"})
     svr.Post("/" + route, [&, route](const httplib::Request& req, httplib::Response& res) { api.tokenizer(req, res, route); });

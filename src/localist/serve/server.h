@@ -1,7 +1,8 @@
 #pragma once
 // `localist serve` (docs/serve.md): an OpenAI-compatible HTTP API on cpp-httplib in front of one
 // ServedModel. Routes: POST /v1/completions, POST /v1/chat/completions (both also as server-sent
-// events with "stream": true), GET /v1/models, GET /health. Every response carries the dial and
+// events with "stream": true), GET /v1/models, GET /health, GET /metrics (Prometheus), POST /tokenize,
+// POST /detokenize, GET /tokenizer_info (vLLM's, for lm-evaluation-harness). Every response carries the dial and
 // rules it ran under ("localist"), and with "explain": true each generated token's audit.
 // Errors are OpenAI-style JSON {"error": {"message", "type", "param"}} with a 4xx/5xx status;
 // the server keeps serving others. Every request is a line of the audit log (JSON lines).
