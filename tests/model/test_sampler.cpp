@@ -123,6 +123,25 @@ TEST(Sampler, ABatchOnALeakingModelMasksEachRowsPadding) {
   expect_batch_equals_each(model, contexts, {plain, dialled, dialled, plain});
 }
 
+TEST(Sampler, ATinyTemperatureIsAlmostGreedyNotNaN) {
+  // 1.5e-232 once divided the logits into inf - inf = NaN (a served request answered 500)
+  auto gen = at::detail::createCPUGenerator(7);
+  const auto logits = torch::tensor({1.0f, 3.0f, -2.0f, 2.9f});
+  for (double t : {1.5e-232, 1e-30, 1e-3}) {
+    SampleOptions opt;
+    opt.temperature = t;
+    torch::Tensor p;
+    EXPECT_EQ(draw(logits, opt, gen, &p), 1) << t;
+    EXPECT_TRUE(torch::isfinite(p).all().item<bool>()) << t;
+    EXPECT_NEAR(p.sum().item<double>(), 1.0, 1e-6) << t;
+  }
+  SampleOptions warm;  // and an ordinary temperature is untouched by the shift
+  warm.temperature = 0.5;
+  torch::Tensor p;
+  draw(logits, warm, gen, &p);
+  EXPECT_TRUE(torch::allclose(p, torch::softmax(logits / 0.5, -1), 1e-6, 1e-7));
+}
+
 TEST(Sampler, ABadDialIsAConfigError) {
   Gpt model(testing::tiny_model(5, 1, 1, 8, 4));
   SampleOptions opt;

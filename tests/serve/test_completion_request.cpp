@@ -112,6 +112,7 @@ TEST(CompletionRequest, EachMistakeNamesItsField) {
   EXPECT_EQ(refused(R"({"messages":[{"role":"robot","content":"x"}]})", true), "messages[0].role");
   EXPECT_EQ(refused(R"({"messages":[{"role":"user"}]})", true), "messages[0].content");
   EXPECT_EQ(refused(R"({"messages":[{"role":"user","content":"x","tool":1}]})", true), "messages[0].tool");
+  EXPECT_EQ(refused(R"({"messages":[{"role":"user","content":"x","name":[]}]})", true), "messages[0].name");  // schemathesis
 }
 
 TEST(CompletionRequest, LogprobsEchoAndTokenIdPromptsAsOpenAISendsThem) {

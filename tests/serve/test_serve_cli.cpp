@@ -312,6 +312,31 @@ TEST(ServeCli, MetricsArePrometheusTextThatItsOwnParserReads) {
   EXPECT_NE(r.output.find("ok"), std::string::npos) << r.output;
 }
 
+TEST(ServeCli, SchemathesisFromItsOwnOpenApiFindsNothing) {
+  if (run_shell(std::string(LOCALIST_PYTHON) + " -c 'import schemathesis'").code != 0)
+    GTEST_SKIP() << "schemathesis is not installed (scripts/setup_python.sh test installs requirements-test.txt)";
+  Server s("openapi", "");
+  const auto doc = s.curl("/openapi.json");
+  ASSERT_EQ(doc.status, 200);
+  const auto spec = doc.j();
+  for (const char* route : {"/v1/completions", "/v1/chat/completions", "/tokenize", "/detokenize", "/v1/models",
+                            "/health", "/metrics", "/tokenizer_info", "/openapi.json"})
+    EXPECT_TRUE(spec["paths"].contains(route)) << route;
+  const auto& fields = spec["components"]["schemas"]["CompletionRequest"]["properties"];
+  for (const char* f : {"prompt", "lambda", "kappa", "rules", "explain", "logprobs", "echo", "max_tokens"})
+    EXPECT_TRUE(fields.contains(f)) << f;
+  const auto r = run_shell(std::string(LOCALIST_PYTHON) + " " + LOCALIST_SOURCE_DIR + "/tests/python/openapi_check.py " +
+                           s.url() + " 60 2>&1");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("\nok"), std::string::npos) << r.output;
+  EXPECT_EQ(s.curl("/health").status, 200);  // and still serving
+  // an undeclared method on a route: 405 naming the one it takes
+  const auto put = run_shell("curl -s -i -X PUT -d '{}' '" + s.url("/health") + "'");
+  EXPECT_NE(put.output.find("405 Method Not Allowed"), std::string::npos) << put.output;
+  EXPECT_NE(put.output.find("Allow: GET"), std::string::npos) << put.output;
+  EXPECT_NE(run_shell("curl -s -i -X TRACE '" + s.url("/v1/completions") + "'").output.find("Allow: POST"), std::string::npos);
+}
+
 TEST(ServeCli, AnApiKeyIsRequiredWhenSet) {
   Server s("key", "--api-key sesame");
   EXPECT_EQ(s.curl("/v1/models").status, 401);

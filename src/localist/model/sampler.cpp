@@ -85,12 +85,14 @@ int64_t draw(torch::Tensor logits, const SampleOptions& opt, at::Generator& gen,
     if (probs) *probs = torch::softmax(logits, -1);
     return logits.argmax().item<int64_t>();
   }
-  logits = logits / opt.temperature;
+  // in double, shifted so the largest is 0: a tiny temperature (1.5e-232 once made a served
+  // request's 500) sends the rest to -inf instead of float's 0 / 0 or inf - inf = NaN
+  logits = (logits.to(torch::kDouble) - logits.max().to(torch::kDouble)) / opt.temperature;
   if (opt.top_k > 0 && opt.top_k < logits.size(0)) {
     auto kth = std::get<0>(logits.topk(opt.top_k)).index({-1});
     logits = logits.masked_fill(logits < kth, -std::numeric_limits<float>::infinity());
   }
-  auto p = torch::softmax(logits, -1);
+  auto p = torch::softmax(logits, -1).to(torch::kFloat);
   if (probs) *probs = p;
   return torch::multinomial(p, 1, false, gen).item<int64_t>();
 }

@@ -97,6 +97,7 @@ std::string render_messages(const json& v) {
     const auto role = text(v[i]["role"], at + ".role");
     if (role != "system" && role != "user" && role != "assistant")
       bad(at + ".role", "must be system, user or assistant, got \"" + role + "\"");
+    if (v[i].contains("name")) text(v[i]["name"], at + ".name");  // taken, not rendered: but a string
     out += role + ": " + text(v[i]["content"], at + ".content") + "\n";
   }
   return out + "assistant:";
@@ -122,7 +123,7 @@ bool neutral_openai_field(const std::string& k, const json& v) {
   if (k == "best_of") return v.is_number_integer() && v.get<int64_t>() == 1;
   if (k == "logit_bias") return v.is_object() && v.empty();
   if (k == "stream_options") return v.is_object();  // usage comes in the last chunk anyway
-  if (k == "response_format") return v.is_object() && v.value("type", "") == "text";
+  if (k == "response_format") return v.is_object() && v.size() == 1 && v.contains("type") && v["type"] == "text";
   return false;  // "suffix", "tools", ...: only null
 }
 

@@ -91,6 +91,7 @@ class ServedModel {
 
   const std::string& name() const { return name_; }
   int64_t context_length() const;  // the smallest of the members'
+  int64_t vocab_size() const { return tokenizer().vocab_size(); }
   nlohmann::json describe() const;  // for GET /v1/models
   // GET /tokenizer_info, POST /tokenize and /detokenize (vLLM's shapes): the served tokenizer. The
   // end-of-text token is the first of <|endoftext|>, </s>, "\n" that is one token and decodes back.

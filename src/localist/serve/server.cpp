@@ -1,5 +1,6 @@
 #include "localist/serve/server.h"
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <ctime>
@@ -10,6 +11,7 @@
 
 #include "localist/core/setting.h"
 #include "localist/serve/admission.h"
+#include "localist/serve/openapi.h"
 #include "localist/serve/server_metrics.h"
 
 #ifndef LOCALIST_HTTPLIB
@@ -129,15 +131,23 @@ std::string new_id(bool chat) {
   return buf;
 }
 
-const std::vector<std::string> kRoutes = {"/v1/completions", "/v1/chat/completions", "/v1/models", "/health", "/metrics",
-                                          "/tokenize", "/detokenize", "/tokenizer_info"};
+// Every route with the one method it answers (others: 405 with Allow).
+const std::vector<std::pair<std::string, std::string>> kMethods = {
+    {"/v1/completions", "POST"}, {"/v1/chat/completions", "POST"}, {"/tokenize", "POST"}, {"/detokenize", "POST"},
+    {"/v1/models", "GET"}, {"/health", "GET"}, {"/metrics", "GET"}, {"/tokenizer_info", "GET"}, {"/openapi.json", "GET"}};
+
+std::vector<std::string> routes() {
+  std::vector<std::string> out;
+  for (const auto& [path, _] : kMethods) out.push_back(path);
+  return out;
+}
 
 bool loopback(const std::string& host) { return host == "127.0.0.1" || host == "localhost" || host == "::1"; }
 
 class Api {
  public:
   Api(ServedModel& model, const ServerOptions& o)
-      : model_(model), o_(o), admission_(o.parallel, o.queue), audit_(o.audit_log), metrics_(kRoutes) {}
+      : model_(model), o_(o), admission_(o.parallel, o.queue), audit_(o.audit_log), metrics_(routes()) {}
 
   // Every request, as httplib's logger sees it once answered (streams: once finished).
   void answered(const httplib::Request& req, const httplib::Response& res) { metrics_.request(req.path, res.status); }
@@ -294,6 +304,8 @@ void run_server(ServedModel& model, const ServerOptions& o) {
   svr.new_task_queue = [&o] { return new httplib::ThreadPool(static_cast<size_t>(o.parallel + o.queue + 4)); };
   svr.set_payload_max_length(o.max_body_bytes);
   svr.Get("/health", [&](const httplib::Request&, httplib::Response& res) { api.health(res); });
+  const auto openapi = dump(openapi_document(o.limits.max_tokens, model.vocab_size(), model.context_length()));
+  svr.Get("/openapi.json", [&](const httplib::Request&, httplib::Response& res) { res.set_content(openapi, "application/json"); });
   svr.Get("/metrics", [&](const httplib::Request& req, httplib::Response& res) { api.metrics(req, res); });
   svr.set_logger([&](const httplib::Request& req, const httplib::Response& res) { api.answered(req, res); });
   svr.Get("/v1/models", [&](const httplib::Request& req, httplib::Response& res) { api.models(req, res); });
@@ -304,10 +316,27 @@ void run_server(ServedModel& model, const ServerOptions& o) {
            [&](const httplib::Request& req, httplib::Response& res) { api.completions(req, res, false); });
   svr.Post("/v1/chat/completions",
            [&](const httplib::Request& req, httplib::Response& res) { api.completions(req, res, true); });
+  for (const auto& [path, method] : kMethods) {
+    const auto refuse = [path = path, method = method](const httplib::Request& req, httplib::Response& res) {
+      res.set_header("Allow", method);
+      send_error(res, 405, req.method + " " + path + ": method not allowed (" + method + " only)");
+    };
+    if (method != "GET") svr.Get(path, refuse);
+    if (method != "POST") svr.Post(path, refuse);
+    svr.Put(path, refuse), svr.Delete(path, refuse), svr.Patch(path, refuse), svr.Options(path, refuse);
+  }
   // statuses httplib sets itself (404 route, 413 body too large, 400 bad request line) as JSON too
   svr.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    // TRACE and CONNECT reach here as 400 (httplib routes neither): on a route, 405 with Allow. A
+    // method httplib does not know (QUERY, ...) stays 400: it is refused before the path is read.
+    if (res.status == 400 && (req.method == "TRACE" || req.method == "CONNECT")) {
+      const auto known = std::find_if(kMethods.begin(), kMethods.end(), [&](const auto& m) { return m.first == req.path; });
+      res.status = known == kMethods.end() ? 404 : 405;
+      if (known != kMethods.end()) res.set_header("Allow", known->second);
+    }
     const std::string why = res.status == 404 ? "no route " + req.method + " " + req.path
+                          : res.status == 405 ? req.method + " is not served here"
                           : res.status == 413 ? "the request body is larger than --max-body-bytes"
                                               : "bad request (HTTP status " + std::to_string(res.status) + ")";
     send_error(res, res.status, why);
