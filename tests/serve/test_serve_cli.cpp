@@ -337,6 +337,17 @@ TEST(ServeCli, SchemathesisFromItsOwnOpenApiFindsNothing) {
   EXPECT_NE(run_shell("curl -s -i -X TRACE '" + s.url("/v1/completions") + "'").output.find("Allow: POST"), std::string::npos);
 }
 
+TEST(ServeCli, HostileRequestsAreRefusedAndTheServerServesOthersThroughout) {
+  Server s("hostile", "--max-body-bytes 300000");
+  const auto port = s.url().substr(s.url().rfind(':') + 1);
+  const auto r = run_shell(std::string(LOCALIST_PYTHON) + " " + LOCALIST_SOURCE_DIR + "/tests/python/hostile_client.py " +
+                           "127.0.0.1 " + port + " 300000 2>&1");
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("\nok"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("nested object in no_such_field: 400"), std::string::npos) << r.output;
+  EXPECT_EQ(s.curl("/health").status, 200);
+}
+
 TEST(ServeCli, AnApiKeyIsRequiredWhenSet) {
   Server s("key", "--api-key sesame");
   EXPECT_EQ(s.curl("/v1/models").status, 401);
