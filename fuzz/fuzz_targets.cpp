@@ -1,4 +1,5 @@
 #include "fuzz_targets.h"
+#include "refusal.h"
 
 #include <string>
 
@@ -10,22 +11,9 @@
 #include "localist/blocks/block_map.h"
 #include "localist/blocks/rules.h"
 #include "localist/run/checkpoint.h"
-#include "localist/serve/completion_request.h"
 
 namespace localist::fuzz {
 namespace {
-
-// Runs f: true if it accepted the input, false on a UserError (a correct refusal). Everything
-// else propagates (and aborts the fuzzer).
-template <typename F>
-bool refusal_ok(F&& f) {
-  try {
-    f();
-    return true;
-  } catch (const UserError&) {
-    return false;
-  }
-}
 
 const data::Tokenizer& word_tokenizer() {
   static const auto tok = data::train_tokenizer("word", "the cat sat on the mat\n0 1 2 3 , .\nA B C\n", 0);
@@ -102,21 +90,6 @@ bool tokenizers(std::string_view bytes) {
 }
 
 // Accepted: the body is a request the server would run (a RequestError is a 4xx, a refusal).
-// First byte: bit 1 set, a /tokenize (bit 0 clear) or /detokenize (set) body; else a completion
-// (bit 0: chat). The rest is the body.
-bool requests(std::string_view bytes) {
-  if (bytes.empty()) return false;
-  const bool chat = bytes[0] & 1, tokenizer = bytes[0] & 2;
-  const std::string body(bytes.substr(1));
-  return refusal_ok([&] {
-    if (tokenizer) return void(serve::parse_tokenize_request(body, chat));
-    const auto r = serve::parse_completion_request(body, chat, serve::RequestLimits{256});
-    if (r.prompt.empty() && r.prompt_ids.empty()) throw std::logic_error("an accepted request with an empty prompt");
-    if (r.logprobs < -1 || r.logprobs > serve::kMaxTopLogprobs) throw std::logic_error("logprobs out of range");
-    if (r.max_tokens < 0 || (r.max_tokens == 0 && !r.echo)) throw std::logic_error("max_tokens 0 without echo");
-  });
-}
-
 const std::vector<Target>& targets() {
   static const std::vector<Target> all = {
       {"safetensors", safetensors}, {"checkpoint", checkpoint}, {"rules", rules}, {"tokenizers", tokenizers},
