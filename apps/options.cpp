@@ -1,8 +1,11 @@
 // The config fields on the command line (their descriptions: core/config_fields.h), shared by
 // train, eval, demo and the inference commands; the flags given override a checkpoint's.
+#include <set>
+
 #include "commands.h"
 #include "localist/core/config_fields.h"
 #include "localist/core/errors.h"
+#include "localist/core/setting.h"
 
 namespace localist::app {
 
@@ -46,14 +49,18 @@ LocalistConfig localist_overrides(const LocalistConfig& stored, const CLI::App& 
     if (c.rules.is_object())
       for (const char* field : {"blocks", "targets", "target_offset"}) c.rules.erase(field);
   }
-  if (cmd.count("--rules")) c.rules = nullptr;  // the file given is read anew
   // every other flag given wins; the penalties do not act at inference, but eval reports the
   // weight-group pattern and threshold asks what a given alpha would guarantee on these weights
+  static const std::set<std::string> apart = {"blocks", "lambda", "kappa", "rules_file"};  // below, above
   ConfigFields<LocalistConfig>::each([&](auto member, const FieldInfo& f, const auto&) {
-    if (f.flag && std::string(f.key) != "blocks" && cmd.count(f.flag)) c.*member = given.*member;
+    if (f.flag && !apart.count(f.key) && cmd.count(f.flag)) c.*member = given.*member;
   });
-  c.validate();
-  return c;
+  // the dial and the rules as every face moves them (core/setting.h); the rules file is read anew
+  SettingChange change;
+  if (cmd.count("--lambda")) change.lambda = given.lambda;
+  if (cmd.count("--kappa")) change.kappa = given.kappa;
+  if (cmd.count("--rules")) change.rules_file = given.rules_file;
+  return apply_setting(c, change);
 }
 
 std::pair<std::string, std::string> name_value(const std::string& s, const std::string& option) {
