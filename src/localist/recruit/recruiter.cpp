@@ -35,8 +35,8 @@ LocalistObjective objective_at(const LocalistObjective& at_hi, const LocalistCon
   return l.lambda_sample.empty() ? at_hi : at_lambda(at_hi, l, lambda_at_step(l, s, seed), n_layer);
 }
 
-// Held-out NLL (nats/token) of `model` after rc.finetune_steps optimizer steps from `state` at
-// a constant lr, on batches fixed by (seed, step): the candidate and its control see the same
+// Held-out NLL (nats/token) of `model` after rc.finetune_steps optimizer steps from `state`, the
+// lr decaying from the run's to 0, on batches fixed by (seed, step): the candidate and its control see the same
 // ones. The trainer's step (train/step.h); a non-finite step is skipped, as --on-nonfinite skip.
 // `scores` receives each held-out prediction's NLL (for the bootstrap interval).
 double finetuned_nll(Gpt model, const TensorMap& state, const LocalistObjective& objective,
@@ -60,7 +60,10 @@ double finetuned_nll(Gpt model, const TensorMap& state, const LocalistObjective&
       return data::random_batch(c.data.train, train.batch_size, model->cfg.context_length, seed, c.step, s);
     }, settings);
     const auto g = step_gradient_norm(params, losses.ce);
-    if (g.finite.item<bool>()) apply_update(model, opt, params, g.norm, c.lr, o, settings);
+    // the lr decays linearly to 0 (a cooldown): each arm settles where it is headed, instead of
+    // being scored mid-bounce at the peak lr, which moved Delta L_data by +-0.05 nats between lengths
+    const double lr = c.lr * static_cast<double>(rc.finetune_steps - s) / static_cast<double>(rc.finetune_steps);
+    if (g.finite.item<bool>()) apply_update(model, opt, params, g.norm, lr, o, settings);
   }
   const auto r = evaluate(model, c.data.valid, train.batch_size, device, rc.eval_tokens, &scores,
                           {objective.blocks, objective.dial, nullptr});
