@@ -1,7 +1,7 @@
-// localist hierarchy: a base model and specialists as one unit (recruit/hierarchy.h), and its
+// localist hierarchy: a base model and specialists as one unit (hierarchy/hierarchy.h), and its
 // evaluation on held-out text of known domains: per-domain perplexity of the base alone, hard
 // routing, soft routing and the oracle (each segment to its own domain's model), and how often
-// hard routing picks the right model (recruit/router.h).
+// hard routing picks the right model (hierarchy/router.h).
 //   localist hierarchy create DIR --base RUN [--member NAME=RUN ...] [--routing hard|soft] [--prefix N]
 //   localist hierarchy add DIR --member NAME=RUN
 //   localist hierarchy eval DIR --domain NAME=FILE [--domain ...] [--own NAME=MEMBER] [--rules FILE] [--json]

@@ -1,5 +1,5 @@
 // localist hierarchy route: hard routing with the hierarchy's members spread over processes
-// (recruit/distributed_router.h): member k lives on rank k % N, each segment's prefix is scored
+// (hierarchy/distributed_router.h): member k lives on rank k % N, each segment's prefix is scored
 // where the members live, the router decides, and the rank holding the chosen member scores
 // the rest. Launched like distributed training, one process per device:
 //   torchrun --nproc-per-node N --no-python localist hierarchy route DIR --domain NAME=FILE [--domain ...] [--json]

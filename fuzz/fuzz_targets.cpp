@@ -31,7 +31,7 @@ bool safetensors(std::string_view bytes) {
 
 bool checkpoint(std::string_view bytes) {
   return refusal_ok([&] {
-    const auto meta = checkpoint_meta_from_text(std::string(bytes), "fuzz/checkpoint.json");
+    const auto meta = checkpoint_meta_from_text(std::string(bytes), "fuzz input checkpoint.json");
     (void)parameter_count(meta.model);
     meta.data.validate();
     meta.train.validate();
@@ -48,10 +48,10 @@ bool rules(std::string_view bytes) {
   const std::string text(bytes);
   bool some_kind = false;
   const bool parsed = refusal_ok([&] {
-    const auto doc = parse_rules_json(text, "fuzz/rules.json");
+    const auto doc = parse_rules_json(text, "fuzz input rules.json");
     for (const char* kind : {"window", "segment", "vocab"})
       some_kind |= refusal_ok([&] {
-        (void)parse_rules(doc, word_tokenizer(), kind, "fuzz/rules.json", &text);
+        (void)parse_rules(doc, word_tokenizer(), kind, "fuzz input rules.json", &text);
         LocalistConfig c;
         c.blocks = std::string(kind) == "window" ? "window:4" : kind;
         c.rules = doc;

@@ -26,6 +26,7 @@ under --lambda-sample 0:1, recruitment at lambda = 1), each evaluated at lambda 
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -165,6 +166,22 @@ def stability(args):
             total += 1
             print(f"| {c[0]}-s{c[2]} | {seed} | " + " | ".join(cells) + f" | {'yes' if same else 'no'} |")
     print(f"\n{agree} of {total} first decisions agree across fine-tune lengths {args.finetunes}")
+    print_data_spread(corpora_, runs, args.finetunes)
+
+
+def print_data_spread(corpora_, runs, finetunes):
+    """How much Delta L_data moves: its standard deviation over the training seeds of one
+    (corpus, length) and over the lengths of one (corpus, seed), each averaged over the cells."""
+    def data(c, seed, f):
+        d = runs[(c, seed, f)]
+        return d["terms"]["delta_L_data"] if d and "terms" in d else None
+    scored = [c for c in corpora_ if all(data(c, s, f) is not None for s in (1, 2, 3) for f in finetunes)]
+    if not scored:
+        return
+    seeds_sd = [statistics.stdev([data(c, s, f) for s in (1, 2, 3)]) for c in scored for f in finetunes]
+    lengths_sd = [statistics.stdev([data(c, s, f) for f in finetunes]) for c in scored for s in (1, 2, 3)]
+    print(f"Delta L_data's sd over training seeds {statistics.mean(seeds_sd):.4f}, over fine-tune lengths "
+          f"{statistics.mean(lengths_sd):.4f} nats/token (mean over {len(seeds_sd)} and {len(lengths_sd)} cells)")
 
 
 def dial(args):

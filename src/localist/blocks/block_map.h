@@ -5,7 +5,7 @@
 //   segment   a new block starts after each boundary token (e.g. <eos>); ids count segments
 //   vocab     beta(j) = class of token j from a token -> block table; unlisted tokens -> 0
 // Default target: the query's own block. Default anchors: the first position of each
-// contiguous run of a block. A rules file (rules/rules.h) can name the vocab classes, map a
+// contiguous run of a block. A rules file (blocks/rules.h) can name the vocab classes, map a
 // query's block to another target, list anchor tokens and scale the dial per target block.
 #include <memory>
 #include <string>

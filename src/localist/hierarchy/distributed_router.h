@@ -4,7 +4,7 @@
 // with the members it holds; the prefix scores meet in one all-reduce (each rank fills its own
 // rows), so every rank makes the router's decision identically; then the segment goes to the
 // rank holding the chosen member, which alone scores the rest of it. The result equals
-// route_hard on one process holding every member (recruit/router.h), to rounding.
+// route_hard on one process holding every member (hierarchy/router.h), to rounding.
 #include <cstdint>
 #include <vector>
 
