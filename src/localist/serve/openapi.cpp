@@ -78,6 +78,9 @@ const char* kDocument = R"json({
           "localist": {"type": "object", "required": ["lambda", "kappa", "rules", "rules_version", "seed", "timed_out"]}}}
     },
     "responses": {
+      "Completed": {"description": "the completion (stream: server-sent events)",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Completion"}},
+                                "text/event-stream": {"schema": {"$ref": "#/components/schemas/Event"}}}},
       "Error": {"description": "the request refused, naming the field at fault in error.param",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
     }
@@ -86,17 +89,13 @@ const char* kDocument = R"json({
   "paths": {
     "/v1/completions": {"post": {"operationId": "completions", "summary": "a completion of a prompt (logprobs, echo: scoring text)",
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CompletionRequest"}}}},
-      "responses": {"200": {"description": "the completion (stream: server-sent events)",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Completion"}},
-                                        "text/event-stream": {"schema": {"$ref": "#/components/schemas/Event"}}}},
+      "responses": {"200": {"$ref": "#/components/responses/Completed"},
                     "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                     "404": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
                     "503": {"$ref": "#/components/responses/Error"}}}},
     "/v1/chat/completions": {"post": {"operationId": "chat", "summary": "the next assistant message",
       "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ChatRequest"}}}},
-      "responses": {"200": {"description": "the completion (stream: server-sent events)",
-                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Completion"}},
-                                        "text/event-stream": {"schema": {"$ref": "#/components/schemas/Event"}}}},
+      "responses": {"200": {"$ref": "#/components/responses/Completed"},
                     "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                     "404": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"},
                     "503": {"$ref": "#/components/responses/Error"}}}},
