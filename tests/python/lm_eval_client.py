@@ -15,14 +15,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import lm_eval  # noqa: E402
 from lm_eval.tasks import TaskManager  # noqa: E402
 
+import http_post  # noqa: E402
+
 base, model, context, work = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 os.makedirs(work, exist_ok=True)
 
 
 def post(path, body):
-    req = urllib.request.Request(base + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
-    with urllib.request.urlopen(req) as r:
-        return json.loads(r.read())
+    status, raw = http_post.post(base + path, body)
+    assert status == 200, (path, status, raw[:300])
+    return json.loads(raw)
 
 
 def scored(ids):

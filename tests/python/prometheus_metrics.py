@@ -2,24 +2,19 @@
 known set of requests (tests/serve/test_serve_cli.cpp): requests by route and status, tokens,
 histograms whose counts match the tokens generated, gauges back at zero.
 Usage: prometheus_metrics.py BASE_URL. Prints "ok"."""
-import json
 import sys
 import time
-import urllib.error
 import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
+
+import http_post
 
 base = sys.argv[1]
 
 
 def post(path, body):
-    req = urllib.request.Request(base + path, json.dumps(body).encode(), {"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
+    return http_post.post(base + path, body)
 
 
 assert post("/v1/completions", {"prompt": "a1 b1", "max_tokens": 3, "seed": 1})[0] == 200
