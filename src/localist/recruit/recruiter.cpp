@@ -136,7 +136,7 @@ std::string code_length_note(const RecruitConfig& rc) {
   const bool pointer = rc.criterion == "pointer";
   return "criterion " + rc.criterion + ": Delta L_model = (k/2) ln N / N + rule code / N (ln M + ln C(M, m) + ln m + "
          "ln C(m-1, j-1) + ln (m! / prod m_i!) - ln j! + sum_i [ln (m_i + 1) + ln C(m_i, a_i)], nats); L_data = held-out "
-         "NLL after " + std::to_string(rc.finetune_steps) + " fine-tune steps (" + std::to_string(rc.eval_tokens) +
+         "NLL after " + std::to_string(rc.finetune_steps) + " fine-tune steps, lr decaying linearly to 0 (" + std::to_string(rc.eval_tokens) +
          " predictions)" + (pointer ? "; Delta L_pointer = the control's attention code saved by the candidate's rules "
                                       "beyond its permutations (nats per read)" : "") +
          "; accept iff Delta L_total = Delta L_model + Delta L_data" + (pointer ? " - Delta L_pointer" : "") +
