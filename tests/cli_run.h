@@ -34,6 +34,17 @@ inline CliResult run_torchrun2(const std::string& args) {
                    "--no-python " + LOCALIST_BINARY + " " + args);
 }
 
+// The project's Python imports each of `modules` ("transformers, tokenizers"): the interop tests
+// skip without them.
+inline bool python_imports(const std::string& modules) {
+  return run_shell(std::string(LOCALIST_PYTHON) + " -c 'import " + modules + "'").code == 0;
+}
+
+// tests/python/SCRIPT ARGS, run by the project's Python: the real clients and reference makers.
+inline CliResult run_python_script(const std::string& script, const std::string& args) {
+  return run_shell(std::string(LOCALIST_PYTHON) + " " + LOCALIST_SOURCE_DIR + "/tests/python/" + script + " " + args);
+}
+
 // One scratch directory per test program, removed at exit.
 inline std::string cli_tmp(const std::string& name) {
   static TempDir dir("localist_cli");

@@ -29,9 +29,6 @@ const char* kSample =
     "  indented line\twith a tab\r\nand CRLF; café, naïve, Straße, 東京, 😀😀 <|endoftext|>next doc\n"
     " = = Heading = = \n @-@ @,@ 12 @.@ 5 \n\n\n   trailing spaces   ";
 
-bool python_has_tokenizers() {
-  return testing::run_shell(std::string(LOCALIST_PYTHON) + " -c 'import tokenizers'").code == 0;
-}
 
 std::vector<std::string> texts(const TempDir& dir) {
   const auto sample = dir.file("sample.txt");
@@ -63,13 +60,13 @@ std::string first_difference(const std::vector<int32_t>& ours, const std::vector
 }
 
 TEST(ByteBpe, EncodesLikeHuggingFaceTokenizersTokenForToken) {
-  if (!python_has_tokenizers()) GTEST_SKIP() << LOCALIST_PYTHON << " lacks `tokenizers` (scripts/setup_python.sh installs it)";
+  if (!testing::python_imports("tokenizers")) GTEST_SKIP() << LOCALIST_PYTHON << " lacks `tokenizers` (scripts/setup_python.sh installs it)";
   TempDir dir("localist_bpe");
   const auto inputs = texts(dir);
   const auto out = dir.file("hf");
-  std::string cmd = std::string(LOCALIST_PYTHON) + " " + LOCALIST_SOURCE_DIR + "/tests/python/hf_byte_bpe.py " + out + " 4000";
-  for (const auto& t : inputs) cmd += " " + t;
-  const auto r = testing::run_shell(cmd);
+  std::string args = out + " 4000";
+  for (const auto& t : inputs) args += " " + t;
+  const auto r = testing::run_python_script("hf_byte_bpe.py", args);
   ASSERT_EQ(r.code, 0) << r.output;
   const auto from_files = ByteBpeTokenizer::from_directory(out + "/files");
   const auto from_json = ByteBpeTokenizer::from_directory(out + "/json");

@@ -21,15 +21,10 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using testing::run_cli;
-using testing::run_shell;
 
-std::string python(const std::string& args) {
-  return std::string(LOCALIST_PYTHON) + " " + LOCALIST_SOURCE_DIR + "/tests/python/hf_gpt2.py " + args;
-}
+testing::CliResult hf_gpt2(const std::string& args) { return testing::run_python_script("hf_gpt2.py", args); }
 
-bool python_has_transformers() {
-  return run_shell(std::string(LOCALIST_PYTHON) + " -c 'import transformers, tokenizers, safetensors'").code == 0;
-}
+bool python_has_transformers() { return testing::python_imports("transformers, tokenizers, safetensors"); }
 
 // Our logits on each reference window against the ones in `file` (from transformers).
 double max_logit_difference(const std::string& run, const json& windows, const std::string& file, double lambda0 = 0) {
@@ -50,7 +45,7 @@ class HfGpt2 : public ::testing::Test {
   static void SetUpTestSuite() {
     if (!python_has_transformers()) return;
     dir_ = new TempDir("localist_hf");
-    const auto r = run_shell(python("make " + dir_->file("made")));
+    const auto r = hf_gpt2("make " + dir_->file("made"));
     ASSERT_EQ(r.code, 0) << r.output;
     std::cout << r.output.substr(r.output.rfind("hf_gpt2 make")) ;
   }
@@ -122,7 +117,7 @@ TEST_F(HfGpt2, RoundTripWithTransformers) {
   EXPECT_NE(r.output.find("a stock GPT-2 runs it without the dial"), std::string::npos) << r.output;
   const auto windows = dir_->file("windows.json");
   std::ofstream(windows) << reference["windows"].dump();
-  r = run_shell(python("logits " + exported + " " + windows + " " + dir_->file("exported_logits.safetensors")));
+  r = hf_gpt2("logits " + exported + " " + windows + " " + dir_->file("exported_logits.safetensors"));
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("GPT2LMHeadModel"), std::string::npos) << r.output;
   const double exported_diff = max_logit_difference(ft, reference["windows"], dir_->file("exported_logits.safetensors"));
@@ -130,8 +125,8 @@ TEST_F(HfGpt2, RoundTripWithTransformers) {
   std::cout << "[ hf ] max |logit difference|: imported " << imported << ", exported " << exported_diff << "\n";
 
   // Python's safetensors opens every file we wrote
-  r = run_shell(python("open " + run + "/checkpoint/model.safetensors " + ft + "/checkpoint/model.safetensors " + ft +
-                       "/checkpoint/optimizer.safetensors " + exported + "/model.safetensors"));
+  r = hf_gpt2("open " + run + "/checkpoint/model.safetensors " + ft + "/checkpoint/model.safetensors " + ft +
+              "/checkpoint/optimizer.safetensors " + exported + "/model.safetensors");
   ASSERT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("optimizer.safetensors: "), std::string::npos) << r.output;
 }

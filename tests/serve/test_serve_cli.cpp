@@ -292,36 +292,26 @@ TEST(ServeCli, LogprobsAreTheLogLikelihoodEvalMeasuresUnderAnyDialAndRules) {
   EXPECT_EQ(s.post("/detokenize", {{"tokens", json::array({1, 99999})}}).status, 400);
 }
 
-// The project's Python lacks `module` (the test-only ones: requirements-test.txt).
-bool python_lacks(const std::string& module) {
-  return run_shell(std::string(LOCALIST_PYTHON) + " -c 'import " + module + "'").code != 0;
-}
 const char* const kTestRequirements = " is not installed (scripts/setup_python.sh test installs requirements-test.txt)";
 
-// One of the real clients in tests/python, run by the project's Python (stderr in the output).
-testing::CliResult run_client(const std::string& script, const std::string& args) {
-  return run_shell(std::string(LOCALIST_PYTHON) + " " + LOCALIST_SOURCE_DIR + "/tests/python/" + script + " " + args +
-                   " 2>&1");
-}
-
 TEST(ServeCli, LmEvaluationHarnessScoresItThroughLogprobs) {
-  if (python_lacks("lm_eval")) GTEST_SKIP() << "lm-eval" << kTestRequirements;
+  if (!testing::python_imports("lm_eval")) GTEST_SKIP() << "lm-eval" << kTestRequirements;
   Server s("lm-eval", "");
-  const auto r = run_client("lm_eval_client.py", s.url() + " serve-run 64 " + cli_tmp("lm-eval-work"));
+  const auto r = testing::run_python_script("lm_eval_client.py", s.url() + " serve-run 64 " + cli_tmp("lm-eval-work"));
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("\nok"), std::string::npos) << r.output;
 }
 
 TEST(ServeCli, MetricsArePrometheusTextThatItsOwnParserReads) {
-  if (python_lacks("prometheus_client")) GTEST_SKIP() << "prometheus_client" << kTestRequirements;
+  if (!testing::python_imports("prometheus_client")) GTEST_SKIP() << "prometheus_client" << kTestRequirements;
   Server s("metrics", "");
-  const auto r = run_client("prometheus_metrics.py", s.url());
+  const auto r = testing::run_python_script("prometheus_metrics.py", s.url());
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("ok"), std::string::npos) << r.output;
 }
 
 TEST(ServeCli, SchemathesisFromItsOwnOpenApiFindsNothing) {
-  if (python_lacks("schemathesis")) GTEST_SKIP() << "schemathesis" << kTestRequirements;
+  if (!testing::python_imports("schemathesis")) GTEST_SKIP() << "schemathesis" << kTestRequirements;
   Server s("openapi", "");
   const auto doc = s.curl("/openapi.json");
   ASSERT_EQ(doc.status, 200);
@@ -332,7 +322,7 @@ TEST(ServeCli, SchemathesisFromItsOwnOpenApiFindsNothing) {
   const auto& fields = spec["components"]["schemas"]["CompletionRequest"]["properties"];
   for (const char* f : {"prompt", "lambda", "kappa", "rules", "explain", "logprobs", "echo", "max_tokens"})
     EXPECT_TRUE(fields.contains(f)) << f;
-  const auto r = run_client("openapi_check.py", s.url() + " 60");
+  const auto r = testing::run_python_script("openapi_check.py", s.url() + " 60");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("\nok"), std::string::npos) << r.output;
   EXPECT_EQ(s.curl("/health").status, 200);  // and still serving
@@ -346,7 +336,7 @@ TEST(ServeCli, SchemathesisFromItsOwnOpenApiFindsNothing) {
 TEST(ServeCli, HostileRequestsAreRefusedAndTheServerServesOthersThroughout) {
   Server s("hostile", "--max-body-bytes 300000");
   const auto port = s.url().substr(s.url().rfind(':') + 1);
-  const auto r = run_client("hostile_client.py", "127.0.0.1 " + port + " 300000");
+  const auto r = testing::run_python_script("hostile_client.py", "127.0.0.1 " + port + " 300000");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("\nok"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("nested object in no_such_field: 400"), std::string::npos) << r.output;
@@ -367,7 +357,7 @@ TEST(ServeCli, AnApiKeyIsRequiredWhenSet) {
 
 TEST(ServeCli, TheOfficialOpenAIClientWorksAgainstIt) {
   Server s("openai", "--api-key sesame");
-  const auto r = run_client("openai_client.py", s.url("/v1") + " serve-run sesame");
+  const auto r = testing::run_python_script("openai_client.py", s.url("/v1") + " serve-run sesame");
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("ok"), std::string::npos) << r.output;
 }
