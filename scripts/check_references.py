@@ -9,14 +9,14 @@ A reference is a token like `recruit/recruiter.h`, `docs/serve.md` or `model/log
 the tree. It resolves if it names a file or folder under ROOT, src/, src/localist/, tests/,
 python/ or the referring file's own folder. Absolute paths, ~, ../shared and URLs are not checked,
 nor paths that name what a run writes (`checkpoint/checkpoint.json`); a line marked
-"refcheck: skip" is left out, and a file with "refcheck: skip-file" in its first five lines. Prints each stale reference as FILE:LINE: PATH and exits 1
-if there is one."""
+"refcheck: skip" is left out, and a file with "refcheck: skip-file" in its first five lines.
+Prints each stale reference as FILE:LINE: PATH and exits 1 if there is one."""
 import os
 import re
 import sys
 
 SCANNED = (".h", ".cpp", ".cu", ".py", ".sh", ".md", ".txt", ".toml", ".cmake")
-SKIP_DIRS = {".git", "build", ".venv", "node_modules", "__pycache__", "third_party"}
+SKIP_DIRS = {"build", ".venv", "node_modules", "__pycache__", "third_party"}
 EXTS = r"(?:h|cpp|cu|py|sh|md|json|jsonl|toml|txt|cmake|html|yaml|yml)"
 # a relative path with at least one folder, optionally a {a,b} group of extensions or names
 PATH = re.compile(r"(?<![\w./~:-])((?:[A-Za-z0-9_][\w.-]*/)+[\w.-]*(?:\{[\w.,]+\})?[\w.-]*\." + EXTS +
@@ -69,9 +69,11 @@ def stale(root):
         if any(SKIP_FILE in line for line in lines[:5]):
             continue
         for i, line in enumerate(lines, 1):
-            for ref in PATH.findall(line):
-                at = line.find(ref)
-                if not checked(root, ref) or SKIP_MARK in line or line[at - 1:at] == "<":
+            if SKIP_MARK in line:
+                continue
+            for m in PATH.finditer(line):
+                ref = m.group(1)
+                if not checked(root, ref) or line[m.start() - 1:m.start()] == "<":  # <torch/torch.h>
                     continue
                 missing = [r for r in expand(ref) if not resolves(root, path, r)]
                 if missing:
@@ -81,6 +83,9 @@ def stale(root):
 
 def main():
     root = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), ".."))
+    if not os.path.isdir(root):
+        print(f"check_references: no such directory: {root}", file=sys.stderr)
+        return 2
     bad = stale(root)
     for b in bad:
         print(b)

@@ -10,13 +10,16 @@ undeclared method on a route gets 405 with Allow: tests/serve/test_serve_cli.cpp
 Usage: openapi_check.py BASE_URL SECONDS. Prints schemathesis' summary, then "ok"."""
 import subprocess
 import sys
+import tempfile
 
 base, seconds = sys.argv[1], sys.argv[2]
-r = subprocess.run([sys.executable, "-c", "from schemathesis.cli import schemathesis; schemathesis()",
-                    "--no-color", "run", base + "/openapi.json",
-                    "--checks", "all", "--exclude-checks", "positive_data_acceptance,unsupported_method",
-                    "--max-examples", "25", "--seed", "1", "--workers", "1", "--max-time", seconds],
-                   capture_output=True, text=True)
+# in a scratch directory: schemathesis keeps its crash cache (.schemathesis/) in the working one
+with tempfile.TemporaryDirectory() as scratch:
+    r = subprocess.run([sys.executable, "-c", "from schemathesis.cli import schemathesis; schemathesis()",
+                        "--no-color", "run", base + "/openapi.json",
+                        "--checks", "all", "--exclude-checks", "positive_data_acceptance,unsupported_method",
+                        "--max-examples", "25", "--seed", "1", "--workers", "1", "--max-time", seconds],
+                       capture_output=True, text=True, cwd=scratch)
 out = r.stdout + r.stderr
 print(out[out.find("SUMMARY") - 40:] if "SUMMARY" in out else out)
 assert r.returncode == 0, out[-20000:]

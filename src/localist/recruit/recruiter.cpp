@@ -36,8 +36,8 @@ LocalistObjective objective_at(const LocalistObjective& at_hi, const LocalistCon
 }
 
 // Held-out NLL (nats/token) of `model` after rc.finetune_steps optimizer steps from `state`, the
-// lr decaying from the run's to 0, on batches fixed by (seed, step): the candidate and its control see the same
-// ones. The trainer's step (train/step.h); a non-finite step is skipped, as --on-nonfinite skip.
+// lr decaying from the run's to 0, on batches fixed by (seed, step): the candidate and its
+// control see the same ones. The trainer's step (train/step.h); a non-finite step is skipped, as --on-nonfinite skip.
 // `scores` receives each held-out prediction's NLL (for the bootstrap interval).
 double finetuned_nll(Gpt model, const TensorMap& state, const LocalistObjective& objective,
                      const GrowthContext& c, const RecruitConfig& rc, TokenScores& scores) {
@@ -136,8 +136,8 @@ std::string code_length_note(const RecruitConfig& rc) {
   const bool pointer = rc.criterion == "pointer";
   return "criterion " + rc.criterion + ": Delta L_model = (k/2) ln N / N + rule code / N (ln M + ln C(M, m) + ln m + "
          "ln C(m-1, j-1) + ln (m! / prod m_i!) - ln j! + sum_i [ln (m_i + 1) + ln C(m_i, a_i)], nats); L_data = held-out "
-         "NLL after " + std::to_string(rc.finetune_steps) + " fine-tune steps, lr decaying linearly to 0 (" + std::to_string(rc.eval_tokens) +
-         " predictions)" + (pointer ? "; Delta L_pointer = the control's attention code saved by the candidate's rules "
+         "NLL after " + std::to_string(rc.finetune_steps) + " fine-tune steps, lr decaying linearly to 0 (" +
+         std::to_string(rc.eval_tokens) + " predictions)" + (pointer ? "; Delta L_pointer = the control's attention code saved by the candidate's rules "
                                       "beyond its permutations (nats per read)" : "") +
          "; accept iff Delta L_total = Delta L_model + Delta L_data" + (pointer ? " - Delta L_pointer" : "") +
          " < -theta x blocks added" +
