@@ -13,6 +13,7 @@
 #include "localist/core/errors.h"
 #include "localist/data/corpus.h"
 #include "localist/hierarchy/distributed_router.h"
+#include "localist/hierarchy/segments.h"
 
 namespace localist::app {
 namespace {
@@ -47,9 +48,7 @@ void run_route(const RouteArgs& a) {
     const auto ids = h.models[0].tokenizer->encode(data::read_text_file(file));
     const int64_t own = h.manifest.member_for_domain(name);
     double nll = 0, n = 0, right = 0, segments = 0;
-    for (int64_t at = 0; at + a.segment_tokens <= static_cast<int64_t>(ids.size()); at += a.segment_tokens) {
-      if (a.max_segments > 0 && segments == a.max_segments) break;
-      const std::vector<int32_t> seg(ids.begin() + at, ids.begin() + at + a.segment_tokens);
+    for (const auto& seg : localist::segments(ids, a.segment_tokens, a.max_segments)) {
       const auto r = route_hard_across(dist, h, blocks, seg, prefix);
       nll += r.nll.sum().item<double>();
       n += static_cast<double>(r.nll.size(0));

@@ -13,6 +13,7 @@
 #include "localist/core/errors.h"
 #include "localist/metrics/checkpoint_eval.h"
 #include "localist/metrics/threshold.h"
+#include "localist/report/threshold_json.h"
 #include "localist/run/checkpoint.h"
 #include "localist/run/run_data.h"
 
@@ -30,29 +31,6 @@ struct ThresholdArgs {
   InferenceArgs run;  // device, threads, localist overrides
 };
 
-// A number for JSON: null where it is infinite or undefined (JSON has no inf / NaN).
-nlohmann::json num(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
-
-// (L, H) or (L, H, K) float64 tensor -> nested arrays
-nlohmann::json nested(const torch::Tensor& t) {
-  if (t.dim() == 0) return num(t.item<double>());
-  nlohmann::json a = nlohmann::json::array();
-  for (int64_t i = 0; i < t.size(0); ++i) a.push_back(nested(t[i]));
-  return a;
-}
-
-nlohmann::json per_layer(const std::vector<double>& v) {
-  nlohmann::json a = nlohmann::json::array();
-  for (double x : v) a.push_back(num(x));
-  return a;
-}
-
-nlohmann::json bound_json(const BoundCheck& c) {
-  return {{"queries", c.queries},        {"violations", c.violations},
-          {"max_excess", num(c.max_excess)}, {"mean_bound", num(c.mean_bound)},
-          {"mean_measured", num(c.mean_measured)}};
-}
-
 // "1.23e-04"-style for values that span orders of magnitude; "inf" / "n/a" spelled out.
 std::string fmt(double v, const char* f = "%.4g") {
   if (std::isnan(v)) return "n/a";
@@ -66,70 +44,6 @@ const char* verdict(double penalty, double threshold) {
   if (!(penalty > 0)) return "-";
   if (std::isnan(threshold)) return "n/a";
   return penalty > threshold ? "yes" : "no";
-}
-
-nlohmann::json to_json(const ThresholdEstimate& e, const ThresholdArgs& a, const LocalistConfig& lc,
-                       const BlockMap& blocks, int64_t step) {
-  nlohmann::json layers = nlohmann::json::array();
-  for (int64_t l = 0; l < e.n_layer; ++l)
-    layers.push_back({{"R_x", num(e.input_radius[l])},
-                      {"sigma_X", num(e.block_scale[l])},
-                      {"rho_max", num(e.rho_max[l])},
-                      {"rho_below_one", e.rho_max[l] < 1.0},
-                      {"rho_pair", {e.rho_pair[l].first, e.rho_pair[l].second}},
-                      {"blocks_compared", e.blocks_compared[l]},
-                      {"attention_penalty_nominal", num(e.attention_penalty_nominal[l])},
-                      {"attention_penalty_effective", num(e.attention_penalty_effective[l])}});
-  nlohmann::json sizes = nlohmann::json::array();
-  for (const auto& b : e.block_sizes)
-    sizes.push_back({{"block", b.block}, {"name", blocks.block_name(b.block)},
-                     {"queries", b.queries}, {"mean_size", b.mean_size}});
-  nlohmann::json concentrates_att = nlohmann::json::array(), concentrates_w = nlohmann::json::array();
-  const double w_min = e.weight_penalty.empty() ? 0 : *std::min_element(e.weight_penalty.begin(), e.weight_penalty.end());
-  for (int64_t l = 0; l < e.n_layer; ++l) {
-    nlohmann::json ra = nlohmann::json::array(), rw = nlohmann::json::array();
-    for (int64_t h = 0; h < e.n_head; ++h) {
-      const double thr = e.threshold_own[l][h].item<double>();
-      ra.push_back(e.attention_penalty_effective[l] > thr);
-      rw.push_back(w_min > thr);
-    }
-    concentrates_att.push_back(ra), concentrates_w.push_back(rw);
-  }
-  return {
-      {"checkpoint", a.checkpoint}, {"step", step}, {"split", a.split},
-      {"blocks", lc.blocks}, {"block_kind", blocks.kind()},
-      {"lambda", lc.lambda}, {"kappa", nlohmann::json(lc)["kappa"]}, {"logit_bias", lc.logit_bias},
-      {"queries_per_head", e.queries}, {"target_queries_per_head", e.target_queries},
-      {"margin_queries_per_head", e.margin_queries},
-      {"tau", e.tau},
-      {"formula", "2 L_l R_x sigma_X sqrt|X_i| / (tau (1 - rho_max)) exp(-delta / tau)"},
-      {"layers", layers},
-      {"lipschitz_max", nested(e.lipschitz_max)}, {"lipschitz_p95", nested(e.lipschitz_p95)},
-      {"delta_percentile", e.options.margin_percentile},
-      {"delta_uniform", nested(e.margin_uniform)}, {"delta_median", nested(e.margin_median)},
-      {"delta_positive_fraction", nested(e.margin_positive)},
-      {"delta_with_dial_median", nested(e.margin_dial_median)},
-      {"own_block_size", num(e.own_block_size)}, {"block_sizes", sizes},
-      {"threshold_own_block", nested(e.threshold_own)},
-      {"threshold_per_block", nested(e.threshold_block)},
-      {"penalty", {{"lambda", e.penalty.lambda}, {"layer_lambda", e.penalty.layer_lambda},
-                   {"alpha_att", e.penalty.alpha_att}, {"alpha_w", e.penalty.alpha_w},
-                   {"unit_groups", e.penalty.unit_groups},
-                   {"weight_penalty_per_group", per_layer(e.weight_penalty)}}},
-      {"concentrates_attention_penalty", concentrates_att},
-      {"concentrates_weight_penalty", concentrates_w},
-      {"kkt", {{"groups", e.kkt_groups}, {"cross_groups", e.kkt_cross_groups}, {"inactive", e.kkt_inactive},
-               {"pass", e.kkt_pass}, {"fail", e.kkt_fail}, {"max_ratio", num(e.kkt_max_ratio)},
-               {"active_ratio_min", num(e.kkt_active_ratio_min)},
-               {"active_ratio_max", num(e.kkt_active_ratio_max)},
-               {"includes_attention_penalty", e.kkt_includes_attention_penalty},
-               {"grad_norm", nested(e.kkt_grad_norm)}, {"weight_norm", nested(e.kkt_weight_norm)}}},
-      {"off_target_mass", nested(e.off_target_mass)},
-      {"off_target_mass_where_bounded", nested(e.mass_measured_mean)},
-      {"off_target_bound_mean", nested(e.mass_bound_mean)},
-      {"concentration_bound", bound_json(e.concentration)},
-      {"entropy_bound_nats", bound_json(e.entropy)},
-      {"tolerance", e.options.tolerance}};
 }
 
 void print_report(const ThresholdEstimate& e, const ThresholdArgs& a, const LocalistConfig& lc,
@@ -271,11 +185,7 @@ void add_threshold(CLI::App& app) {
   cmd->add_flag("--json", a->json, "print one JSON object");
   add_localist_options(*cmd, a->run.localist);
   cmd->callback([a, cmd] {
-    if (a->max_tokens < 0)
-      throw ConfigError("max_tokens = " + std::to_string(a->max_tokens) + " is impossible; expected >= 0");
-    a->options.validate();
-    if (a->batch_size < 1)
-      throw ConfigError("batch_size = " + std::to_string(a->batch_size) + " is impossible; expected >= 1");
+    a->options.validate();  // before the checkpoint is read (estimate_threshold checks all again)
     auto c = open_checkpoint(a->checkpoint, *cmd, a->run);
     auto& lm = c.lm;
     const auto device = c.device;
@@ -289,7 +199,7 @@ void add_threshold(CLI::App& app) {
                                       c.dial,
                                       PenaltyInForce::from_config(lc, lm.meta.model.n_layer), a->options);
     if (a->json)
-      std::cout << to_json(e, *a, lc, c.blocks, lm.meta.step).dump() << "\n";
+      std::cout << threshold_json(e, {a->checkpoint, a->split, lm.meta.step}, lc, c.blocks).dump() << "\n";
     else
       print_report(e, *a, lc, c.blocks, lm.meta.step);
   });

@@ -19,13 +19,16 @@
 #include "localist/core/setting.h"
 #include "localist/core/errors.h"
 #include "localist/hierarchy/hierarchy.h"
+#include "localist/hierarchy/hierarchy_eval.h"
 #include "localist/hierarchy/router.h"
 #include "localist/metrics/checkpoint_eval.h"
 #include "localist/metrics/text_explain.h"
 #include "localist/model/dial.h"
 #include "localist/report/eval_json.h"
 #include "localist/report/explain_json.h"
+#include "localist/report/hierarchy_eval_json.h"
 #include "localist/report/sweep.h"
+#include "localist/report/threshold_json.h"
 #include "localist/recruit/recruiter.h"
 #include "localist/run/checkpoint.h"
 #include "localist/train/trainer.h"
@@ -116,6 +119,18 @@ class Model {
     }
     j.update({{"checkpoint", path_}, {"step", lm_.meta.step}});
     return j.dump();
+  }
+
+  // `localist threshold --json`: the threshold's constants, the KKT check and the bounds.
+  std::string threshold(const Setting& s, const std::string& split, const std::string& data, int64_t max_tokens,
+                        int64_t batch_size, double margin_percentile) {
+    require_causal(cfg(), "threshold");
+    ThresholdOptions o;
+    o.margin_percentile = margin_percentile;
+    const auto run_data = checkpoint_run_data(path_, lm_, data_to_evaluate(lm_.meta.data, data));
+    const auto e = estimate_threshold(lm_.model, split_tokens(run_data, split), batch_size, device_, max_tokens,
+                                      s.blocks, s.dial, PenaltyInForce::from_config(s.localist, cfg().n_layer), o);
+    return threshold_json(e, {path_, split, lm_.meta.step}, s.localist, s.blocks).dump();
   }
 
   // `localist explain --json`: every token of `text`, the heads of `layer` / `head` (-1: all).
@@ -216,6 +231,18 @@ std::pair<std::string, std::vector<std::unique_ptr<Model>>> open_hierarchy(const
     members.push_back(std::make_unique<Model>((std::filesystem::path(dir) / h.manifest.members[k].path).string(),
                                               dev, std::move(h.models[k])));
   return {h.manifest.to_json().dump(), std::move(members)};
+}
+
+// `localist hierarchy eval --json` on texts (name, text) instead of files, as JSON text.
+std::string evaluate_hierarchy(const std::string& dir, const std::string& device,
+                               const std::vector<std::pair<std::string, std::string>>& texts,
+                               const HierarchyEvalOptions& options, const std::string& rules_file, double kappa) {
+  auto h = load_hierarchy(dir, resolve_device(device));
+  override_members(h, rules_file, kappa);
+  std::vector<DomainTokens> domains;
+  for (const auto& [name, text] : texts)
+    domains.push_back({name, "domain '" + name + "'", h.models[0].tokenizer->encode(text)});
+  return to_json(localist::evaluate_hierarchy(h, domains, options), dir).dump();
 }
 
 // hierarchy/router.h on the members' NLL rows (K, T): (nll (T,), chosen, share (K,), weights (K, T)).
@@ -336,6 +363,9 @@ PYBIND11_MODULE(_localist, m) {
            py::arg("max_tokens"), py::arg("batch_size"), py::arg("flash"))
       .def("sweep", &Model::sweep, py::arg("setting"), py::arg("lambdas"), py::arg("split"), py::arg("data"),
            py::arg("max_tokens"), py::arg("dir"))
+      .def("threshold", &Model::threshold, py::arg("setting"), py::arg("split"), py::arg("data"),
+           py::arg("max_tokens"), py::arg("batch_size"), py::arg("margin_percentile"),
+           py::call_guard<py::gil_scoped_release>())  // its backward pass must not hold the GIL
       .def("explain", &Model::explain, py::arg("setting"), py::arg("text"), py::arg("layer"), py::arg("head"))
       .def("encode", &Model::encode)
       .def("decode", &Model::decode)
@@ -345,6 +375,18 @@ PYBIND11_MODULE(_localist, m) {
       .def_property_readonly("step", &Model::step)
       .def_property_readonly("device", &Model::device);
   m.def("open_hierarchy", &localist::python::open_hierarchy, py::arg("dir"), py::arg("device") = "cpu");
+  py::class_<localist::HierarchyEvalOptions>(m, "HierarchyEvalOptions")
+      .def(py::init<>())
+      .def_readwrite("segment_tokens", &localist::HierarchyEvalOptions::segment_tokens)
+      .def_readwrite("max_segments", &localist::HierarchyEvalOptions::max_segments)
+      .def_readwrite("prefix", &localist::HierarchyEvalOptions::prefix)
+      .def_readwrite("own", &localist::HierarchyEvalOptions::own)
+      .def_readwrite("attention", &localist::HierarchyEvalOptions::attention)
+      .def_readwrite("bounds", &localist::HierarchyEvalOptions::bounds)
+      .def_readwrite("margin_percentile", &localist::HierarchyEvalOptions::margin_percentile);
+  m.def("evaluate_hierarchy", &localist::python::evaluate_hierarchy, py::arg("dir"), py::arg("device"),
+        py::arg("texts"), py::arg("options"), py::arg("rules_file"), py::arg("kappa"),
+        py::call_guard<py::gil_scoped_release>());
   m.def("route", &localist::python::route, py::arg("nll"), py::arg("routing"), py::arg("prefix"));
   m.def("train", &localist::python::train, py::arg("out"), py::arg("model"), py::arg("data"), py::arg("train"),
         py::arg("localist"), py::arg("recruit"), py::arg("resume"), py::arg("init_from"), py::arg("progress"));

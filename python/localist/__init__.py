@@ -141,6 +141,14 @@ class Model:
         with _tempfile.TemporaryDirectory() as d:
             return _json.loads(self._core.sweep(s, list(lambdas), split, data, max_tokens, d))
 
+    def threshold(self, split: str = "test", data: str = "", lam=None, kappa=None, rules: Rules = None,
+                  max_tokens: int = 2000, batch_size: int = 8, margin_percentile: float = 5.0) -> dict:
+        """What `localist threshold --json` returns: the concentration threshold's constants estimated
+        on the run's split (or `data`'s), the threshold per layer, head and block against the
+        penalties in force, the KKT check and the concentration and entropy bounds (docs/threshold.md)."""
+        s = self._setting(lam, kappa, rules)
+        return _json.loads(self._core.threshold(s, split, data, max_tokens, batch_size, margin_percentile))
+
     def explain(self, text: str, layer: Optional[int] = None, head: Optional[int] = None, lam=None, kappa=None,
                 rules: Rules = None) -> dict:
         """What `localist explain --json` returns: per token and head, where attention went, and why."""
@@ -202,6 +210,25 @@ class Hierarchy:
         names = list(self.members)
         return {"routing": routing, "nll": nll, "chosen": names[chosen],
                 "share": {n: float(x) for n, x in zip(names, share)}, "weights": weights, "member_nll": member_nll}
+
+    def evaluate(self, domains: Dict[str, str], own: Optional[Dict[str, str]] = None, segment_tokens: int = 128,
+                 max_segments: int = 200, prefix: Optional[int] = None, attention: bool = False,
+                 bounds: bool = False, margin_percentile: float = 5.0, rules: Optional[str] = None,
+                 kappa: Optional[float] = None) -> dict:
+        """`localist hierarchy eval --json` on held-out texts (domain name -> text): per domain and
+        over all, perplexity under base / hard / soft / oracle routing and hard routing's accuracy;
+        with attention / bounds, each member's attention and concentration guarantee on what each
+        routing gave it. own: domain -> the member that should serve it (default: its namesake, else
+        the base); rules (a rules file) and kappa move every member's dial. Reads the hierarchy from
+        its directory again: weights changed in place through state_dict() are not seen."""
+        o = _localist.HierarchyEvalOptions()
+        o.segment_tokens, o.max_segments = segment_tokens, max_segments
+        o.prefix = -1 if prefix is None else prefix
+        o.own = list((own or {}).items())
+        o.attention, o.bounds, o.margin_percentile = attention, bounds, margin_percentile
+        text = _localist.evaluate_hierarchy(self.path, self.base.device, list(domains.items()), o, rules or "",
+                                            0.0 if kappa is None else float(kappa))
+        return _json.loads(text)
 
     def __repr__(self):
         return f"localist.Hierarchy({self.path!r}, members={list(self.members)}, routing={self.routing!r}, prefix={self.prefix})"

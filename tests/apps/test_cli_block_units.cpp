@@ -30,7 +30,7 @@ std::string run_flags(const std::string& rules, int steps = 300, int groups = 5,
          " --unit-groups " + std::to_string(groups) + " ";
 }
 
-nlohmann::json eval_json(const std::string& run, const std::string& extra = "") {
+nlohmann::json units_eval_json(const std::string& run, const std::string& extra = "") {
   auto r = run_cli("eval " + run + " --split valid --json --device cpu " + extra);
   EXPECT_EQ(r.code, 0) << r.output;
   return nlohmann::json::parse(r.output.substr(r.output.find('{')));
@@ -55,12 +55,12 @@ TEST(CliBlockUnits, TrainEvalAndTheWeightPenaltyOnBlockUnits) {
   auto r = run_cli("train " + run_flags(rules) + "--alpha-w 0 --block-units 5 --out " + units0);
   ASSERT_EQ(r.code, 0) << r.output;
   // eval rebuilds the token -> unit table from the stored rules: the same numbers as training's
-  EXPECT_NEAR(eval_json(units0, "--max-tokens 500")["perplexity"].get<double>(), logged_perplexity(units0), 1e-4);
+  EXPECT_NEAR(units_eval_json(units0, "--max-tokens 500")["perplexity"].get<double>(), logged_perplexity(units0), 1e-4);
   // alpha_W = 3 on the block units zeroes (nearly) every group: attention no closer to the blocks
   // than without the penalty (measured at demo size: block fidelity 0.638 -> 0.409, docs/theory.md)
   r = run_cli("train " + run_flags(rules) + "--alpha-w 3 --block-units 5 --out " + units3);
   ASSERT_EQ(r.code, 0) << r.output;
-  const auto u0 = eval_json(units0), u3 = eval_json(units3);
+  const auto u0 = units_eval_json(units0), u3 = units_eval_json(units3);
   EXPECT_GE(u3["weight_groups"]["zero_groups"].get<int64_t>(), u3["weight_groups"]["groups"].get<int64_t>() * 9 / 10)
       << u3["weight_groups"].dump();
   EXPECT_LE(u3["block_fidelity"].get<double>(), u0["block_fidelity"].get<double>() + 0.02);
@@ -71,7 +71,7 @@ TEST(CliBlockUnits, TrainEvalAndTheWeightPenaltyOnBlockUnits) {
   // fidelity 0.638 -> 0.673, docs/theory.md), at this size the attention barely trains
   r = run_cli("train " + run_flags(rules) + "--alpha-w 3 --block-units 5 --cross-groups --out " + dir + "_cross3");
   ASSERT_EQ(r.code, 0) << r.output;
-  const auto x3 = eval_json(dir + "_cross3");
+  const auto x3 = units_eval_json(dir + "_cross3");
   ASSERT_TRUE(x3.contains("cross_groups")) << x3.dump();
   EXPECT_EQ(x3["cross_groups"]["zero_groups"], x3["cross_groups"]["groups"]);
   EXPECT_EQ(x3["weight_groups"]["zero_groups"].get<int64_t>(), 0) << x3["weight_groups"].dump();
@@ -80,7 +80,7 @@ TEST(CliBlockUnits, TrainEvalAndTheWeightPenaltyOnBlockUnits) {
   r = run_cli("train " + run_flags(rules, 300, 5, "0.3") + "--alpha-w 1 --block-units 5 --optimizer sgd "
               "--weight-decay 0 --out " + dir + "_sgd");
   ASSERT_EQ(r.code, 0) << r.output;
-  EXPECT_TRUE(std::isfinite(eval_json(dir + "_sgd")["perplexity"].get<double>()));
+  EXPECT_TRUE(std::isfinite(units_eval_json(dir + "_sgd")["perplexity"].get<double>()));
   // what cannot work is refused, naming the fix
   r = run_cli("train " + run_flags(rules, 2) + "--block-units 3 --out " + dir + "_bad1");
   EXPECT_NE(r.code, 0);

@@ -19,7 +19,7 @@ using testing::run_cli;
 
 // Small enough for CI (about 7 s per run on 2 cores), large enough that the trained-at-lambda
 // gap is wide: measured 13.8 vs 24.8 perplexity at lambda 0, 13.4 vs 21.3 at lambda 1.
-const std::string kRun = "--n-layer 2 --n-head 2 --n-embd 32 --context 32 --batch-size 8 --max-steps 300 "
+const std::string kDialRun = "--n-layer 2 --n-head 2 --n-embd 32 --context 32 --batch-size 8 --max-steps 300 "
                          "--eval-interval 300 --eval-tokens 500 --log-interval 1 --synth-tokens 20000 "
                          "--warmup 20 --lr 3e-3 --device cpu ";
 
@@ -36,7 +36,7 @@ Point eval_at(const std::string& run, double lambda) {
 
 std::string train(const std::string& name, const std::string& dial) {
   const auto run = cli_tmp(name);
-  auto t = run_cli("train " + kRun + dial + " --out " + run);
+  auto t = run_cli("train " + kDialRun + dial + " --out " + run);
   EXPECT_EQ(t.code, 0) << t.output;
   return run;
 }
@@ -84,7 +84,7 @@ TEST(CliDial, OneLambdaSampledCheckpointBeatsFixedLambdaCheckpointsAwayFromTheir
 TEST(CliDial, BadRangesAndRecruitmentAreRefusedBeforeAnythingIsWritten) {
   for (const char* bad : {"1:0", "0:1.5", "x", "0.2"}) {
     const auto run = cli_tmp("bad_range");
-    auto r = run_cli("train " + kRun + "--lambda-sample " + std::string(bad) + " --out " + run);
+    auto r = run_cli("train " + kDialRun + "--lambda-sample " + std::string(bad) + " --out " + run);
     EXPECT_NE(r.code, 0) << bad;
     EXPECT_NE(r.output.find("lambda_sample = " + std::string(bad) + " is impossible"), std::string::npos) << r.output;
     EXPECT_FALSE(std::ifstream(run + "/checkpoint/checkpoint.json").good());
@@ -92,7 +92,7 @@ TEST(CliDial, BadRangesAndRecruitmentAreRefusedBeforeAnythingIsWritten) {
   // recruitment needs a dial that is on somewhere: a sampled range stuck at 0 is refused
   // (--recruit with --lambda-sample 0:1 is allowed: tests/recruit/test_recruit_data.cpp)
   const auto run = cli_tmp("bad_recruit");
-  auto r = run_cli("train " + kRun + "--blocks vocab --lambda 0 --recruit --lambda-sample 0:0 --out " + run);
+  auto r = run_cli("train " + kDialRun + "--blocks vocab --lambda 0 --recruit --lambda-sample 0:0 --out " + run);
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.output.find("--recruit needs the dial's logit bias on"), std::string::npos) << r.output;
   EXPECT_FALSE(std::ifstream(run + "/checkpoint/checkpoint.json").good());

@@ -13,11 +13,11 @@ namespace {
 
 using localist::testing::run_cli;
 
-std::string tmp(const std::string& name) { return localist::testing::cli_tmp("explain_" + name); }
+std::string explain_tmp(const std::string& name) { return localist::testing::cli_tmp("explain_" + name); }
 
 // A 1-layer, 2-head model trained briefly with the dial off (blocks = segment), context 16.
 std::string trained_run(const std::string& name) {
-  const auto dir = tmp(name);
+  const auto dir = explain_tmp(name);
   auto t = run_cli("train --n-layer 1 --n-head 2 --n-embd 16 --block-size 16 --batch-size 4 --max-steps 20 "
                "--eval-interval 20 --eval-tokens 100 --synth-tokens 3000 --device cpu --out " + dir);
   EXPECT_EQ(t.code, 0) << t.output;
@@ -26,7 +26,7 @@ std::string trained_run(const std::string& name) {
 
 // Four lines of the synthetic corpus's shape: 26 word tokens, longer than the context (16).
 std::string text_file() {
-  const auto f = tmp("text.txt");
+  const auto f = explain_tmp("text.txt");
   std::ofstream(f) << "B7 b2 b1 b9 b4 b5\nC5 c3 c11 c0 c7 c2 c9\nA2 a3 a4 a8 a0\nD1 d6 d3 d10\n";
   return f;
 }
@@ -96,7 +96,7 @@ TEST(CliExplain, TableShowsTheMeanAndThePickedHead) {
   EXPECT_EQ(j["per_token"][0]["heads"][0]["head"].get<int64_t>(), 1);
 }
 
-void expect_error(const std::string& args, const std::string& names) {
+void expect_explain_error(const std::string& args, const std::string& names) {
   auto r = run_cli(args);
   EXPECT_NE(r.code, 0) << args << "\n" << r.output;
   EXPECT_NE(r.output.find(names), std::string::npos) << args << "\n" << r.output;
@@ -104,15 +104,15 @@ void expect_error(const std::string& args, const std::string& names) {
 }
 
 TEST(CliExplain, BadInputIsAOneLineError) {
-  expect_error("explain /no/such/run --text 'C5 c3'", "/no/such/run");
-  expect_error("explain /no/such/run --text ''", "text is empty");
-  expect_error("explain /no/such/run", "--text");
-  expect_error("explain /no/such/run --file /no/such/text.txt", "/no/such/text.txt");
+  expect_explain_error("explain /no/such/run --text 'C5 c3'", "/no/such/run");
+  expect_explain_error("explain /no/such/run --text ''", "text is empty");
+  expect_explain_error("explain /no/such/run", "--text");
+  expect_explain_error("explain /no/such/run --file /no/such/text.txt", "/no/such/text.txt");
   const auto dir = trained_run("errors");
-  expect_error("explain " + dir + " --text 'C5 c3' --layer 1", "--layer 1 is outside 0..0");
-  expect_error("explain " + dir + " --text 'C5 c3' --head 2", "--head 2 is outside 0..1");
-  expect_error("explain " + dir + " --text 'C5 c3' --head -1", "--head -1");
-  expect_error("explain " + dir + " --text 'C5 c3' --lambda 2", "lambda = 2");
+  expect_explain_error("explain " + dir + " --text 'C5 c3' --layer 1", "--layer 1 is outside 0..0");
+  expect_explain_error("explain " + dir + " --text 'C5 c3' --head 2", "--head 2 is outside 0..1");
+  expect_explain_error("explain " + dir + " --text 'C5 c3' --head -1", "--head -1");
+  expect_explain_error("explain " + dir + " --text 'C5 c3' --lambda 2", "lambda = 2");
 }
 
 TEST(CliGenerate, TheDialMovesAtInference) {

@@ -78,7 +78,7 @@ TEST(CliFaults, SigkillAtRandomMomentsNeverLosesTheLastCheckpoint) {
   EXPECT_GT(last_step, 0);
 }
 
-const char* kTiny = "--n-layer 1 --n-head 2 --n-embd 16 --block-size 16 --batch-size 4 "
+const char* kFaultTiny = "--n-layer 1 --n-head 2 --n-embd 16 --block-size 16 --batch-size 4 "
                     "--eval-interval 4 --eval-tokens 100 --device cpu ";
 
 // A file-size limit makes the save's write fail exactly as a full disk does (EFBIG instead of
@@ -86,7 +86,7 @@ const char* kTiny = "--n-layer 1 --n-head 2 --n-embd 16 --block-size 16 --batch-
 TEST(CliFaults, FullDiskDuringASaveIsReportedAndLosesNothing) {
   const auto run = cli_tmp("full_disk");
   fs::remove_all(run);
-  auto first = run_cli(std::string("train ") + kTiny + "--max-steps 4 --synth-tokens 3000 --out " + run);
+  auto first = run_cli(std::string("train ") + kFaultTiny + "--max-steps 4 --synth-tokens 3000 --out " + run);
   ASSERT_EQ(first.code, 0) << first.output;
   const auto before = fs::file_size(run + "/checkpoint/model.safetensors");
   // 4 KiB: below the checkpoint's size; SIGXFSZ ignored so write() returns EFBIG
@@ -109,7 +109,7 @@ TEST(CliFaults, FullDiskDuringASaveIsReportedAndLosesNothing) {
 
 // Not injected: a learning rate of 10^4 makes the loss NaN within a few steps.
 TEST(CliFaults, ARealDivergenceStopsWithAClearError) {
-  const std::string diverge = std::string("train ") + kTiny + "--max-steps 40 --synth-tokens 3000 --lr 1e4 "
+  const std::string diverge = std::string("train ") + kFaultTiny + "--max-steps 40 --synth-tokens 3000 --lr 1e4 "
                               "--warmup 0 --grad-clip 0 --log-interval 1 --out ";
   auto r = run_cli(diverge + cli_tmp("diverge_stop"));
   EXPECT_EQ(r.code, 2) << r.output;
@@ -170,7 +170,7 @@ TEST(CliFaults, BadInputTextIsAClearErrorOrTrainsCorrectly) {
       const std::string expected = tok == "char" ? bad.char_error : tok == "word" ? bad.word_error : bad.bpe_error;
       const auto run = cli_tmp("bad_" + tok);
       fs::remove_all(run);
-      const auto r = run_cli(std::string("train ") + kTiny + "--max-steps 2 --tokenizer " + tok + " --tokenizer-vocab 300" +
+      const auto r = run_cli(std::string("train ") + kFaultTiny + "--max-steps 2 --tokenizer " + tok + " --tokenizer-vocab 300" +
                              " --data " + file + " --out " + run);
       ++cases;
       EXPECT_EQ(r.output.find("terminate"), std::string::npos) << bad.what << " / " << tok << ": " << r.output;
@@ -195,12 +195,12 @@ TEST(CliFaults, ValidSplitsShorterThanAContextAreScoredOrRefused) {
   const auto train_file = cli_tmp("short_valid_train.txt"), valid_file = cli_tmp("short_valid.txt");
   std::ofstream(train_file) << words;
   std::ofstream(valid_file) << "a";  // one token: nothing to predict
-  auto r = run_cli(std::string("train ") + kTiny + "--max-steps 2 --tokenizer char --data " + train_file +
+  auto r = run_cli(std::string("train ") + kFaultTiny + "--max-steps 2 --tokenizer char --data " + train_file +
                    " --valid-file " + valid_file + " --out " + cli_tmp("short_valid_1"));
   EXPECT_EQ(r.code, 2) << r.output;
   EXPECT_NE(r.output.find("valid split has 1 token;"), std::string::npos) << r.output;
   std::ofstream(valid_file) << "the\n";  // 4 tokens, a quarter of a context: scored as they are
-  r = run_cli(std::string("train ") + kTiny + "--max-steps 2 --tokenizer char --data " + train_file +
+  r = run_cli(std::string("train ") + kFaultTiny + "--max-steps 2 --tokenizer char --data " + train_file +
               " --valid-file " + valid_file + " --out " + cli_tmp("short_valid_4"));
   ASSERT_EQ(r.code, 0) << r.output;
   const auto metrics = load_model(cli_tmp("short_valid_4"), torch::kCPU).meta.metrics;

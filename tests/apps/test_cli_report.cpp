@@ -14,13 +14,13 @@ namespace fs = std::filesystem;
 using testing::cli_tmp;
 using testing::run_cli;
 
-const std::string kTiny =
+const std::string kReportTiny =
     "--n-layer 1 --n-head 2 --n-embd 16 --block-size 32 --batch-size 4 --max-steps 30 "
     "--eval-interval 30 --eval-tokens 200 --log-interval 10 --synth-tokens 3000 --device cpu ";
 
 TEST(CliReport, WritesOneSelfContainedPage) {
   const auto run = cli_tmp("report_run"), sweep = cli_tmp("report_sweep");
-  auto t = run_cli("train " + kTiny + "--out " + run + " --lambda 1");
+  auto t = run_cli("train " + kReportTiny + "--out " + run + " --lambda 1");
   ASSERT_EQ(t.code, 0) << t.output;
   auto s = run_cli("sweep --protocol inference --checkpoint " + run + " --out " + sweep +
                    " --lambdas 0,1 --max-tokens 200 --device cpu");

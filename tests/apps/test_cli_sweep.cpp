@@ -15,7 +15,7 @@ namespace {
 using testing::cli_tmp;
 using testing::run_cli;
 
-const std::string kTiny =
+const std::string kSweepTiny =
     "--n-layer 1 --n-head 2 --n-embd 16 --block-size 32 --batch-size 4 --max-steps 30 "
     "--eval-interval 30 --eval-tokens 200 --log-interval 30 --synth-tokens 3000 --device cpu ";
 
@@ -28,7 +28,7 @@ int count_lines(const std::string& path) {
 
 TEST(CliSweep, InferenceProtocolPrintsAndWritesTheTableAndResumes) {
   const auto run = cli_tmp("sweep_run");
-  auto t = run_cli("train " + kTiny + "--out " + run);
+  auto t = run_cli("train " + kSweepTiny + "--out " + run);
   ASSERT_EQ(t.code, 0) << t.output;
   const auto dir = cli_tmp("sweep_inf");
   const std::string sweep = "sweep --protocol inference --checkpoint " + run + " --out " + dir +
@@ -66,7 +66,7 @@ TEST(CliSweep, InferenceProtocolPrintsAndWritesTheTableAndResumes) {
 
 TEST(CliSweep, RetrainProtocolTrainsARunPerLambda) {
   const auto dir = cli_tmp("sweep_retrain");
-  auto s = run_cli("sweep --protocol retrain --out " + dir + " --lambdas 0,1 --max-tokens 300 " + kTiny);
+  auto s = run_cli("sweep --protocol retrain --out " + dir + " --lambdas 0,1 --max-tokens 300 " + kSweepTiny);
   ASSERT_EQ(s.code, 0) << s.output;
   EXPECT_TRUE(std::filesystem::exists(dir + "/runs/lambda_0.0/checkpoint/checkpoint.json"));
   EXPECT_TRUE(std::filesystem::exists(dir + "/runs/lambda_1.0/checkpoint/checkpoint.json"));

@@ -64,6 +64,16 @@ def test_metrics_equal_eval_json(run, model):
         model.metrics(split="test", lam=1.0, kappa=float("inf"))["attention_entropy_bits"]
 
 
+def test_threshold_equals_threshold_json(run, model):
+    mine = model.threshold(lam=0.6, max_tokens=500, margin_percentile=10)
+    theirs = json.loads(cli("threshold", run, "--json", "--lambda", "0.6", "--max-tokens", "500",
+                            "--margin-percentile", "10", "--device", "cpu").stdout)
+    close(mine, theirs)
+    assert mine["lambda"] == 0.6 and mine["delta_percentile"] == 10 and len(mine["layers"]) == 2
+    with pytest.raises(localist.LocalistError, match="batch_size = 0 is impossible; expected >= 1"):
+        model.threshold(batch_size=0)
+
+
 def test_metrics_of_a_text(model):
     m = model.metrics(text=TEXT * 4)
     assert m["data"] == "(text)" and m["tokens"] > 0 and m["perplexity"] > 1
@@ -274,6 +284,27 @@ def test_a_hierarchy_routes_as_hierarchy_eval(hierarchy_dir):
     assert math.exp(hard["nll"].mean()) == pytest.approx(theirs["ppl_hard"], rel=1e-9)
     assert math.exp(soft["nll"].mean()) == pytest.approx(theirs["ppl_soft"], rel=1e-9)
     assert theirs["hard_routed_to"][hard["chosen"]] == 1
+
+
+def test_hierarchy_evaluate_equals_hierarchy_eval_json(hierarchy_dir):
+    """One implementation behind both faces: Hierarchy.evaluate on texts returns what `localist
+    hierarchy eval --json` prints for the same texts as files, attention and bounds included."""
+    h = localist.load(str(hierarchy_dir / "h"))
+    a, b = (hierarchy_dir / "a_test.txt").read_text(), domain_text("qrstuvw", 60)
+    (hierarchy_dir / "b_test.txt").write_text(b)
+    theirs = json.loads(cli("hierarchy", "eval", str(hierarchy_dir / "h"), "--domain", f"a={hierarchy_dir / 'a_test.txt'}",
+                            "--domain", f"b={hierarchy_dir / 'b_test.txt'}", "--own", "b=base", "--segment-tokens", "24",
+                            "--max-segments", "3", "--prefix", "6", "--attention", "--bounds", "--json",
+                            "--device", "cpu", threads=False).stdout)
+    ours = h.evaluate({"a": a, "b": b}, own={"b": "base"}, segment_tokens=24, max_segments=3, prefix=6,
+                      attention=True, bounds=True)
+    close(ours, theirs)
+    assert ours["routing_prefix"] == 6 and [d["own_model"] for d in ours["domains"]] == ["a", "base"]
+    assert set(ours["attention"]) == {"base", "a"} and "hard" in ours["bounds"]["members"]["a"]
+    with pytest.raises(localist.LocalistError, match="own b=c: the hierarchy has no member 'c'"):
+        h.evaluate({"b": b}, own={"b": "c"}, segment_tokens=24)
+    with pytest.raises(localist.LocalistError, match="domain 'a' holds fewer than one 500-token segment"):
+        h.evaluate({"a": a[:100]}, segment_tokens=500, prefix=2)
 
 
 def test_hierarchy_routing_by_hand(hierarchy_dir):

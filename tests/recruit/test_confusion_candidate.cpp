@@ -82,7 +82,7 @@ TwoFamilies two_families(uint32_t state = 12345, const std::string& after = " ")
 }
 
 // The rules a recruiting run starts from: one block, "other".
-nlohmann::json one_block() { return {{"blocks", nlohmann::json::array()}}; }
+nlohmann::json one_block_rules() { return {{"blocks", nlohmann::json::array()}}; }
 
 Confusion all_confused(const TwoFamilies& f) {
   Confusion c;
@@ -100,7 +100,7 @@ TEST(Candidate, SplitsOffOneWordFamilyWhole) {
   const auto f = two_families();
   RecruitConfig rc;
   rc.targets = "own";  // one new block; "other" keeps the rest
-  const auto cand = propose_candidate(all_confused(f), one_block(), *f.tok, f.train, kContext, rc, {});
+  const auto cand = propose_candidate(all_confused(f), one_block_rules(), *f.tok, f.train, kContext, rc, {});
   ASSERT_TRUE(cand);
   EXPECT_EQ(cand->parent, 0);
   const std::set<int64_t> moved(cand->tokens.begin(), cand->tokens.end());
@@ -112,8 +112,8 @@ TEST(Candidate, SplitsOffOneWordFamilyWhole) {
   EXPECT_EQ(blocks[1].first, cand->name);
   EXPECT_EQ(blocks[1].second.size(), 4u);
   // once decided, the same split waits
-  EXPECT_FALSE(propose_candidate(all_confused(f), one_block(), *f.tok, f.train, kContext, rc, {cand->key()}) &&
-               propose_candidate(all_confused(f), one_block(), *f.tok, f.train, kContext, rc, {cand->key()})->key() == cand->key());
+  EXPECT_FALSE(propose_candidate(all_confused(f), one_block_rules(), *f.tok, f.train, kContext, rc, {cand->key()}) &&
+               propose_candidate(all_confused(f), one_block_rules(), *f.tok, f.train, kContext, rc, {cand->key()})->key() == cand->key());
 }
 
 // Shared targets: a split of "other" makes both families blocks and leaves in "other" only the
@@ -134,7 +134,7 @@ TEST(Candidate, SharedTargetsTakeBothSidesOutOfOtherAndLeaveTheSharedTokens) {
   for (const std::string split : {"communities", "two"}) {  // all at once, and the binary split
     RecruitConfig rc;  // targets "context", the default
     rc.split = split;
-    const auto cand = propose_candidate(c, one_block(), *tok, train, kContext, rc, {});
+    const auto cand = propose_candidate(c, one_block_rules(), *tok, train, kContext, rc, {});
     ASSERT_TRUE(cand) << split;
     ASSERT_EQ(cand->more.size(), 1u) << split;
     const std::set<int64_t> first(cand->tokens.begin(), cand->tokens.end()),
@@ -155,7 +155,7 @@ TEST(Candidate, TooFewConfusedQueriesProposeNothing) {
   RecruitConfig rc;
   auto c = all_confused(f);
   c.confused_in_block = {rc.min_confused - 1};
-  EXPECT_FALSE(propose_candidate(c, one_block(), *f.tok, f.train, kContext, rc, {}));
+  EXPECT_FALSE(propose_candidate(c, one_block_rules(), *f.tok, f.train, kContext, rc, {}));
 }
 
 }  // namespace

@@ -19,7 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const auto count = testing::occurrences;
+using testing::occurrences;
 
 TEST(FiguresSection, DrawsWhatTheScriptsHelperWrote) {
   TempDir tmp("figures");
@@ -47,9 +47,9 @@ TEST(FiguresSection, DrawsWhatTheScriptsHelperWrote) {
   const auto html = build_report(o);
   EXPECT_NE(html.find("<h2>Sweep &lt;a&gt;</h2>"), std::string::npos);
   EXPECT_NE(html.find("made by a test &amp; its caption"), std::string::npos);
-  EXPECT_EQ(count(html, "<svg class=\"chart\""), 2);
+  EXPECT_EQ(occurrences(html, "<svg class=\"chart\""), 2);
   // chart 1: alpha 0 (log x) and the NaN skipped, 2 + 2 points; chart 2: the null skipped
-  EXPECT_EQ(count(html, "<circle"), 5);
+  EXPECT_EQ(occurrences(html, "<circle"), 5);
   EXPECT_NE(html.find("1 experiment(s) with figures"), std::string::npos);
 }
 

@@ -18,7 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const auto count = testing::occurrences;
+using testing::occurrences;
 
 // A tiny run trained without the dial (lambda = 0, logit bias on) and a 3-row inference sweep.
 struct Fixture {
@@ -57,17 +57,17 @@ TEST(HtmlReport, SweepAndRunGiveEverySectionSelfContained) {
   EXPECT_NE(html.find("<h3>Attention heatmaps and block mass</h3>"), std::string::npos);
   EXPECT_NE(html.find("first 32 tokens of the validation split"), std::string::npos);  // context 32
   // 1 layer x 2 heads x 2 lambdas
-  EXPECT_EQ(count(html, "class=\"heatmap attn\""), 4);
-  EXPECT_EQ(count(html, "class=\"heatmap mass\""), 4);
-  EXPECT_EQ(count(html, "<h4 class=\"lambda\">"), 2);
+  EXPECT_EQ(occurrences(html, "class=\"heatmap attn\""), 4);
+  EXPECT_EQ(occurrences(html, "class=\"heatmap mass\""), 4);
+  EXPECT_EQ(occurrences(html, "<h4 class=\"lambda\">"), 2);
   EXPECT_NE(html.find("layer 0, head 1, λ 1.0"), std::string::npos);
-  EXPECT_EQ(count(html, "class=\"chart\""), 6);  // 5 sweep curves + 1 training chart
+  EXPECT_EQ(occurrences(html, "class=\"chart\""), 6);  // 5 sweep curves + 1 training chart
   EXPECT_EQ(html.find("http://"), std::string::npos);
   EXPECT_EQ(html.find("https://"), std::string::npos);
   EXPECT_EQ(html.find("<script"), std::string::npos);
-  EXPECT_GT(count(html, "<svg"), 0);
-  EXPECT_EQ(count(html, "<svg"), count(html, "</svg>"));
-  EXPECT_EQ(count(html, "<figure>"), count(html, "</figure>"));
+  EXPECT_GT(occurrences(html, "<svg"), 0);
+  EXPECT_EQ(occurrences(html, "<svg"), occurrences(html, "</svg>"));
+  EXPECT_EQ(occurrences(html, "<figure>"), occurrences(html, "</figure>"));
   EXPECT_EQ(html.rfind("</html>\n"), html.size() - 8);
 }
 
@@ -95,7 +95,7 @@ TEST(HtmlReport, DefaultLambdasAndAGivenText) {
   o.text = "C1 c2 c3\nC4 c5";
   o.tokens = 6;
   const auto html = build_report(o);  // checkpoint lambda 0: only lambda 0
-  EXPECT_EQ(count(html, "class=\"heatmap attn\""), 2);
+  EXPECT_EQ(occurrences(html, "class=\"heatmap attn\""), 2);
   EXPECT_NE(html.find("first 6 tokens of the text given (--text)"), std::string::npos);
   EXPECT_EQ(html.find("Sweep curves"), std::string::npos);
   const auto out = f.tmp.file("r.html");

@@ -11,7 +11,7 @@
 namespace localist {
 namespace {
 
-const auto count = testing::occurrences;
+using testing::occurrences;
 
 TEST(Svg, LineChartPutsKnownPointsAtTheirPixels) {
   svg::LineChart c;
@@ -26,8 +26,8 @@ TEST(Svg, LineChartPutsKnownPointsAtTheirPixels) {
   EXPECT_NE(s.find("<circle cx=\"244\" cy=\"132\""), std::string::npos) << s;
   EXPECT_NE(s.find("<circle cx=\"424\" cy=\"28\""), std::string::npos) << s;
   EXPECT_NE(s.find("M64 236 L244 132 L424 28"), std::string::npos) << s;
-  EXPECT_EQ(count(s, "<svg"), 1);
-  EXPECT_EQ(count(s, "</svg>"), 1);
+  EXPECT_EQ(occurrences(s, "<svg"), 1);
+  EXPECT_EQ(occurrences(s, "</svg>"), 1);
   EXPECT_NE(s.find(">0.4</text>"), std::string::npos);  // an x tick label (step 0.2)
 }
 
@@ -39,7 +39,7 @@ TEST(Svg, LogAxisAndAutomaticRanges) {
   svg::Frame f{0, 1, 1, 100, c.width, c.height, true};
   EXPECT_DOUBLE_EQ(f.py(10), 132);  // halfway up the plot: one of two decades
   const auto s = svg::line_chart(c);
-  EXPECT_EQ(count(s, "<circle"), 1);
+  EXPECT_EQ(occurrences(s, "<circle"), 1);
   EXPECT_NE(s.find(">10</text>"), std::string::npos) << s;
 }
 
@@ -50,7 +50,7 @@ TEST(Svg, LogXAxisPlacesDecadesEvenlyAndSkipsNonPositiveX) {
   c.y_min = 0, c.y_max = 1;
   c.series.push_back({"fidelity", {0.0, 1e-2, 1.0, 1e6}, {0.5, 0.5, 0.5, 0.5}});
   const auto s = svg::line_chart(c);
-  EXPECT_EQ(count(s, "<circle"), 3);  // x = 0 has no place on a log axis
+  EXPECT_EQ(occurrences(s, "<circle"), 3);  // x = 0 has no place on a log axis
   EXPECT_NE(s.find("M64 132 L154 132 L424 132"), std::string::npos) << s;
   EXPECT_NE(s.find(">1e4</text>"), std::string::npos) << s;
   EXPECT_NE(s.find(">0.01</text>"), std::string::npos) << s;
@@ -90,11 +90,11 @@ TEST(Svg, HeatmapHasOneRectPerCellWithTheScaleColours) {
   m.col_boundaries = {1};
   m.row_labels = {"a&", "b"};
   const auto s = svg::heatmap(m);
-  EXPECT_EQ(count(s, "<rect class=\"cell\""), 6);
+  EXPECT_EQ(occurrences(s, "<rect class=\"cell\""), 6);
   EXPECT_NE(s.find("fill=\"#ffffff\"><title>0,0: 0</title>"), std::string::npos) << s;
   EXPECT_NE(s.find("fill=\"#08306b\"><title>1,1: 4</title>"), std::string::npos) << s;
   EXPECT_NE(s.find("fill=\"#dddddd\"><title>1,2: none</title>"), std::string::npos) << s;
-  EXPECT_EQ(count(s, "class=\"boundary\""), 1);
+  EXPECT_EQ(occurrences(s, "class=\"boundary\""), 1);
   EXPECT_NE(s.find("h&lt;1&gt;"), std::string::npos);
   EXPECT_NE(s.find(">a&amp;</text>"), std::string::npos);
   EXPECT_EQ(svg::heat_colour(2, 0, 4), "#8498b5");  // halfway, rounded per channel

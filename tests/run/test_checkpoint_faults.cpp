@@ -37,7 +37,7 @@ nlohmann::json read_json(const std::string& path) {
 void write_json(const std::string& path, const nlohmann::json& j) { std::ofstream(path) << j.dump(2); }
 
 template <typename F>
-std::string error_of(F&& f) {
+std::string fault_error(F&& f) {
   try {
     f();
   } catch (const UserError& e) {
@@ -57,15 +57,15 @@ TEST(CheckpointFaults, ConfigDisagreeingWithTheWeightsIsRefusedBeforeBuildingThe
     auto j = good;
     j["model"][field] = value;
     write_json(json, j);
-    EXPECT_NE(error_of([&] { load_model(tmp.file("run"), torch::kCPU); }).find("do not belong together"),
+    EXPECT_NE(fault_error([&] { load_model(tmp.file("run"), torch::kCPU); }).find("do not belong together"),
               std::string::npos) << field;
   }
   auto j = good;
   j["model"]["n_layer"] = "two";
   write_json(json, j);
-  EXPECT_NE(error_of([&] { load_model(tmp.file("run"), torch::kCPU); }).find("n_layer"), std::string::npos);
+  EXPECT_NE(fault_error([&] { load_model(tmp.file("run"), torch::kCPU); }).find("n_layer"), std::string::npos);
   std::ofstream(json) << "{\"format_version\": 1, \"model\": {";
-  EXPECT_NE(error_of([&] { load_model(tmp.file("run"), torch::kCPU); }).find("checkpoint.json"), std::string::npos);
+  EXPECT_NE(fault_error([&] { load_model(tmp.file("run"), torch::kCPU); }).find("checkpoint.json"), std::string::npos);
   write_json(json, good);
   EXPECT_NO_THROW(load_model(tmp.file("run"), torch::kCPU));
 }
@@ -80,13 +80,13 @@ TEST(CheckpointFaults, RenamedOrReshapedTensorsAreNamed) {
   node.key() = "ln_g.weight";
   renamed.insert(std::move(node));
   save_safetensors(weights, renamed);
-  EXPECT_NE(error_of([&] { load_model(tmp.file("run"), torch::kCPU); }).find("missing tensor 'ln_f.weight'"),
+  EXPECT_NE(fault_error([&] { load_model(tmp.file("run"), torch::kCPU); }).find("missing tensor 'ln_f.weight'"),
             std::string::npos);
   auto reshaped = good;
   const std::string fc = "layers.0.mlp.c_fc.weight";  // 128 x 32: same count, wrong shape
   reshaped[fc] = good.at(fc).t().contiguous();
   save_safetensors(weights, reshaped);
-  EXPECT_NE(error_of([&] { load_model(tmp.file("run"), torch::kCPU); }).find("'" + fc + "' has shape"),
+  EXPECT_NE(fault_error([&] { load_model(tmp.file("run"), torch::kCPU); }).find("'" + fc + "' has shape"),
             std::string::npos);
 }
 
@@ -132,7 +132,7 @@ TEST(CheckpointFaults, NonFiniteGradientsStopWithTheLastGoodCheckpointIntact) {
   auto r = short_run(tmp.file("run"), 10);
   r.train.ckpt_interval = 2;
   r.poison_gradient_steps = {4};  // step 5 of 10: its loss is finite, its gradients are NaN
-  const auto error = error_of([&] { train(r); });
+  const auto error = fault_error([&] { train(r); });
   EXPECT_NE(error.find("NaN or infinite"), std::string::npos) << error;
   EXPECT_NE(error.find("last good checkpoint is untouched"), std::string::npos) << error;
   EXPECT_EQ(load_model(tmp.file("run"), torch::kCPU).meta.step, 4);
@@ -162,7 +162,7 @@ TEST(CheckpointFaults, NonFiniteStepsCanBeSkipped) {
   auto endless = short_run(tmp.file("endless"), 40);
   endless.train.on_nonfinite = "skip";
   for (int64_t s = 5; s < 40; ++s) endless.poison_gradient_steps.push_back(s);
-  const auto error = error_of([&] { train(endless); });
+  const auto error = fault_error([&] { train(endless); });
   EXPECT_NE(error.find(std::to_string(kMaxSkippedSteps) + " steps in a row"), std::string::npos) << error;
 }
 

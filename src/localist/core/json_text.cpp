@@ -1,5 +1,6 @@
 #include "localist/core/json_text.h"
 
+#include <cmath>
 #include <fstream>
 #include <iterator>
 
@@ -51,6 +52,12 @@ nlohmann::json read_json_object_file(const std::string& path, const std::string&
   if (j.is_discarded()) throw DataError(context + "'" + path + "' is not valid JSON (" + error + ")");
   if (!j.is_object()) throw DataError(context + "'" + path + "' is not a JSON object");
   return j;
+}
+
+nlohmann::json json_number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+double number_or_nan(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : std::nan("");
 }
 
 }  // namespace localist

@@ -22,4 +22,10 @@ nlohmann::json parse_json_text(std::string_view text, std::string* error, size_t
 // "'PATH' is not a JSON object".
 nlohmann::json read_json_object_file(const std::string& path, const std::string& context = "");
 
+// A measurement as JSON: null where it is undefined (NaN, +-inf), which JSON cannot write.
+nlohmann::json json_number(double v);
+
+// The number at `key` of object `j`; NaN where it is missing or not a number.
+double number_or_nan(const nlohmann::json& j, const char* key);
+
 }  // namespace localist

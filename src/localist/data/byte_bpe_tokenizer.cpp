@@ -18,7 +18,7 @@ namespace {
 
 constexpr const char* kGpt2Pattern =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
-constexpr int kFormat = 1;
+constexpr int kGpt2Format = 1;
 
 std::string utf8_of(uint32_t cp) {
   std::string s;
@@ -221,7 +221,7 @@ std::string ByteBpeTokenizer::token_text(int32_t id) const {
 nlohmann::json ByteBpeTokenizer::to_json() const {
   nlohmann::json merges = nlohmann::json::array();
   for (const auto& [a, b] : merges_) merges.push_back(a + " " + b);
-  return {{"kind", "gpt2"}, {"format", kFormat}, {"vocab", vocab_}, {"merges", merges}, {"special", special_}};
+  return {{"kind", "gpt2"}, {"format", kGpt2Format}, {"vocab", vocab_}, {"merges", merges}, {"special", special_}};
 }
 
 namespace {
@@ -314,9 +314,9 @@ std::unique_ptr<ByteBpeTokenizer> ByteBpeTokenizer::from_directory(const std::st
 }
 
 std::unique_ptr<ByteBpeTokenizer> ByteBpeTokenizer::from_json(const nlohmann::json& j) {
-  if (j.value("format", 0) != kFormat)
+  if (j.value("format", 0) != kGpt2Format)
     throw DataError("tokenizer json: gpt2 format " + j.value("format", nlohmann::json()).dump() + " is unknown (expected " +
-                    std::to_string(kFormat) + ")");
+                    std::to_string(kGpt2Format) + ")");
   std::vector<std::pair<std::string, std::string>> merges;
   for (const auto& m : j.at("merges")) merges.push_back(split_merge(m.get<std::string>(), "tokenizer json"));
   return std::make_unique<ByteBpeTokenizer>(j.at("vocab").get<std::vector<std::string>>(), std::move(merges),

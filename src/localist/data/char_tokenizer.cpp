@@ -8,7 +8,7 @@
 namespace localist::data {
 namespace {
 
-constexpr int kFormat = 1;
+constexpr int kCharFormat = 1;
 const char kReplacementChar[] = "\xEF\xBF\xBD";  // U+FFFD
 
 }  // namespace
@@ -62,7 +62,7 @@ std::string CharTokenizer::decode(const std::vector<int32_t>& ids) const {
 }
 
 nlohmann::json CharTokenizer::to_json() const {
-  return {{"kind", "char"}, {"format", kFormat}, {"bytes", bytes_}};
+  return {{"kind", "char"}, {"format", kCharFormat}, {"bytes", bytes_}};
 }
 
 std::string CharTokenizer::token_text(int32_t id) const {

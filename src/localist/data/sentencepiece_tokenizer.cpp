@@ -21,7 +21,7 @@
 namespace localist::data {
 namespace {
 
-constexpr int kFormat = 1;
+constexpr int kSentencePieceFormat = 1;
 // SentencePiece trains on at most this many sentences and bytes (its memory grows with both);
 // beyond that a deterministic stride sample of the lines is used. (SentencePiece's own sampling
 // draws from an unseeded generator, so runs would differ.)
@@ -210,7 +210,7 @@ int64_t SentencePieceTokenizer::vocab_size() const { return sp_->GetPieceSize();
 
 nlohmann::json SentencePieceTokenizer::to_json() const {
   return {{"kind", kind_},
-          {"format", kFormat},
+          {"format", kSentencePieceFormat},
           {"requested_vocab", requested_vocab_},
           {"model", base64_encode(model_proto_)}};
 }

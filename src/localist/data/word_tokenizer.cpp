@@ -8,7 +8,7 @@
 namespace localist::data {
 namespace {
 
-constexpr int kFormat = 1;
+constexpr int kWordFormat = 1;
 const char kUnkText[] = "<unk>";
 const char kEosText[] = "<eos>";
 
@@ -93,7 +93,7 @@ std::string WordTokenizer::decode(const std::vector<int32_t>& ids) const {
 
 nlohmann::json WordTokenizer::to_json() const {
   return {{"kind", "word"},
-          {"format", kFormat},
+          {"format", kWordFormat},
           {"words", std::vector<std::string>(vocab_.begin() + 2, vocab_.end())}};
 }
 

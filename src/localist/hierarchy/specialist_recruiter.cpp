@@ -10,6 +10,7 @@
 #include "localist/hierarchy/domain_clusters.h"
 #include "localist/hierarchy/hierarchy.h"
 #include "localist/hierarchy/router.h"
+#include "localist/hierarchy/segments.h"
 #include "localist/train/trainer.h"
 
 namespace localist {
@@ -88,19 +89,19 @@ ClusterChunks split_clusters(const DomainClusters& domains, const SpecialistConf
 // The held-out scoring segments of segment_tokens tokens, each cluster's recorded in `scores`.
 std::vector<std::vector<int32_t>> held_out_segments(const data::Tokenizer& tok, const ClusterChunks& chunks,
                                                     const SpecialistConfig& cfg, Scores& scores) {
-  std::vector<std::vector<int32_t>> segments;
+  std::vector<std::vector<int32_t>> out;
   for (int64_t c = 0; c < cfg.clusters; ++c) {
     int64_t taken = 0;
     for (const auto& chunk : chunks.held[c]) {
-      const auto ids = tok.encode(chunk);
-      for (size_t at = 0; at + cfg.segment_tokens <= ids.size() && taken < cfg.max_eval_segments; at += cfg.segment_tokens, ++taken) {
-        segments.emplace_back(ids.begin() + static_cast<int64_t>(at), ids.begin() + static_cast<int64_t>(at) + cfg.segment_tokens);
+      if (taken == cfg.max_eval_segments) break;
+      for (auto& seg : localist::segments(tok.encode(chunk), cfg.segment_tokens, cfg.max_eval_segments - taken)) {
+        out.push_back(std::move(seg)), ++taken;
         scores.segment_cluster.push_back(c);
       }
     }
   }
-  if (segments.empty()) throw DataError("'" + cfg.data_file + "': no held-out chunk holds a " + std::to_string(cfg.segment_tokens) + "-token segment");
-  return segments;
+  if (out.empty()) throw DataError("'" + cfg.data_file + "': no held-out chunk holds a " + std::to_string(cfg.segment_tokens) + "-token segment");
+  return out;
 }
 
 // "cN", or "cN-2", "cN-3", ... when a member already has that name.

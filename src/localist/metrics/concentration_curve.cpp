@@ -1,9 +1,9 @@
 #include "localist/metrics/concentration_curve.h"
 
 #include <cmath>
-#include <limits>
 
 #include "localist/core/errors.h"
+#include "localist/core/json_text.h"
 #include "localist/data/batcher.h"
 #include "localist/metrics/quantile.h"
 #include "localist/metrics/threshold.h"
@@ -11,8 +11,6 @@
 
 namespace localist {
 namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 // Every (layer, head, query) triple of one setting where the lemma applies (target and
 // off-target keys both visible), flattened.
@@ -54,7 +52,7 @@ void add_batch(Gpt& model, const BlockMap& blocks, const Dial& dial, const data:
 double mean(const std::vector<float>& v) {
   double s = 0;
   for (float x : v) s += x;
-  return v.empty() ? kNaN : s / static_cast<double>(v.size());
+  return v.empty() ? NAN : s / static_cast<double>(v.size());
 }
 
 ConcentrationPoint summarise(const ConcentrationSetting& s, const Triples& t, double percentile) {
@@ -95,7 +93,7 @@ LogSlope fit_log_slope(const std::vector<double>& x, const std::vector<double>& 
   LogSlope f;
   f.points = n;
   const double den = n * sxx - sx * sx;
-  if (n < 2 || !(std::fabs(den) > 0)) return {kNaN, kNaN, n};
+  if (n < 2 || !(std::fabs(den) > 0)) return {NAN, NAN, n};
   f.slope = (n * sxy - sx * sy) / den;
   f.intercept = (sy - f.slope * sx) / n;
   return f;
@@ -148,20 +146,19 @@ ConcentrationCurve measure_concentration(Gpt& model, const data::TokenFile& toke
 }
 
 nlohmann::json to_json(const ConcentrationCurve& c) {
-  const auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
   const auto fit = [&](const LogSlope& f) {
-    return nlohmann::json{{"slope", num(f.slope)}, {"intercept", num(f.intercept)}, {"points", f.points}};
+    return nlohmann::json{{"slope", json_number(f.slope)}, {"intercept", json_number(f.intercept)}, {"points", f.points}};
   };
   nlohmann::json points = nlohmann::json::array();
   for (const auto& p : c.points)
     points.push_back({{"kappa", p.setting.kappa}, {"tau", p.setting.tau}, {"queries", p.queries},
-                      {"margin_uniform", num(p.margin_uniform)}, {"margin_min", num(p.margin_min)},
-                      {"margin_median", num(p.margin_median)},
-                      {"model_margin_uniform", num(p.model_margin_uniform)},
-                      {"model_margin_median", num(p.model_margin_median)},
-                      {"off_mass_mean", num(p.off_mass_mean)}, {"off_mass_max", num(p.off_mass_max)},
-                      {"entropy_bits_mean", num(p.entropy_bits_mean)}, {"bound_mean", num(p.bound_mean)},
-                      {"bound_holds", num(p.bound_holds)}});
+                      {"margin_uniform", json_number(p.margin_uniform)}, {"margin_min", json_number(p.margin_min)},
+                      {"margin_median", json_number(p.margin_median)},
+                      {"model_margin_uniform", json_number(p.model_margin_uniform)},
+                      {"model_margin_median", json_number(p.model_margin_median)},
+                      {"off_mass_mean", json_number(p.off_mass_mean)}, {"off_mass_max", json_number(p.off_mass_max)},
+                      {"entropy_bits_mean", json_number(p.entropy_bits_mean)}, {"bound_mean", json_number(p.bound_mean)},
+                      {"bound_holds", json_number(p.bound_holds)}});
   return {{"lambda", c.lambda}, {"percentile", c.percentile}, {"n_layer", c.n_layer}, {"n_head", c.n_head},
           {"points", points}, {"slope_uniform", fit(c.slope_uniform)}, {"slope_median", fit(c.slope_median)},
           {"slope_tail", fit(c.slope_tail)}};

@@ -15,27 +15,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
-double number(const nlohmann::json& j, const char* key) {
-  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : NAN;
-}
-
 std::string chart(const std::string& dir, const nlohmann::json& c) {
   auto points = c["points"];
   std::vector<nlohmann::json> sorted(points.begin(), points.end());
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
-    return number(a, "margin_uniform") < number(b, "margin_uniform");
+    return number_or_nan(a, "margin_uniform") < number_or_nan(b, "margin_uniform");
   });
   svg::Series measured, bound;
   measured.label = "measured mean off-target mass";
   bound.label = "Lemma 1 bound at the uniform margin (mean over queries)";
   for (const auto& p : sorted) {
-    const double x = number(p, "margin_uniform");
-    measured.x.push_back(x), measured.y.push_back(number(p, "off_mass_mean"));
-    bound.x.push_back(x), bound.y.push_back(number(p, "bound_mean"));
+    const double x = number_or_nan(p, "margin_uniform");
+    measured.x.push_back(x), measured.y.push_back(number_or_nan(p, "off_mass_mean"));
+    bound.x.push_back(x), bound.y.push_back(number_or_nan(p, "bound_mean"));
   }
   svg::LineChart ch;
   ch.title = "Off-target mass against δ/τ: " + fs::path(dir).lexically_normal().filename().string();
-  ch.x_label = "uniform margin δ/τ (p" + svg::tick_label(number(c, "percentile")) + " of the queries)";
+  ch.x_label = "uniform margin δ/τ (p" + svg::tick_label(number_or_nan(c, "percentile")) + " of the queries)";
   ch.y_label = "off-target mass";
   ch.log_y = true;
   ch.series = {measured, bound};
@@ -71,7 +67,7 @@ std::string concentration_section(const std::vector<std::string>& dirs) {
     std::snprintf(line, sizeof line,
                   "slope of ln(mean off-target mass) against δ/τ where the uniform margin is > 0: %.3f over %lld "
                   "points (the lemma's bound: -1)",
-                  number(s, "slope"), static_cast<long long>(s.value("points", 0)));
+                  number_or_nan(s, "slope"), static_cast<long long>(s.value("points", 0)));
     o << "<p><code>" << svg::escape(dirs[i]) << "</code>: " << svg::escape(line) << "</p>\n";
   }
   o << "</section>\n";

@@ -2,10 +2,11 @@
 
 #include <cmath>
 
+#include "localist/core/json_text.h"
+
 namespace localist {
 
 namespace {
-nlohmann::json number(double x) { return std::isnan(x) ? nlohmann::json(nullptr) : nlohmann::json(x); }
 
 nlohmann::json head_json(const HeadExplanation& e, int64_t offset, const ExplainView& n) {
   nlohmann::json anchor = nullptr;
@@ -19,9 +20,9 @@ nlohmann::json head_json(const HeadExplanation& e, int64_t offset, const Explain
   return {{"top_block", e.top_block},
           {"top_block_name", n.blocks.block_name(e.top_block)},
           {"top_block_mass", e.top_block_mass},
-          {"target_mass", number(e.target_mass)},
+          {"target_mass", json_number(e.target_mass)},
           {"top_anchor", anchor},
-          {"target_anchor_mass", number(e.target_anchor_mass)},
+          {"target_anchor_mass", json_number(e.target_anchor_mass)},
           {"entropy_bits", e.entropy_bits}};
 }
 
@@ -76,8 +77,8 @@ nlohmann::json explanation_json(const ExplainView& x) {
           {"layer", selected(x.layer)},
           {"head", selected(x.head)},
           {"summary",
-           {{"block_fidelity", number(x.summary.block_fidelity)},
-            {"pointer_fidelity", number(x.summary.pointer_fidelity)},
+           {{"block_fidelity", json_number(x.summary.block_fidelity)},
+            {"pointer_fidelity", json_number(x.summary.pointer_fidelity)},
             {"attention_entropy_bits", x.summary.entropy_bits},
             {"max_entropy_bits", x.summary.max_entropy_bits},
             {"heads", x.shown.size()},

@@ -4,6 +4,7 @@
 #include <limits>
 #include <sstream>
 
+#include "localist/core/json_text.h"
 #include "localist/core/progress.h"
 #include "localist/report/svg.h"
 
@@ -12,10 +13,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-double number(const json& j, const char* key) {
-  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : std::numeric_limits<double>::quiet_NaN();
-}
 
 svg::Series points(const std::string& label) {
   svg::Series s{label, {}, {}};
@@ -36,22 +33,22 @@ std::string recruitment_section(const std::string& run_dir) {
   theta.markers = false;
   int64_t n = 0;
   for (const auto& r : MetricsLog(path).read_until(std::numeric_limits<int64_t>::max())) {
-    const double step = number(r, "step");
-    const double after = r.contains("blocks_after") ? number(r, "blocks_after") : number(r, "blocks_before");
+    const double step = number_or_nan(r, "step");
+    const double after = r.contains("blocks_after") ? number_or_nan(r, "blocks_after") : number_or_nan(r, "blocks_before");
     blocks.x.push_back(step), blocks.y.push_back(after);
     if (!r.contains("terms") || !r["terms"].is_object()) continue;
     ++n;
     const auto& t = r["terms"];
     auto& side = r.value("decision", "") == "accept" ? accepted : rejected;
-    side.x.push_back(step), side.y.push_back(number(t, "delta_L_total"));
-    theta.x.push_back(step), theta.y.push_back(-number(t, t.contains("threshold") ? "threshold" : "theta"));
+    side.x.push_back(step), side.y.push_back(number_or_nan(t, "delta_L_total"));
+    theta.x.push_back(step), theta.y.push_back(-number_or_nan(t, t.contains("threshold") ? "threshold" : "theta"));
     // the interval the decision used: the joint one where the pointer's code was paid
     const char* which = r.contains("delta_L_data_minus_pointer_interval") ? "delta_L_data_minus_pointer_interval"
                                                                           : "delta_L_data_interval";
     if (r.contains(which) && r[which].is_object()) {
       const auto& ci = r[which];
-      lo.x.push_back(step), lo.y.push_back(number(t, "delta_L_model") + number(ci, "lo"));
-      hi.x.push_back(step), hi.y.push_back(number(t, "delta_L_model") + number(ci, "hi"));
+      lo.x.push_back(step), lo.y.push_back(number_or_nan(t, "delta_L_model") + number_or_nan(ci, "lo"));
+      hi.x.push_back(step), hi.y.push_back(number_or_nan(t, "delta_L_model") + number_or_nan(ci, "hi"));
     }
   }
   svg::LineChart count;
