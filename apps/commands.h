@@ -28,6 +28,8 @@ void add_hierarchy_route(CLI::App& hierarchy);  // the `route` subcommand of `hi
 
 // "NAME=VALUE" of a repeatable option, split; ConfigError naming the option otherwise.
 std::pair<std::string, std::string> name_value(const std::string& s, const std::string& option);
+// A setting's key as this command line spells it (core/errors.h): its flag, e.g. --block-size.
+std::string cli_flag(const std::string& key);
 
 // Shared option groups (options.cpp).
 void add_model_options(CLI::App& cmd, ModelConfig& m);

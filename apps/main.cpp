@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const localist::UserError& e) {
-    std::cerr << "localist: error: " << e.what() << "\n";
+    std::cerr << "localist: error: " << e.spelled(localist::app::cli_flag) << "\n";
     return 2;
   } catch (const c10::Error& e) {
     std::cerr << "localist: error: " << e.what_without_backtrace() << "\n";

@@ -1,5 +1,6 @@
 // The config fields on the command line (their descriptions: core/config_fields.h), shared by
 // train, eval, demo and the inference commands; the flags given override a checkpoint's.
+#include <algorithm>
 #include <set>
 
 #include "commands.h"
@@ -28,7 +29,30 @@ CLI::Option_group* add_fields(CLI::App& cmd, const char* group, Config& c) {
   return g;
 }
 
+// The key's flag among one config's fields (its first spelling), or "" where it has none.
+template <typename Config>
+std::string field_flag(const std::string& key) {
+  std::string flag;
+  ConfigFields<Config>::each([&](auto, const FieldInfo& f, const auto&) {
+    if (f.flag && key == f.key) flag = std::string(f.flag).substr(0, std::string(f.flag).find(','));
+  });
+  return flag;
+}
+
 }  // namespace
+
+std::string cli_flag(const std::string& key) {
+  if (key.rfind("recruit.", 0) == 0) {  // a recruitment field, as its config errors name it
+    const auto flag = field_flag<RecruitConfig>(key.substr(8));
+    if (!flag.empty()) return flag;
+  }
+  for (const auto& flag : {field_flag<ModelConfig>(key), field_flag<DataConfig>(key), field_flag<TrainConfig>(key),
+                           field_flag<LocalistConfig>(key), field_flag<RecruitConfig>(key)})
+    if (!flag.empty()) return flag;
+  std::string flag = "--" + key;  // a command's own option: its key with dashes
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
 
 void add_model_options(CLI::App& cmd, ModelConfig& m) { add_fields(cmd, "model", m); }
 void add_data_options(CLI::App& cmd, DataConfig& d) { add_fields(cmd, "data", d); }

@@ -220,6 +220,14 @@ class Model {
   LoadedModel lm_;
 };
 
+// A setting as Python spells it (core/errors.h): the keyword argument of Model's methods
+// (lam=, rules=), else the key of the dicts train() and evaluate() take.
+std::string keyword(const std::string& key) {
+  if (key == "lambda") return "lam";
+  if (key == "rules_file") return "rules";
+  return key;
+}
+
 // A hierarchy's manifest (hierarchy.json as JSON text) and its members, base first, each a
 // Model at its own directory.
 std::pair<std::string, std::vector<std::unique_ptr<Model>>> open_hierarchy(const std::string& dir,
@@ -346,7 +354,7 @@ PYBIND11_MODULE(_localist, m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const localist::UserError& e) {
-      py::set_error(error.get_stored(), e.what());
+      py::set_error(error.get_stored(), e.spelled(localist::python::keyword).c_str());
     }
   });
   py::class_<Setting>(m, "Setting")

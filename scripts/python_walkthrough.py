@@ -77,3 +77,10 @@ if len(sys.argv) > 4:
         print(f"{routing}: chosen {r['chosen']!r}, share", {k: round(v, 3) for k, v in r["share"].items()},
               f"perplexity {torch.exp(r['nll'].mean()):.3f}")
     print("prefix NLL per member (nats):", {k: round(float(x), 2) for k, x in zip(h.members, r["member_nll"][:, :h.prefix].sum(1))})
+    # the whole of `localist hierarchy eval --json` on texts: each alphabet's text as its domain
+    text = Path(sys.argv[4]).read_text()
+    e = h.evaluate({"b": text[:2000], "a": text[:2000].translate(str.maketrans("qrstuvw", "abcdefg"))},
+                   segment_tokens=64, max_segments=20)
+    for d in e["domains"]:
+        print(f"evaluate {d['domain']}: ppl base {d['ppl_base']:.3f}, hard {d['ppl_hard']:.3f}, soft {d['ppl_soft']:.3f},"
+              f" oracle {d['ppl_oracle']:.3f}, routing accuracy {d['routing_accuracy']:.2f}")

@@ -54,7 +54,7 @@ TEST(Cli, EmptyCorpusIsAClearError) {
 TEST(Cli, ImpossibleConfigIsAClearError) {
   auto r = run("train --n-embd 30 --n-head 4 --max-steps 2 --synth-tokens 2000 --device cpu --out " + tmp("cfg"));
   EXPECT_NE(r.code, 0);
-  EXPECT_NE(r.output.find("n_embd = 30"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("config: --n-embd = 30"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("terminate"), std::string::npos) << r.output;
   auto r2 = run("train --lr -1 --device cpu --out " + tmp("cfg2"));
   EXPECT_NE(r2.code, 0);

@@ -86,7 +86,7 @@ TEST(CliDial, BadRangesAndRecruitmentAreRefusedBeforeAnythingIsWritten) {
     const auto run = cli_tmp("bad_range");
     auto r = run_cli("train " + kDialRun + "--lambda-sample " + std::string(bad) + " --out " + run);
     EXPECT_NE(r.code, 0) << bad;
-    EXPECT_NE(r.output.find("lambda_sample = " + std::string(bad) + " is impossible"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("config: --lambda-sample = " + std::string(bad) + " is impossible"), std::string::npos) << r.output;
     EXPECT_FALSE(std::ifstream(run + "/checkpoint/checkpoint.json").good());
   }
   // recruitment needs a dial that is on somewhere: a sampled range stuck at 0 is refused

@@ -141,7 +141,7 @@ TEST(CliLocalist, LeakingProtocolIsLabelledEverywhereAndRefusedWhereItMeansNothi
   for (const std::string& cmd : {"explain " + run + " --text 'A1 a2'", "threshold " + run}) {
     auto r = run_cli(cmd);
     EXPECT_NE(r.code, 0) << cmd;
-    EXPECT_NE(r.output.find("--no-causal-mask"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("trained without the causal mask (bidirectional, leaking)"), std::string::npos) << r.output;
   }
   // a causal checkpoint evaluated the leaking way: labelled, and different numbers
   const auto honest = cli_tmp("honest");

@@ -187,9 +187,9 @@ TEST(Rules, ErrorsNameFileLineAndField) {
                 .find("not a valid regular expression"),
             std::string::npos);
   EXPECT_NE(error_of("{\"blocks\": [{\"name\": \"x\", \"tokens\": [\"x1\"]}]}", "segment")
-                .find("token classes need --blocks vocab"),
+                .find("token classes need blocks vocab"),
             std::string::npos);
-  EXPECT_NE(error_of("{}").find("--blocks vocab needs a 'blocks' list"), std::string::npos);
+  EXPECT_NE(error_of("{}").find("blocks vocab needs a 'blocks' list"), std::string::npos);
 }
 
 TEST(Rules, SyntaxErrorNamesTheLineAndVocabWithoutRulesIsAnError) {

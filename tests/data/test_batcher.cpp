@@ -64,7 +64,7 @@ TEST(Batch, TooLittleDataIsDataErrorSuggestingASmallerBlockSize) {
     random_batch(tokens, 1, 16, 0, 0, 0);
     FAIL() << "expected DataError";
   } catch (const DataError& e) {
-    EXPECT_NE(std::string(e.what()).find("--block-size"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("use a smaller context_length"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("16"), std::string::npos) << e.what();
   }
   EXPECT_THROW(sequential_batches(iota_tokens(1), 1, 4), DataError);

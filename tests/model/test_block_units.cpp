@@ -27,7 +27,7 @@ TEST(BlockUnits, TableMarksEachTokensBlockGroup) {
     block_unit_table(two_blocks(), 8, 6, 3);
     FAIL() << "three groups for two blocks accepted";
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("--block-units 2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("pass block_units 2"), std::string::npos) << e.what();
   }
   EXPECT_THROW(block_unit_table(BlockMap::window(4), 8, 6, 2), ConfigError);
 }

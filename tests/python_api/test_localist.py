@@ -2,6 +2,7 @@
 same inputs; tensors shared with the C++ model; a patched attention pattern changes the logits as
 the forward computed by hand says; errors as LocalistError with the CLI's message.
 Run by CTest (CMakeLists.txt) with PYTHONPATH=build/python and LOCALIST_BINARY set."""
+import contextlib
 import json
 import math
 import os
@@ -168,7 +169,7 @@ def test_errors_carry_the_clis_message(model, tmp_path):
     with pytest.raises(localist.LocalistError) as e:
         localist.load(missing)
     assert str(e.value) in cli("eval", missing, check=False).stderr
-    with pytest.raises(localist.LocalistError, match="lambda"):
+    with pytest.raises(localist.LocalistError, match="lam = 2"):  # spelled as Python spells it
         model.logits("a1", lam=2.0)
     with pytest.raises(localist.LocalistError, match="vocabulary"):
         model.logits([0, model.cfg["vocab_size"]])
@@ -181,15 +182,15 @@ def test_errors_carry_the_clis_message(model, tmp_path):
     assert torch.isfinite(model.logits("a1 b2")).all()  # and the model is unhooked after it
 
 
-def test_one_setting_means_the_same_through_the_cli_python_and_http(run, model, tmp_path):
-    """lambda and kappa (the hard mask included: "inf" over HTTP) through the three faces: the same
-    log-likelihood of the same text (core/setting.h is the one path)."""
+@contextlib.contextmanager
+def served(run, cwd):
+    """`localist serve RUN` on a free port: yields a function that POSTs a JSON body to a path and
+    returns (status, reply)."""
     import re
+    import urllib.error
     import urllib.request
-    ids = model.encode(TEXT)
-    (tmp_path / "text.txt").write_text(TEXT)
     server = subprocess.Popen([os.path.abspath(BINARY), "serve", run, "--port", "0", "--device", "cpu", "--threads", "1"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd)
     try:
         port = None
         for line in server.stdout:
@@ -197,14 +198,33 @@ def test_one_setting_means_the_same_through_the_cli_python_and_http(run, model, 
                 port = int(m.group(1))
                 break
         assert port, "the server did not start"
+
+        def post(path, body):
+            req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", json.dumps(body).encode(),
+                                         {"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(req) as r:
+                    return r.status, json.loads(r.read())
+            except urllib.error.HTTPError as e:
+                return e.code, json.loads(e.read())
+        yield post
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_one_setting_means_the_same_through_the_cli_python_and_http(run, model, tmp_path):
+    """lambda and kappa (the hard mask included: "inf" over HTTP) through the three faces: the same
+    log-likelihood of the same text (core/setting.h is the one path)."""
+    ids = model.encode(TEXT)
+    (tmp_path / "text.txt").write_text(TEXT)
+    with served(run, tmp_path) as post:
         for lam, kappa, kappa_json, kappa_flag in [(0.4, float("inf"), "inf", "inf"), (1.0, 3.0, 3.0, "3")]:
             lp = torch.log_softmax(model.logits(ids, lam=lam, kappa=kappa).double(), -1)
             python = lp[:-1].gather(1, torch.tensor(ids[1:]).unsqueeze(1)).sum().item()
             body = {"prompt": ids, "max_tokens": 0, "echo": True, "logprobs": 0, "lambda": lam, "kappa": kappa_json}
-            req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/completions", json.dumps(body).encode(),
-                                         {"Content-Type": "application/json"})
-            reply = json.loads(urllib.request.urlopen(req).read())
-            assert reply["localist"]["kappa"] == kappa_json and reply["localist"]["lambda"] == lam
+            status, reply = post("/v1/completions", body)
+            assert status == 200 and reply["localist"]["kappa"] == kappa_json and reply["localist"]["lambda"] == lam
             http = sum(reply["choices"][0]["logprobs"]["token_logprobs"][1:])
             ev = json.loads(cli("eval", run, "--test-file", str(tmp_path / "text.txt"), "--json", "--lambda", str(lam),
                                 "--kappa", kappa_flag, "--device", "cpu").stdout)
@@ -212,9 +232,24 @@ def test_one_setting_means_the_same_through_the_cli_python_and_http(run, model, 
             command_line = -ev["nll_nats"] * ev["tokens"]
             assert python == pytest.approx(http, rel=1e-5) and http == pytest.approx(command_line, rel=1e-5), \
                 (lam, kappa, python, http, command_line)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+
+
+def test_a_bad_setting_is_named_as_each_face_spells_it(run, model, tmp_path):
+    """The library names the setting (core/errors.h); the command line says --lambda, HTTP "lambda",
+    Python lam: each user reads the name they typed."""
+    r = cli("eval", run, "--lambda", "2", "--device", "cpu", check=False)
+    assert r.returncode == 2 and "config: --lambda = 2 is impossible; expected in [0, 1]" in r.stderr, r.stderr
+    with pytest.raises(localist.LocalistError, match=r"^config: lam = 2 is impossible; expected in \[0, 1\]$"):
+        model.logits("a1", lam=2.0)
+    r = cli("train", "--out", str(tmp_path / "r"), "--max-steps", "1", "--recruit", "--blocks", "segment", check=False)
+    assert r.returncode == 2 and "--recruit grows token classes: it needs --blocks vocab" in r.stderr, r.stderr
+    with pytest.raises(localist.LocalistError, match="^recruit grows token classes: it needs blocks vocab"):
+        localist.train(str(tmp_path / "p"), train={"max_steps": 1}, localist={"blocks": "segment"},
+                       recruit={"enabled": True}, progress=lambda line: None)
+    with served(run, tmp_path) as post:
+        status, reply = post("/v1/completions", {"prompt": "a1", "max_tokens": 1, "lambda": 2})
+    assert status == 400 and reply["error"]["param"] == "lambda"
+    assert reply["error"]["message"] == '"lambda": must lie in [0.0, 1.0], got 2', reply
 
 
 def test_sweep_equals_the_clis(run, model, tmp_path):

@@ -262,11 +262,11 @@ TEST(RecruitCli, BadSettingsAreClearErrors) {
   r = run_cli(base + "--recruit --blocks vocab --out " + cli_tmp("b2"));
   EXPECT_NE(r.output.find("--recruit needs the dial's logit bias on (--lambda > 0"), std::string::npos) << r.output;
   r = run_cli(base + "--recruit --blocks vocab --lambda 1 --recruit-theta 0 --out " + cli_tmp("b3"));
-  EXPECT_NE(r.output.find("recruit.theta = 0"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("config: --recruit-theta = 0"), std::string::npos) << r.output;
   EXPECT_FALSE(std::ifstream(cli_tmp("b3") + "/checkpoint/checkpoint.json").good());
   r = run_cli(base + "--recruit-split three --out " + cli_tmp("b3s"));  // refused even without --recruit
   EXPECT_NE(r.code, 0);
-  EXPECT_NE(r.output.find("recruit.split = three is impossible; expected communities or two"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("--recruit-split = three is impossible; expected communities or two"), std::string::npos) << r.output;
   EXPECT_FALSE(std::ifstream(cli_tmp("b3s") + "/checkpoint/checkpoint.json").good());
   r = run_cli(base + "--recruit --blocks vocab --lambda 1 --anchors info:4 --out " + cli_tmp("b4"));
   EXPECT_NE(r.output.find("--recruit chooses each new block's anchors itself"), std::string::npos) << r.output;

@@ -97,7 +97,7 @@ TEST(RecruitData, PhasesArriveInTurnAndBlocksFollowThem) {
   // a bad phase is one clear error, and no checkpoint
   auto bad = run_cli(kTopicRun + "--max-steps 10 --data " + corpus + " --phase " + corpus + "/phase-1.txt:ten --out " + cut + "-bad");
   EXPECT_NE(bad.code, 0);
-  EXPECT_NE(bad.output.find("phases"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("config: --phase = "), std::string::npos) << bad.output;
   EXPECT_NE(bad.output.find("FILE:STEPS"), std::string::npos) << bad.output;
   EXPECT_FALSE(std::ifstream(cut + "-bad/checkpoint/checkpoint.json").good());
   bad = run_cli(kTopicRun + "--max-steps 10 --data " + corpus + " --phase " + corpus + "/nothing.txt:5 --out " + cut + "-bad2");

@@ -112,7 +112,7 @@ Rules parse_rules(const json& doc, const data::Tokenizer& tokenizer, const std::
 
   if (doc.contains("blocks")) {
     if (block_kind != "vocab")
-      c.fail("/blocks", "token classes need --blocks vocab (the block map is " + block_kind + ")");
+      c.fail("/blocks", "token classes need " + setting("blocks") + " vocab (the block map is " + block_kind + ")");
     const auto& blocks = c.array(doc.at("blocks"), "/blocks");
     // an empty list is one block, "other": where block recruitment (recruit/) starts
     for (size_t b = 0; b < blocks.size(); ++b) {
@@ -177,12 +177,12 @@ Rules parse_rules(const json& doc, const data::Tokenizer& tokenizer, const std::
       }
     }
   } else if (block_kind == "vocab") {
-    c.fail("", "--blocks vocab needs a 'blocks' list of token classes");
+    c.fail("", setting("blocks") + " vocab needs a 'blocks' list of token classes");
   }
 
   if (doc.contains("targets")) {
     if (block_kind != "vocab")
-      c.fail("/targets", "targets name vocab blocks; with --blocks " + block_kind +
+      c.fail("/targets", "targets name vocab blocks; with " + setting("blocks") + " " + block_kind +
                              " use target_offset");
     const auto& t = c.object(doc.at("targets"), "/targets");
     for (const auto& [query, target] : t.items()) {
@@ -195,18 +195,18 @@ Rules parse_rules(const json& doc, const data::Tokenizer& tokenizer, const std::
     }
   }
   if (doc.contains("shared")) {
-    if (block_kind != "vocab") c.fail("/shared", "a shared block names a vocab block; with --blocks " + block_kind + " there is none");
+    if (block_kind != "vocab") c.fail("/shared", "a shared block names a vocab block; with " + setting("blocks") + " " + block_kind + " there is none");
     r.shared_block = block_id(c.string(doc.at("shared"), "/shared"), "/shared");
   }
   if (doc.contains("context_window")) {
-    if (block_kind != "vocab") c.fail("/context_window", "\"@context\" targets need --blocks vocab (the block map is " + block_kind + ")");
+    if (block_kind != "vocab") c.fail("/context_window", "\"@context\" targets need " + setting("blocks") + " vocab (the block map is " + block_kind + ")");
     const auto& v = doc.at("context_window");
     if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 1000000)
       c.fail("/context_window", "expected a whole number of positions >= 1, got " + v.dump());
     r.context_window = v.get<int64_t>();
   }
   if (doc.contains("context_breaks")) {
-    if (block_kind != "vocab") c.fail("/context_breaks", "\"@context\" targets need --blocks vocab (the block map is " + block_kind + ")");
+    if (block_kind != "vocab") c.fail("/context_breaks", "\"@context\" targets need " + setting("blocks") + " vocab (the block map is " + block_kind + ")");
     const auto& brk = c.array(doc.at("context_breaks"), "/context_breaks");
     for (size_t k = 0; k < brk.size(); ++k)
       r.context_breaks.insert(token(brk[k], "/context_breaks/" + std::to_string(k)));
@@ -262,7 +262,7 @@ Rules rules_of(const LocalistConfig& config, const data::Tokenizer& tokenizer, j
   }
   if (doc) *doc = config.rules;
   if (config.rules.is_null()) {
-    if (kind == "vocab") throw ConfigError("blocks = vocab needs a rules file (--rules FILE)");
+    if (kind == "vocab") throw ConfigError("blocks = vocab needs a rules file (" + setting("rules_file") + " FILE)");
     return {};
   }
   return parse_rules(config.rules, tokenizer, kind, "the checkpoint's rules");

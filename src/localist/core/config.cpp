@@ -21,7 +21,7 @@ template <typename T>
 void require(bool ok, const char* field, const T& value, const char* expected) {
   if (ok) return;
   std::ostringstream s;
-  s << "config: " << field << " = " << value << " is impossible; expected " << expected;
+  s << "config: " << setting(field) << " = " << value << " is impossible; expected " << expected;
   throw ConfigError(s.str());
 }
 
@@ -140,7 +140,7 @@ void from_json(const nlohmann::json& j, RecruitConfig& c) { fields_from_json(j, 
 
 void require_causal(const ModelConfig& model, const std::string& command) {
   if (!model.causal)
-    throw ConfigError(command + ": the checkpoint was trained with --no-causal-mask (bidirectional, "
+    throw ConfigError(command + ": the checkpoint was trained without the causal mask (bidirectional, "
                       "leaking); its attention has no causal reading to " +
                       (command == "explain" ? "explain" : "bound"));
 }

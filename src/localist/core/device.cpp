@@ -16,7 +16,7 @@ torch::Device resolve_device(const std::string& spec) {
   if (spec.rfind("cuda", 0) == 0) {
     if (!torch::cuda::is_available())
       throw ConfigError("device '" + spec + "' requested but no CUDA device is available to " +
-                        "this build; use --device cpu or auto");
+                        "this build; use " + setting("device") + " cpu or auto");
     torch::Device d(spec == "cuda" ? std::string("cuda:0") : spec);
     if (d.index() >= static_cast<int64_t>(torch::cuda::device_count()))
       throw ConfigError("device '" + spec + "': only " + std::to_string(torch::cuda::device_count()) +

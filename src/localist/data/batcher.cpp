@@ -25,7 +25,7 @@ Batch random_batch(const TokenFile& tokens, int64_t batch_size, int64_t context_
   if (n < context_length + 1)
     throw DataError(tokens.path() + ": " + std::to_string(n) +
                     " tokens, fewer than context_length + 1 = " + std::to_string(context_length + 1) +
-                    " needed for one training window; use a smaller --block-size or more data");
+                    " needed for one training window; use a smaller " + setting("context_length") + " or more data");
   uint64_t mixed = splitmix64(seed);
   mixed = splitmix64(mixed ^ static_cast<uint64_t>(step));
   mixed = splitmix64(mixed ^ static_cast<uint64_t>(micro));

@@ -142,7 +142,7 @@ Splits load_splits(const DataConfig& cfg) {
     if (cfg.train_file.empty())
       throw ConfigError("data: source is empty and train_file is not set; expected a corpus "
                         "file or directory, 'synthetic', or an explicit train file (a model imported "
-                        "with import-hf has no data of its own: give --data)");
+                        "with import-hf has no data of its own: give " + setting("data") + ")");
   } else {
     std::error_code ec;
     const auto st = fs::status(src, ec);

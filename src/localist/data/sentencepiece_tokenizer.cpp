@@ -50,7 +50,7 @@ void require_utf8(const std::string& kind, const std::string& text, const char* 
   const size_t bad = first_invalid_utf8(text);
   if (bad != std::string::npos)
     throw DataError("tokenizer " + kind + ": " + what + " is not valid UTF-8 at byte " +
-                    std::to_string(bad) + "; convert it to UTF-8 or use --tokenizer char");
+                    std::to_string(bad) + "; convert it to UTF-8 or use " + setting("tokenizer") + " char");
 }
 
 // Distinct characters of the sample: with coverage 1.0 each needs a piece of its own.
@@ -155,7 +155,7 @@ std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::train(const std:
   std::string proto;
   if (const auto status = sentencepiece::SentencePieceTrainer::Train(flags, nullptr, &proto); !status.ok())
     throw ConfigError("tokenizer " + kind + ": SentencePiece training failed with vocab " +
-                      std::to_string(vocab) + " (" + status.ToString() + "); try a different --tokenizer-vocab");
+                      std::to_string(vocab) + " (" + status.ToString() + "); try a different " + setting("tokenizer_vocab"));
   return std::make_unique<SentencePieceTokenizer>(kind, std::move(proto), vocab);
 }
 

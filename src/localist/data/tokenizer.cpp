@@ -29,7 +29,7 @@ std::unique_ptr<Tokenizer> tokenizer_from_json(const nlohmann::json& j) {
 std::unique_ptr<Tokenizer> train_tokenizer(const std::string& kind, const std::string& train_text,
                                            int64_t vocab) {
   if (kind == "gpt2")
-    throw ConfigError("tokenizer gpt2 is read from files, not trained: give --tokenizer-files DIR "
+    throw ConfigError("tokenizer gpt2 is read from files, not trained: give " + setting("tokenizer_files") + " DIR "
                       "(vocab.json + merges.txt, or tokenizer.json)");
   if (kind != "char" && kind != "word" && kind != "bpe" && kind != "unigram")
     throw ConfigError("tokenizer = '" + kind + "' is unknown; expected char, word, bpe, unigram or gpt2");

@@ -38,7 +38,7 @@ std::unique_ptr<WordTokenizer> WordTokenizer::train(const std::string& text, int
   const size_t bad = first_invalid_utf8(text);
   if (bad != std::string::npos)
     throw DataError("tokenizer word: training text is not valid UTF-8 at byte " +
-                    std::to_string(bad) + "; convert it to UTF-8 or use --tokenizer char");
+                    std::to_string(bad) + "; convert it to UTF-8 or use " + setting("tokenizer") + " char");
   std::unordered_map<std::string, int64_t> count;
   split(text, [&](std::string_view w) {
     if (w != "\n" && w != kUnkText && w != kEosText) ++count[std::string(w)];

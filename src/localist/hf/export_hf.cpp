@@ -24,7 +24,7 @@ std::vector<std::string> check_exportable(const CheckpointMeta& meta) {
   if (m.attn_temperature != 1.0)
     throw ConfigError("export-hf: attn_temperature = " + std::to_string(m.attn_temperature) + "; GPT-2 has none (1)");
   if (m.block_units > 0)
-    throw ConfigError("export-hf: the run's queries and keys read block-structured units (--block-units " +
+    throw ConfigError("export-hf: the run's queries and keys read block-structured units (" + setting("block_units") + " " +
                       std::to_string(m.block_units) + "); GPT-2 reads every unit");
   std::vector<std::string> notes;
   const auto& l = meta.localist;

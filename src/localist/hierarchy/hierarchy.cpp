@@ -42,7 +42,7 @@ void check_tokenizer(const json& base, const std::string& checkpoint, const std:
   const auto meta = read_checkpoint_meta(find_checkpoint_dir(checkpoint));
   if (meta.tokenizer != base)
     throw ConfigError("specialist '" + name + "' (" + checkpoint + ") does not share the base model's "
-                      "tokenizer; train it with --init-from the base run");
+                      "tokenizer; train it with " + setting("init_from") + " the base run");
 }
 
 }  // namespace

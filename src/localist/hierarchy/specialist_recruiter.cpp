@@ -149,14 +149,14 @@ void print_decision(std::ostream& out, const std::string& name, const CriterionT
 
 void SpecialistConfig::validate() const {
   auto bad = [](const std::string& field, const std::string& why) { throw ConfigError(field + ": " + why); };
-  if (data_file.empty()) bad("--data", "name the training text");
-  if (clusters < 1) bad("--clusters", "must be >= 1");
-  if (chunk_chars < 1) bad("--chunk-chars", "must be >= 1");
-  if (!(holdout > 0 && holdout < 1)) bad("--holdout", "must lie in (0, 1)");
-  if (segment_tokens < 2) bad("--segment-tokens", "must be >= 2");
-  if (max_eval_segments < 1) bad("--max-eval-segments", "must be >= 1");
-  if (exhausted_after < 1) bad("--exhausted-after", "must be >= 1");
-  if (!(entropy_threshold >= 0)) bad("--entropy-threshold", "must be >= 0 nats/token");
+  if (data_file.empty()) bad(setting("data"), "name the training text");
+  if (clusters < 1) bad(setting("clusters"), "must be >= 1");
+  if (chunk_chars < 1) bad(setting("chunk_chars"), "must be >= 1");
+  if (!(holdout > 0 && holdout < 1)) bad(setting("holdout"), "must lie in (0, 1)");
+  if (segment_tokens < 2) bad(setting("segment_tokens"), "must be >= 2");
+  if (max_eval_segments < 1) bad(setting("max_eval_segments"), "must be >= 1");
+  if (exhausted_after < 1) bad(setting("exhausted_after"), "must be >= 1");
+  if (!(entropy_threshold >= 0)) bad(setting("entropy_threshold"), "must be >= 0 nats/token");
   check_theta_ratio(theta_llm, theta_block);
   train.validate();
 }
@@ -170,9 +170,9 @@ SpecialistSummary recruit_specialists(const std::string& dir, const SpecialistCo
   const json blocks = block_recruitment_state(base_dir, cfg.exhausted_after);
   if (!blocks["exhausted"].get<bool>() && !cfg.skip_block_check)
     throw ConfigError("specialists are recruited only once block recruitment has nothing left to give: " +
-                      blocks["why"].get<std::string>() + " (--skip-block-check records and overrides this)");
+                      blocks["why"].get<std::string>() + " (" + setting("skip_block_check") + " records and overrides this)");
   if (cfg.segment_tokens - 1 > context)
-    throw ConfigError("--segment-tokens " + std::to_string(cfg.segment_tokens) + " exceeds the models' context " +
+    throw ConfigError(setting("segment_tokens") + " " + std::to_string(cfg.segment_tokens) + " exceeds the models' context " +
                       std::to_string(context) + " + 1");
 
   const auto domains = cluster_domains(data::read_text_file(cfg.data_file), cfg.chunk_chars, cfg.clusters);

@@ -15,7 +15,7 @@ torch::Tensor block_unit_table(const BlockMap& blocks, int64_t vocab, int64_t n_
   const int64_t k = ids.max().item<int64_t>() + 1;
   if (k != groups)
     throw ConfigError("block_units = " + std::to_string(groups) + " but the vocab blocks number " +
-                      std::to_string(k) + "; pass --block-units " + std::to_string(k));
+                      std::to_string(k) + "; pass " + setting("block_units") + " " + std::to_string(k));
   auto table = torch::zeros({vocab, n_embd}, torch::kFloat);
   const auto g = unit_groups(n_embd, groups);
   for (int64_t i = 0; i < groups; ++i)

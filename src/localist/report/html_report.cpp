@@ -382,7 +382,7 @@ nlohmann::json read_sweep_json(const std::string& dir) {
 
 std::string build_report(const ReportOptions& opt) {
   if (opt.dirs.empty()) throw ConfigError("report: give at least one sweep or run directory");
-  if (opt.tokens < 1) throw ConfigError("report: --tokens " + std::to_string(opt.tokens) + ": expected >= 1");
+  if (opt.tokens < 1) throw ConfigError("report: " + setting("tokens") + " " + std::to_string(opt.tokens) + ": expected >= 1");
   for (double l : opt.lambdas)
     if (!(l >= 0 && l <= 1)) throw ConfigError("report: lambda " + fixed(l, 3) + " is outside [0, 1]");
   std::vector<SweepData> sweeps;

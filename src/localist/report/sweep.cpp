@@ -73,7 +73,7 @@ void check_settings(const std::string& dir, const nlohmann::json& now) {
             (now.contains(at) ? now.at(at).dump() : "absent");
   }
   throw ConfigError("sweep directory '" + dir + "' was made with other settings (" + path +
-                    "): " + what + "; use the same settings or another --out");
+                    "): " + what + "; use the same settings or another " + setting("out"));
 }
 
 // The rows finished earlier; a line cut short by an interruption is ignored.
@@ -203,9 +203,9 @@ void check_sweep_config(const SweepConfig& cfg) {
   if (cfg.split != "valid" && cfg.split != "test")
     throw ConfigError("split = '" + cfg.split + "': expected valid or test");
   if (cfg.protocol == "inference" && cfg.checkpoint.empty())
-    throw ConfigError("protocol inference needs --checkpoint RUN");
+    throw ConfigError("protocol inference needs " + setting("checkpoint") + " RUN");
   if (cfg.protocol == "retrain" && !cfg.checkpoint.empty())
-    throw ConfigError("protocol retrain trains its own runs: --checkpoint is for inference");
+    throw ConfigError("protocol retrain trains its own runs: " + setting("checkpoint") + " is for inference");
   cfg.localist.validate();
 }
 

@@ -12,7 +12,7 @@ namespace {
 // gpt2 is read from Hugging Face's files, not trained: a run from scratch names them.
 std::unique_ptr<data::Tokenizer> read_gpt2_tokenizer(const DataConfig& cfg) {
   if (cfg.tokenizer_files.empty())
-    throw ConfigError("tokenizer gpt2 is read from files, not trained: give --tokenizer-files DIR "
+    throw ConfigError("tokenizer gpt2 is read from files, not trained: give " + setting("tokenizer_files") + " DIR "
                       "(vocab.json + merges.txt, or tokenizer.json)");
   return data::ByteBpeTokenizer::from_directory(cfg.tokenizer_files);
 }

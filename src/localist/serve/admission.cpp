@@ -5,8 +5,8 @@
 namespace localist::serve {
 
 Admission::Admission(int parallel, int queue) : parallel_(parallel), queue_(queue) {
-  if (parallel < 1) throw ConfigError("--parallel must be >= 1, got " + std::to_string(parallel));
-  if (queue < 0) throw ConfigError("--queue must be >= 0, got " + std::to_string(queue));
+  if (parallel < 1) throw ConfigError(setting("parallel") + " must be >= 1, got " + std::to_string(parallel));
+  if (queue < 0) throw ConfigError(setting("queue") + " must be >= 0, got " + std::to_string(queue));
 }
 
 std::shared_ptr<Admission::Slot> Admission::admit(std::chrono::steady_clock::time_point deadline) {

@@ -5,7 +5,7 @@
 namespace localist::serve {
 
 Batcher::Batcher(int64_t max_batch, torch::Device device) : max_batch_(max_batch), device_(device) {
-  if (max_batch < 1) throw ConfigError("--batch must be >= 1");
+  if (max_batch < 1) throw ConfigError(setting("batch") + " must be >= 1");
   worker_ = std::thread([this] { loop(); });
 }
 

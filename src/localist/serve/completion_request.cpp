@@ -14,7 +14,7 @@ namespace {
 using json = nlohmann::json;
 
 [[noreturn]] void bad(const std::string& field, const std::string& message) {
-  throw RequestError(400, field, field + ": " + message);
+  throw RequestError(400, field, setting(field) + ": " + message);
 }
 
 double number(const json& v, const std::string& field, double lo, double hi) {

@@ -87,8 +87,8 @@ ServedModel::ServedModel(std::vector<ServedMember> members, std::string routing,
     m.lm.model->eval();
   }
   for (const auto& [set, path] : rules_files) {
-    if (set.empty() || set == "default") throw ConfigError("--rules-set: name a set NAME=FILE (not \"default\")");
-    if (watched_.count(set)) throw ConfigError("--rules-set: \"" + set + "\" is given twice");
+    if (set.empty() || set == "default") throw ConfigError(setting("rules_set") + ": name a set NAME=FILE (not \"default\")");
+    if (watched_.count(set)) throw ConfigError(setting("rules_set") + ": \"" + set + "\" is given twice");
     watched_[set] = std::make_unique<RulesWatch>(members_[0].localist, path, tokenizer());
   }
 }

@@ -44,6 +44,9 @@ json error_body(int status, const std::string& message, const std::string& param
             {"code", nullptr}}}};
 }
 
+// A setting as an HTTP client writes it: the request's JSON key (core/errors.h).
+std::string json_key(const std::string& key) { return "\"" + key + "\""; }
+
 void send_error(httplib::Response& res, int status, const std::string& message, const std::string& param = "") {
   res.status = status;
   res.set_content(dump(error_body(status, message, param)), "application/json");
@@ -157,7 +160,7 @@ class Api {
       authorize(req);
       res.set_content(metrics_.text(admission_.running(), admission_.waiting()), "text/plain; version=0.0.4; charset=utf-8");
     } catch (const RequestError& e) {
-      send_error(res, e.status, e.what(), e.field);
+      send_error(res, e.status, e.spelled(json_key), e.field);
     }
   }
 
@@ -173,7 +176,7 @@ class Api {
       authorize(req);
       res.set_content(dump({{"object", "list"}, {"data", json::array({model_.describe()})}}), "application/json");
     } catch (const RequestError& e) {
-      send_error(res, e.status, e.what(), e.field);
+      send_error(res, e.status, e.spelled(json_key), e.field);
     }
   }
 
@@ -187,9 +190,9 @@ class Api {
       const auto out = route == "detokenize" ? model_.detokenize(r.tokens) : model_.tokenize(r.prompt);
       res.set_content(dump(out), "application/json");
     } catch (const RequestError& e) {
-      send_error(res, e.status, e.what(), e.field);
+      send_error(res, e.status, e.spelled(json_key), e.field);
     } catch (const UserError& e) {
-      send_error(res, 400, e.what());
+      send_error(res, 400, e.spelled(json_key));
     }
   }
 
@@ -214,11 +217,11 @@ class Api {
       res.set_content(dump(completion_body(rp, c, r)), "application/json");
       finish(line, 200, c, r.explain, start);
     } catch (const RequestError& e) {
-      send_error(res, e.status, e.what(), e.field);
-      fail(line, e.status, e.what(), start);
+      send_error(res, e.status, e.spelled(json_key), e.field);
+      fail(line, e.status, e.spelled(json_key), start);
     } catch (const UserError& e) {
-      send_error(res, 400, e.what());
-      fail(line, 400, e.what(), start);
+      send_error(res, 400, e.spelled(json_key));
+      fail(line, 400, e.spelled(json_key), start);
     }
   }
 

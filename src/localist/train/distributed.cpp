@@ -21,14 +21,14 @@ namespace {
 int env_int(const char* name, int fallback, bool required) {
   const char* v = std::getenv(name);
   if (!v || !*v) {
-    if (required) throw ConfigError(std::string("--distributed: environment variable ") + name +
+    if (required) throw ConfigError(std::string(setting("distributed") + ": environment variable ") + name +
                                     " is not set (launch with torchrun --nproc-per-node N --no-python localist ...)");
     return fallback;
   }
   char* end = nullptr;
   const long n = std::strtol(v, &end, 10);
   if (*end || n < 0 || n > 1 << 30)
-    throw ConfigError(std::string("--distributed: ") + name + " = '" + v + "' is not a number >= 0");
+    throw ConfigError(std::string(setting("distributed") + ": ") + name + " = '" + v + "' is not a number >= 0");
   return static_cast<int>(n);
 }
 
@@ -65,18 +65,18 @@ DistributedEnv DistributedEnv::from_environment() {
   e.master_port = env_int("MASTER_PORT", 29500, false);
   if (const char* a = std::getenv("MASTER_ADDR"); a && *a) e.master_addr = a;
   if (e.world_size < 1 || e.rank >= e.world_size)
-    throw ConfigError("--distributed: RANK " + std::to_string(e.rank) + " outside WORLD_SIZE " +
+    throw ConfigError(setting("distributed") + ": RANK " + std::to_string(e.rank) + " outside WORLD_SIZE " +
                       std::to_string(e.world_size));
   if (e.master_port < 1 || e.master_port > 65535)
-    throw ConfigError("--distributed: MASTER_PORT " + std::to_string(e.master_port) + " outside [1, 65535]");
+    throw ConfigError(setting("distributed") + ": MASTER_PORT " + std::to_string(e.master_port) + " outside [1, 65535]");
   return e;
 }
 
 Distributed::Distributed(const DistributedEnv& env, const torch::Device& device) : env_(env) {
 #ifndef USE_C10D_NCCL
   if (device.is_cuda())
-    throw ConfigError("--distributed on CUDA needs NCCL, which this LibTorch build does not "
-                      "provide; use --device cpu (Gloo)");
+    throw ConfigError(setting("distributed") + " on CUDA needs NCCL, which this LibTorch build does not "
+                      "provide; use " + setting("device") + " cpu (Gloo)");
 #endif
   store_ = rendezvous_store(env);
 #ifdef USE_C10D_NCCL
@@ -94,7 +94,7 @@ Distributed::Distributed(const DistributedEnv& env, const torch::Device& device)
   options->timeout = kStoreTimeout;
   group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(store_, env.rank, env.world_size, options);
 #else
-  throw ConfigError("--distributed on the CPU needs c10d's Gloo backend, which this build left out "
+  throw ConfigError(setting("distributed") + " on the CPU needs c10d's Gloo backend, which this build left out "
                     "(gloo's headers were not found: install libgloo-dev and rebuild)");
 #endif
 }

@@ -31,16 +31,16 @@ void probe_model_shape(const ModelConfig& m) {
 void check_recruitment(const RecruitConfig& r, LocalistConfig& l) {
   if (!r.enabled) return;
   if (l.blocks != "vocab")
-    throw ConfigError("--recruit grows token classes: it needs --blocks vocab (now " + l.blocks + ")");
+    throw ConfigError(setting("recruit") + " grows token classes: it needs " + setting("blocks") + " vocab (now " + l.blocks + ")");
   if (highest_training_lambda(l) <= 0 || !l.logit_bias)
-    throw ConfigError("--recruit needs the dial's logit bias on (--lambda > 0, or a --lambda-sample range above 0): without it a "
+    throw ConfigError(setting("recruit") + " needs the dial's logit bias on (" + setting("lambda") + " > 0, or a " + setting("lambda_sample") + " range above 0): without it a "
                       "block changes nothing the model computes, so no candidate could pay");
   if (l.anchors != "auto" && l.anchors != "first")
-    throw ConfigError("--recruit chooses each new block's anchors itself: use --anchors auto "
+    throw ConfigError(setting("recruit") + " chooses each new block's anchors itself: use " + setting("anchors") + " auto "
                       "(its choices) or first (first of each run), not " + l.anchors);
   if (r.start < l.lambda_ramp)
-    throw ConfigError("--recruit-start " + std::to_string(r.start) + " comes before the end of "
-                      "--lambda-ramp " + std::to_string(l.lambda_ramp) + ": candidates would be "
+    throw ConfigError(setting("recruit_start") + " " + std::to_string(r.start) + " comes before the end of " +
+                      setting("lambda_ramp") + " " + std::to_string(l.lambda_ramp) + ": candidates would be "
                       "scored under a dial that is not yet on");
   if (l.rules.is_null() && l.rules_file.empty())
     l.rules = nlohmann::json{{"blocks", nlohmann::json::array()}};  // one block, "other"
@@ -51,18 +51,18 @@ void check_recruitment(const RecruitConfig& r, LocalistConfig& l) {
 void check_block_units(const RunConfigs& c) {
   const int64_t k = c.model.block_units;
   if (c.localist.cross_groups && (k == 0 || c.localist.alpha_w <= 0))
-    throw ConfigError("--cross-groups penalises the cross-block terms of block-structured units: it needs "
-                      "--block-units K and --alpha-w > 0");
+    throw ConfigError(setting("cross_groups") + " penalises the cross-block terms of block-structured units: it needs " +
+                      setting("block_units") + " K and " + setting("alpha_w") + " > 0");
   if (k == 0) return;
   if (c.recruit.enabled)
-    throw ConfigError("--block-units gives each vocab block a fixed unit group; --recruit would add blocks "
+    throw ConfigError(setting("block_units") + " gives each vocab block a fixed unit group; " + setting("recruit") + " would add blocks "
                       "without one: use one or the other");
   if (c.localist.blocks != "vocab")
-    throw ConfigError("--block-units needs --blocks vocab (a token's block must not depend on its position), "
+    throw ConfigError(setting("block_units") + " needs " + setting("blocks") + " vocab (a token's block must not depend on its position), "
                       "not " + c.localist.blocks);
   if (c.localist.alpha_w > 0 && c.localist.unit_groups != k)
-    throw ConfigError("--block-units " + std::to_string(k) + " with --alpha-w: the weight groups must be the "
-                      "block units, pass --unit-groups " + std::to_string(k) + " (now " +
+    throw ConfigError(setting("block_units") + " " + std::to_string(k) + " with " + setting("alpha_w") + ": the weight groups must be the "
+                      "block units, pass " + setting("unit_groups") + " " + std::to_string(k) + " (now " +
                       std::to_string(c.localist.unit_groups) + ")");
 }
 
@@ -120,7 +120,7 @@ void check_split_sizes(const RunData& data, int64_t context) {
   if (data.train.size() < context + 1)
     throw DataError("train split has " + std::to_string(data.train.size()) +
                     " tokens, fewer than the context + 1 = " + std::to_string(context + 1) +
-                    "; use a smaller --context (--block-size) or more data");
+                    "; use a smaller " + setting("context_length") + " or more data");
   for (const auto& p : data.phases)
     if (p.tokens.size() < context + 1)
       throw DataError("phase '" + p.file + "' has " + std::to_string(p.tokens.size()) +
@@ -145,7 +145,7 @@ RunConfigs resolve_configs(const TrainRequest& req) {
     if (req.max_steps_override > 0) c.train.max_steps = req.max_steps_override;
   }
   if (!req.init_from.empty()) {  // its shape and tokenizer
-    if (req.resume) throw ConfigError("--init-from starts a new run; it cannot be combined with --resume");
+    if (req.resume) throw ConfigError(setting("init_from") + " starts a new run; it cannot be combined with " + setting("resume"));
     c.base = read_checkpoint_meta(find_checkpoint_dir(req.init_from));
     c.model = c.base.model;
     // the tokenizer is the base's: the run's data config says which it is
@@ -164,8 +164,8 @@ RunConfigs resolve_configs(const TrainRequest& req) {
   if (weight_prox) unit_groups(c.model.n_embd, c.localist.unit_groups);  // validates K against d_model
   check_block_units(c);
   if (!c.train.train_only.empty() && (weight_prox || c.recruit.enabled))
-    throw ConfigError("--train-only freezes parameters: it cannot be combined with --alpha-w (whose proximal "
-                      "step moves W_Q/W_K) or --recruit (which grows the model)");
+    throw ConfigError(setting("train_only") + " freezes parameters: it cannot be combined with " + setting("alpha_w") + " (whose proximal "
+                      "step moves W_Q/W_K) or " + setting("recruit") + " (which grows the model)");
   probe_model_shape(c.model);
   return c;
 }
@@ -209,7 +209,7 @@ BuiltModel build_model(const RunConfigs& cfg, const TrainRequest& req, const tor
       p.set_requires_grad(t);
       if (t) kept.emplace_back(name, p);
     }
-    if (kept.empty()) throw ConfigError("--train-only '" + cfg.train.train_only + "' matches no parameter");
+    if (kept.empty()) throw ConfigError(setting("train_only") + " '" + cfg.train.train_only + "' matches no parameter");
     b.trained = kept;
   }
   for (const auto& [name, p] : b.trained) b.trainable += p.numel();

@@ -34,7 +34,7 @@ void check_finite(double loss, int64_t step, const char* what) {
   if (!std::isfinite(loss))
     throw ConfigError(std::string(what) + " became " + std::to_string(loss) + " at step " +
                       std::to_string(step) +
-                      "; training diverged (lower --lr or raise --warmup; --on-nonfinite skip drops "
+                      "; training diverged (lower " + setting("lr") + " or raise " + setting("warmup") + "; " + setting("on_nonfinite") + " skip drops "
                       "single bad steps); the last good checkpoint is untouched");
 }
 
@@ -274,8 +274,8 @@ void Trainer::skip(int64_t step, const torch::Tensor& loss) {
   if (out_) *out_ << "step " << step + 1 << ": NaN or infinite loss or gradient, update skipped\n" << std::flush;
   if (++skipped_in_a_row_ >= kMaxSkippedSteps)
     throw ConfigError(std::to_string(kMaxSkippedSteps) + " steps in a row had a NaN or infinite loss or "
-                      "gradient (up to step " + std::to_string(step + 1) + "); training diverged: lower "
-                      "--lr or raise --warmup. The last checkpoint is untouched");
+                      "gradient (up to step " + std::to_string(step + 1) + "); training diverged: lower " +
+                      setting("lr") + " or raise " + setting("warmup") + ". The last checkpoint is untouched");
   opt_->zero_grad();
 }
 
@@ -357,7 +357,7 @@ void Trainer::grow(int64_t done, const StepPlan& p) {
 void Trainer::require_finite(int64_t step) {
   if (!all_finite_.item<bool>())
     throw ConfigError("a NaN or infinite loss or gradient appeared at or before step " + std::to_string(step) +
-                      " (training diverged: lower --lr or raise --warmup; --on-nonfinite skip drops single bad steps); "
+                      " (training diverged: lower " + setting("lr") + " or raise " + setting("warmup") + "; " + setting("on_nonfinite") + " skip drops single bad steps); "
                       "nothing was saved after it, the last good checkpoint is untouched");
 }
 
