@@ -14,7 +14,7 @@
 
 #include "commands.h"
 #include "opened_checkpoint.h"
-#include "text_format.h"
+#include "localist/report/text_format.h"
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
 #include "localist/metrics/text_explain.h"

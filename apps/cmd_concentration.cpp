@@ -10,8 +10,8 @@
 #include "commands.h"
 #include "opened_checkpoint.h"
 #include "localist/core/atomic_file.h"
-#include "localist/core/errors.h"
 #include "localist/metrics/concentration_curve.h"
+#include "localist/report/concentration_table.h"
 #include "localist/report/sweep.h"
 #include "localist/metrics/checkpoint_eval.h"
 #include "localist/run/run_data.h"
@@ -31,28 +31,6 @@ struct ConcentrationArgs {
   InferenceArgs run;
 };
 
-std::string table(const ConcentrationCurve& c, const std::string& header) {
-  std::string s = header + "\n\n| κ | τ | triples | δ/τ uniform (p" + std::to_string(static_cast<int>(c.percentile)) +
-                  ") | δ/τ min | δ/τ median | model's own δ/τ uniform / median | mean off-target mass | "
-                  "bound at uniform δ/τ (mean) | queries within it | max off-target mass | entropy (bits) |\n"
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
-  char row[512];
-  for (const auto& p : c.points) {
-    std::snprintf(row, sizeof row, "| %g | %g | %lld | %.3f | %.3f | %.3f | %.3f / %.3f | %.4g | %.4g | %.4f | %.4g | %.3f |\n",
-                  p.setting.kappa, p.setting.tau, static_cast<long long>(p.queries), p.margin_uniform,
-                  p.margin_min, p.margin_median, p.model_margin_uniform, p.model_margin_median,
-                  p.off_mass_mean, p.bound_mean, p.bound_holds, p.off_mass_max, p.entropy_bits_mean);
-    s += row;
-  }
-  std::snprintf(row, sizeof row,
-                "\nln(mean off-target mass) against δ/τ: slope %.3f where the uniform margin is > 0 (%lld points: "
-                "the lemma's exponential regime, where the bound's slope tends to -1); over every point %.3f at the "
-                "uniform margin, %.3f at the median margin.\n",
-                c.slope_tail.slope, static_cast<long long>(c.slope_tail.points), c.slope_uniform.slope,
-                c.slope_median.slope);
-  return s + row;
-}
-
 std::vector<ConcentrationSetting> settings_of(const ConcentrationArgs& a) {
   std::vector<ConcentrationSetting> out;
   const auto taus = parse_value_list(a.temperatures, "temperatures", 1e-6, 1e6);
@@ -62,10 +40,6 @@ std::vector<ConcentrationSetting> settings_of(const ConcentrationArgs& a) {
 }
 
 void run(const ConcentrationArgs& a, const CLI::App& cmd) {
-  if (a.max_tokens < 0)
-    throw ConfigError("max_tokens = " + std::to_string(a.max_tokens) + " is impossible; expected >= 0");
-  if (a.batch_size < 1)
-    throw ConfigError("batch_size = " + std::to_string(a.batch_size) + " is impossible; expected >= 1");
   const auto settings = settings_of(a);
   auto c = open_checkpoint(a.checkpoint, cmd, a.run);
   require_causal(c.lm.meta.model, "concentration");
@@ -84,7 +58,7 @@ void run(const ConcentrationArgs& a, const CLI::App& cmd) {
                 a.checkpoint.c_str(), static_cast<long long>(c.lm.meta.step), a.split.c_str(),
                 static_cast<long long>(a.max_tokens), c.localist.blocks.c_str(), lambda,
                 static_cast<long long>(curve.n_layer), static_cast<long long>(curve.n_head));
-  const auto md = table(curve, header);
+  const auto md = concentration_table(curve, header);
   if (!a.out.empty()) {
     std::filesystem::create_directories(a.out);
     write_text_atomically((std::filesystem::path(a.out) / "concentration.json").string(), j.dump(2) + "\n");

@@ -11,7 +11,7 @@
 #include <iostream>
 
 #include "commands.h"
-#include "explain_table.h"
+#include "localist/report/explain_table.h"
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
 #include "localist/core/progress.h"

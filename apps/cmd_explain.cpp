@@ -10,8 +10,8 @@
 
 #include "commands.h"
 #include "opened_checkpoint.h"
-#include "explain_table.h"
-#include "text_format.h"
+#include "localist/report/explain_table.h"
+#include "localist/report/text_format.h"
 #include "localist/core/device.h"
 #include "localist/core/errors.h"
 #include "localist/metrics/text_explain.h"

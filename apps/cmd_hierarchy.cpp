@@ -17,6 +17,7 @@
 #include "localist/hierarchy/hierarchy_eval.h"
 #include "localist/hierarchy/specialist_recruiter.h"
 #include "localist/report/hierarchy_eval_json.h"
+#include "localist/report/hierarchy_eval_text.h"
 
 namespace localist::app {
 namespace {
@@ -34,77 +35,10 @@ struct HierarchyEvalArgs {
   HierarchyEvalOptions options;
 };
 
-std::string cell(const json& x, const char* format) {  // "-" where a value is undefined
-  if (x.is_null()) return "-";
-  if (x.is_string()) return x.get<std::string>();
-  char buf[32];
-  std::snprintf(buf, sizeof buf, format, x.get<double>());
-  return buf;
-}
-
-void print_routing(const json& out) {
-  std::printf("hierarchy %s: %zu models, segments of %lld tokens, hard routing after %lld predictions\n",
-              out["hierarchy"].get<std::string>().c_str(), out["members"].size(),
-              static_cast<long long>(out["segment_tokens"].get<int64_t>()),
-              static_cast<long long>(out["routing_prefix"].get<int64_t>()));
-  std::printf("| domain | own model | segments | ppl base | ppl hard | ppl soft | ppl oracle | routing acc. |\n");
-  std::printf("|---|---|---|---|---|---|---|---|\n");
-  auto row = [](const json& d, const std::string& name, const std::string& own) {
-    std::printf("| %s | %s | %lld | %.3f | %.3f | %.3f | %.3f | %.1f%% |\n", name.c_str(), own.c_str(),
-                static_cast<long long>(d["segments"].get<int64_t>()), d["ppl_base"].get<double>(),
-                d["ppl_hard"].get<double>(), d["ppl_soft"].get<double>(), d["ppl_oracle"].get<double>(),
-                100 * d["routing_accuracy"].get<double>());
-  };
-  for (const auto& d : out["domains"]) row(d, d["domain"], d["own_model"]);
-  row(out["all"], "all", "-");
-  std::printf("hard - soft: %+.4f nats/prediction\n", out["all"]["hard_minus_soft_nats"].get<double>());
-}
-
-// The routed bound check: per member, what hard and soft routing gave it to audit.
-void print_bounds(const json& out) {
-  const auto& b = out["bounds"];
-  std::printf("\nconcentration guarantee per routed member (eps = mass off the auditing member's target "
-              "block of the weighted attention; B = Lemma 1's bound at the member's uniform margin, the "
-              "%g-th percentile; mixed = w B + 1 - w):\n",
-              b["margin_percentile"].get<double>());
-  std::printf("| member | delta | routing | queries | mean w | eps | B | eps <= B | mixed | eps <= mixed |\n"
-              "|---|---|---|---|---|---|---|---|---|---|\n");
-  for (const auto& name : out["members"])
-    for (const char* r : {"hard", "soft"}) {
-      const auto& m = b["members"][name.get<std::string>()];
-      const auto& c = m[r];
-      std::printf("| %s | %s | %s | %lld | %s | %s | %s | %s | %s | %s |\n", name.get<std::string>().c_str(),
-                  cell(m["uniform_margin"], "%.4g").c_str(), r, static_cast<long long>(c["queries"].get<int64_t>()),
-                  cell(c["weight"], "%.4g").c_str(), cell(c["off_target_mass"], "%.4g").c_str(),
-                  cell(c["bound"], "%.4g").c_str(), cell(c["within_bound"], "%.4g").c_str(),
-                  cell(c["mixed_bound"], "%.4g").c_str(), cell(c["within_mixed_bound"], "%.4g").c_str());
-    }
-}
-
-void print_attention(const json& out) {
-  std::printf("\nattention per member on what each routing gave it (share of predictions; entropy bits; "
-              "block / pointer fidelity):\n| member | hard share | hard H | hard block | hard pointer | soft share "
-              "| soft H | soft block | soft pointer |\n|---|---|---|---|---|---|---|---|---|\n");
-  const double total = out["all"]["segments"].get<double>();
-  for (const auto& name : out["members"]) {
-    const auto& hj = out["attention"][name.get<std::string>()]["hard"];
-    const auto& sj = out["attention"][name.get<std::string>()]["soft"];
-    std::printf("| %s | %.3f | %s | %s | %s | %.3f | %s | %s | %s |\n", name.get<std::string>().c_str(),
-                hj["predictions_share"].get<double>() / total, cell(hj["attention_entropy_bits"], "%.3f").c_str(),
-                cell(hj["block_fidelity"], "%.3f").c_str(), cell(hj["pointer_fidelity"], "%.3f").c_str(),
-                sj["predictions_share"].get<double>() / total, cell(sj["attention_entropy_bits"], "%.3f").c_str(),
-                cell(sj["block_fidelity"], "%.3f").c_str(), cell(sj["pointer_fidelity"], "%.3f").c_str());
-  }
-}
-
 void run_eval(const HierarchyEvalArgs& a) {
   auto h = load_hierarchy(a.dir, resolve_device(a.device));
   override_members(h, a.rules, a.kappa);
-  std::vector<DomainTokens> domains;
-  for (const auto& d : a.domains) {
-    const auto [name, file] = name_value(d, "--domain");
-    domains.push_back({name, "'" + file + "'", h.models[0].tokenizer->encode(data::read_text_file(file))});
-  }
+  const auto domains = read_domains(a.domains, *h.models[0].tokenizer);
   auto o = a.options;
   for (const auto& x : a.own) o.own.push_back(name_value(x, "--own"));
   const auto e = evaluate_hierarchy(h, domains, o);
@@ -113,24 +47,17 @@ void run_eval(const HierarchyEvalArgs& a) {
     std::cout << out.dump(2) << "\n";
     return;
   }
-  print_routing(out);
-  if (o.bounds) print_bounds(out);
-  if (o.attention) print_attention(out);
+  print_hierarchy_eval(stdout, out);
 }
 
-}  // namespace
-
-void add_hierarchy(CLI::App& app) {
-  auto* cmd = app.add_subcommand("hierarchy", "a base model and specialists as one unit: create, add, eval (routing)");
-  cmd->require_subcommand(1);
-
+void add_hierarchy_create(CLI::App& cmd) {
   struct CreateArgs {
     std::string dir, base, routing = "hard";
     std::vector<std::string> members;
     int64_t prefix = 32;
   };
   auto c = std::make_shared<CreateArgs>();
-  auto* create = cmd->add_subcommand("create", "write a hierarchy directory from a base run and specialist runs");
+  auto* create = cmd.add_subcommand("create", "write a hierarchy directory from a base run and specialist runs");
   create->add_option("dir", c->dir, "new hierarchy directory")->required();
   create->add_option("--base", c->base, "the base model M0 (run or checkpoint directory)")->required();
   create->add_option("--member", c->members, "a specialist NAME=RUN (its domain is NAME); repeatable");
@@ -142,9 +69,11 @@ void add_hierarchy(CLI::App& app) {
     create_hierarchy(c->dir, c->base, specialists, c->routing, c->prefix);
     std::printf("hierarchy %s: base + %zu specialists, %s routing\n", c->dir.c_str(), specialists.size(), c->routing.c_str());
   });
+}
 
+void add_hierarchy_add(CLI::App& cmd) {
   auto ad = std::make_shared<std::pair<std::string, std::string>>();
-  auto* add = cmd->add_subcommand("add", "add a specialist to a hierarchy");
+  auto* add = cmd.add_subcommand("add", "add a specialist to a hierarchy");
   add->add_option("dir", ad->first, "hierarchy directory")->required();
   add->add_option("--member", ad->second, "NAME=RUN")->required();
   add->callback([ad] {
@@ -152,9 +81,11 @@ void add_hierarchy(CLI::App& app) {
     add_to_hierarchy(ad->first, name, run);
     std::printf("hierarchy %s: added %s\n", ad->first.c_str(), name.c_str());
   });
+}
 
+void add_hierarchy_eval(CLI::App& cmd) {
   auto e = std::make_shared<HierarchyEvalArgs>();
-  auto* ev = cmd->add_subcommand("eval", "per-domain perplexity under base / hard / soft / oracle routing, routing accuracy");
+  auto* ev = cmd.add_subcommand("eval", "per-domain perplexity under base / hard / soft / oracle routing, routing accuracy");
   ev->add_option("dir", e->dir, "hierarchy directory")->required();
   ev->add_option("--domain", e->domains, "held-out text of a domain, NAME=FILE; repeatable")->required();
   ev->add_option("--own", e->own, "DOMAIN=MEMBER: the member that should serve a domain (default: the member "
@@ -176,13 +107,14 @@ void add_hierarchy(CLI::App& app) {
                "also each member's attention entropy and block / pointer fidelity on the predictions "
                "hard and soft routing gave it (share-weighted)");
   ev->callback([e] { run_eval(*e); });
-  add_hierarchy_route(*cmd);
+}
 
+void add_hierarchy_recruit(CLI::App& cmd) {
   auto r = std::make_shared<std::pair<std::string, SpecialistConfig>>();
   r->second.train.max_steps = 200;
   r->second.train.warmup_steps = 20;
   r->second.train.eval_interval = 200;
-  auto* rec = cmd->add_subcommand("recruit", "LLM-level recruitment: cluster a corpus into domains, fine-tune a "
+  auto* rec = cmd.add_subcommand("recruit", "LLM-level recruitment: cluster a corpus into domains, fine-tune a "
                                   "specialist per cluster, keep those the criterion accepts (recruit.jsonl)");
   auto& s = r->second;
   rec->add_option("dir", r->first, "hierarchy directory")->required();
@@ -204,6 +136,27 @@ void add_hierarchy(CLI::App& app) {
                 r->first.c_str(), static_cast<long long>(sum.accepted), static_cast<long long>(sum.rejected),
                 static_cast<long long>(sum.skipped));
   });
+}
+
+}  // namespace
+
+std::vector<DomainTokens> read_domains(const std::vector<std::string>& specs, const data::Tokenizer& tok) {
+  std::vector<DomainTokens> domains;
+  for (const auto& d : specs) {
+    const auto [name, file] = name_value(d, "--domain");
+    domains.push_back({name, "'" + file + "'", tok.encode(data::read_text_file(file))});
+  }
+  return domains;
+}
+
+void add_hierarchy(CLI::App& app) {
+  auto* cmd = app.add_subcommand("hierarchy", "a base model and specialists as one unit: create, add, eval (routing)");
+  cmd->require_subcommand(1);
+  add_hierarchy_create(*cmd);
+  add_hierarchy_add(*cmd);
+  add_hierarchy_eval(*cmd);
+  add_hierarchy_route(*cmd);
+  add_hierarchy_recruit(*cmd);
 }
 
 }  // namespace localist::app

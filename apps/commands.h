@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 
 #include "localist/core/config.h"
+#include "localist/data/tokenizer.h"
+#include "localist/hierarchy/hierarchy_eval.h"
 
 namespace localist::app {
 
@@ -25,6 +27,8 @@ void add_export_hf(CLI::App& app);
 void add_serve(CLI::App& app);
 
 void add_hierarchy_route(CLI::App& hierarchy);  // the `route` subcommand of `hierarchy`
+// --domain NAME=FILE values read and tokenized (cmd_hierarchy.cpp), for eval and route.
+std::vector<DomainTokens> read_domains(const std::vector<std::string>& specs, const data::Tokenizer& tok);
 
 // "NAME=VALUE" of a repeatable option, split; ConfigError naming the option otherwise.
 std::pair<std::string, std::string> name_value(const std::string& s, const std::string& option);

@@ -64,7 +64,7 @@ TEST(CliConcentration, BadInputIsOneErrorLineAndWritesNothing) {
       {"--kappas inf", "kappas = 'inf'"},
       {"--temperatures 0", "temperatures = '0': 0.0 is outside"},
       {"--percentile 60", "percentile = 60"},
-      {"--max-tokens -1", "max_tokens = -1"},
+      {"--max-tokens -1", "--max-tokens = -1 is impossible"},
   };
   for (const auto& [args, message] : cases) {
     auto r = run_cli("concentration " + run + " --device cpu --out " + out + " " + args);

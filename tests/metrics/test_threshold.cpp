@@ -345,7 +345,7 @@ TEST(Threshold, CommandEndToEndJson) {
 
   auto bad = run("threshold " + dir + " --max-tokens -5");
   EXPECT_NE(bad.code, 0);
-  EXPECT_NE(bad.output.find("max_tokens = -5"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("--max-tokens = -5 is impossible"), std::string::npos) << bad.output;
   auto pct = run("threshold " + dir + " --margin-percentile 70");
   EXPECT_NE(pct.code, 0);
   EXPECT_NE(pct.output.find("margin_percentile"), std::string::npos) << pct.output;

@@ -71,7 +71,7 @@ def test_threshold_equals_threshold_json(run, model):
                             "--margin-percentile", "10", "--device", "cpu").stdout)
     close(mine, theirs)
     assert mine["lambda"] == 0.6 and mine["delta_percentile"] == 10 and len(mine["layers"]) == 2
-    with pytest.raises(localist.LocalistError, match="batch_size = 0 is impossible; expected >= 1"):
+    with pytest.raises(localist.LocalistError, match="batch_size = 0 is impossible; expected > 0"):
         model.threshold(batch_size=0)
 
 

@@ -11,7 +11,7 @@ namespace {
 
 void check_shape(int64_t batch_size, int64_t context_length) {
   if (batch_size <= 0)
-    throw ConfigError("batch_size = " + std::to_string(batch_size) + " is impossible; expected > 0");
+    throw ConfigError(setting("batch_size") + " = " + std::to_string(batch_size) + " is impossible; expected > 0");
   if (context_length <= 0)
     throw ConfigError("context_length = " + std::to_string(context_length) + " is impossible; expected > 0");
 }
@@ -53,6 +53,8 @@ Batch random_batch(const TokenFile& tokens, int64_t batch_size, int64_t context_
 std::vector<Batch> sequential_batches(const TokenFile& tokens, int64_t batch_size,
                                       int64_t context_length, int64_t max_tokens) {
   check_shape(batch_size, context_length);
+  if (max_tokens < 0)
+    throw ConfigError(setting("max_tokens") + " = " + std::to_string(max_tokens) + " is impossible; expected >= 0");
   const int64_t n = tokens.size();
   if (n < 2)
     throw DataError(tokens.path() + ": " + std::to_string(n) +

@@ -1,6 +1,7 @@
 #include "localist/hierarchy/distributed_router.h"
 
 #include "localist/core/errors.h"
+#include "localist/hierarchy/segments.h"
 
 namespace localist {
 
@@ -29,6 +30,35 @@ Routed route_hard_across(Distributed& dist, LoadedHierarchy& h, const std::vecto
   scored.narrow(1, 0, prefix).copy_(prefix_nll);
   scored[chosen].narrow(0, prefix, T - prefix).copy_(rest);
   return route_hard(scored, prefix);
+}
+
+DistributedEval evaluate_across(Distributed& dist, LoadedHierarchy& h, const std::vector<DomainTokens>& domains,
+                                int64_t segment_tokens, int64_t max_segments, int64_t prefix) {
+  if (segment_tokens < 3) throw ConfigError(setting("segment_tokens") + " must be >= 3");
+  DistributedEval e;
+  e.ranks = dist.world_size(), e.segment_tokens = segment_tokens;
+  e.prefix = prefix >= 0 ? prefix : h.manifest.prefix;
+  for (const auto& m : h.manifest.members) e.members.push_back(m.name);
+  std::vector<BlockMap> blocks;
+  for (auto& m : h.models) blocks.push_back(BlockMap::from_config(m.meta.localist, *m.tokenizer));
+  e.scored_by_rank.assign(e.ranks, 0);
+  e.all.domain = "all";
+  for (const auto& d : domains) {
+    DomainRouting s;
+    s.domain = d.name, s.own = h.manifest.member_for_domain(d.name);
+    for (const auto& seg : segments(d.ids, segment_tokens, max_segments)) {
+      const auto r = route_hard_across(dist, h, blocks, seg, e.prefix);
+      s.hard += r.nll.sum().item<double>(), s.predictions += r.nll.size(0);
+      s.routed_right += r.chosen == s.own, ++s.segments;
+      ++e.scored_by_rank[owner_rank(r.chosen, e.ranks)];
+    }
+    if (s.segments == 0)
+      throw DataError(d.source + " holds fewer than one " + std::to_string(segment_tokens) + "-token segment");
+    e.all.segments += s.segments, e.all.predictions += s.predictions;
+    e.all.routed_right += s.routed_right, e.all.hard += s.hard;
+    e.domains.push_back(std::move(s));
+  }
+  return e;
 }
 
 }  // namespace localist

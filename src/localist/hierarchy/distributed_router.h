@@ -10,6 +10,7 @@
 
 #include "localist/blocks/block_map.h"
 #include "localist/hierarchy/hierarchy.h"
+#include "localist/hierarchy/hierarchy_eval.h"
 #include "localist/hierarchy/router.h"
 #include "localist/train/distributed.h"
 
@@ -20,5 +21,19 @@ inline int owner_rank(int64_t member, int world_size) { return static_cast<int>(
 // blocks[k]: member k's block map (only those held are used). prefix in [1, segment size - 2].
 Routed route_hard_across(Distributed& dist, LoadedHierarchy& h, const std::vector<BlockMap>& blocks,
                          const std::vector<int32_t>& segment, int64_t prefix);
+
+// `localist hierarchy route`: every domain's segments routed hard across the processes.
+struct DistributedEval {
+  int ranks = 1;
+  int64_t prefix = 0, segment_tokens = 0;
+  std::vector<std::string> members;
+  std::vector<DomainRouting> domains;  // hard routing only (base, soft and oracle are not scored)
+  DomainRouting all;
+  std::vector<int64_t> scored_by_rank;  // segments whose rest each rank scored
+};
+
+// prefix < 0: the manifest's. Every rank returns the same result.
+DistributedEval evaluate_across(Distributed& dist, LoadedHierarchy& h, const std::vector<DomainTokens>& domains,
+                                int64_t segment_tokens, int64_t max_segments, int64_t prefix);
 
 }  // namespace localist

@@ -498,11 +498,7 @@ ThresholdEstimate estimate_threshold(Gpt& model, const data::TokenFile& tokens, 
                                      const torch::Device& device, int64_t max_tokens,
                                      const BlockMap& blocks, const Dial& dial,
                                      const PenaltyInForce& penalty, const ThresholdOptions& options) {
-  if (max_tokens < 0)
-    throw ConfigError("max_tokens = " + std::to_string(max_tokens) + " is impossible; expected >= 0");
-  if (batch_size < 1)
-    throw ConfigError("batch_size = " + std::to_string(batch_size) + " is impossible; expected >= 1");
-  options.validate();
+  options.validate();  // batch_size and max_tokens: sequential_batches checks them
   const bool was_training = model->is_training();
   ThresholdEstimator est(model, blocks, dial, penalty, options);
   for (const auto& b : data::sequential_batches(tokens, batch_size, model->cfg.context_length, max_tokens))

@@ -1,6 +1,7 @@
 #include "localist/report/blocks_report.h"
 
 #include <filesystem>
+#include <string>
 #include <map>
 #include <set>
 
@@ -110,6 +111,14 @@ void add_decisions(json& out, const CheckpointMeta& meta, const std::string& run
                     {"decisions", decisions}};
 }
 
+std::string joined(const std::vector<std::string>& items, int64_t show) {
+  std::string s;
+  const int64_t n = static_cast<int64_t>(items.size());
+  for (int64_t i = 0; i < n && (show == 0 || i < show); ++i) s += (i ? " " : "") + json(items[i]).dump();
+  if (show > 0 && n > show) s += " ... (+" + std::to_string(n - show) + ")";
+  return s.empty() ? "-" : s;
+}
+
 }  // namespace
 
 json blocks_report(const std::string& run, const std::string& truth) {
@@ -119,6 +128,48 @@ json blocks_report(const std::string& run, const std::string& truth) {
   add_blocks(out, meta, *tok, truth);
   add_decisions(out, meta, run);
   return out;
+}
+
+void print_blocks_report(std::FILE* out, const json& r, int64_t show) {
+  const auto& rec = r["recruit"];
+  std::fprintf(out, "run %s (step %s): blocks = %s", r["run"].get<std::string>().c_str(), r["step"].dump().c_str(),
+               r["block_map"].get<std::string>().c_str());
+  if (rec["enabled"].get<bool>())
+    std::fprintf(out, ", recruitment on (theta %s nats/token): %s accepted, %s rejected, %s without a candidate",
+                 rec["theta"].dump().c_str(), rec["accepted"].dump().c_str(), rec["rejected"].dump().c_str(),
+                 rec["no_candidate_or_cap"].dump().c_str());
+  std::fprintf(out, "\n");
+  if (r.contains("note")) std::fprintf(out, "%s\n", r["note"].get<std::string>().c_str());
+  for (const auto& b : r["blocks"]) {
+    std::fprintf(out, "block %lld %s: %lld types\n  anchors: %s\n  tokens:  %s\n",
+                static_cast<long long>(b["id"].get<int64_t>()), b["name"].get<std::string>().c_str(),
+                static_cast<long long>(b["types"].get<int64_t>()),
+                joined(b["anchors"].get<std::vector<std::string>>(), show).c_str(),
+                joined(b["tokens"].get<std::vector<std::string>>(), show).c_str());
+  }
+  for (const auto& d : rec["decisions"]) {
+    if (d.value("decision", "") != "accept" && d.value("decision", "") != "reject") continue;
+    const auto& t = d["terms"];
+    std::fprintf(out, "step %lld: %s %s (%lld types from %s): dL_model %+.4f, dL_data %+.4f, dL_total %+.4f nats/token\n",
+                static_cast<long long>(d["step"].get<int64_t>()), d["decision"].get<std::string>().c_str(),
+                d["block"].get<std::string>().c_str(), static_cast<long long>(d["types"].get<int64_t>()),
+                d["parent"].get<std::string>().c_str(), t["delta_L_model"].get<double>(),
+                t["delta_L_data"].get<double>(), t["delta_L_total"].get<double>());
+  }
+  if (r.contains("agreement") && r["agreement"].contains("adjusted_rand_index")) {
+    const auto& g = r["agreement"];
+    std::fprintf(out, "agreement with the %lld true blocks over %lld word types (shared tokens aside): "
+                "adjusted Rand index %.3f, purity %.3f, %lld of %lld recovered exactly\n",
+                static_cast<long long>(g["true_blocks"].get<int64_t>()),
+                static_cast<long long>(g["types"].get<int64_t>()), g["adjusted_rand_index"].get<double>(),
+                g["purity"].get<double>(), static_cast<long long>(g["exact"].get<int64_t>()),
+                static_cast<long long>(g["true_blocks"].get<int64_t>()));
+    for (const auto& b : g["blocks"])
+      std::fprintf(out, "  %s: %lld types, %.0f %% in class %lld with %lld foreign types%s\n",
+                  b["name"].get<std::string>().c_str(), static_cast<long long>(b["types"].get<int64_t>()),
+                  100 * b["share"].get<double>(), static_cast<long long>(b["class"].get<int64_t>()),
+                  static_cast<long long>(b["foreign"].get<int64_t>()), b["exact"].get<bool>() ? " (exact)" : "");
+  }
 }
 
 }  // namespace localist

@@ -59,4 +59,22 @@ json to_json(const HierarchyEval& e, const std::string& dir) {
   return out;
 }
 
+json to_json(const DistributedEval& e, const std::string& dir) {
+  json out = {{"hierarchy", dir}, {"ranks", e.ranks}, {"members", e.members}, {"routing_prefix", e.prefix},
+              {"segment_tokens", e.segment_tokens}, {"placement", json::object()}, {"domains", json::array()},
+              {"segments_scored_by_rank", e.scored_by_rank}};
+  for (size_t k = 0; k < e.members.size(); ++k) out["placement"][e.members[k]] = owner_rank(static_cast<int64_t>(k), e.ranks);
+  const auto hard = [](const DomainRouting& d) {
+    return json{{"segments", d.segments}, {"ppl_hard", std::exp(d.hard / static_cast<double>(d.predictions))},
+                {"routing_accuracy", static_cast<double>(d.routed_right) / static_cast<double>(d.segments)}};
+  };
+  for (const auto& d : e.domains) {
+    json row = hard(d);
+    row.update({{"domain", d.domain}, {"own_model", e.members[d.own]}, {"predictions", d.predictions}});
+    out["domains"].push_back(row);
+  }
+  out["all"] = hard(e.all);
+  return out;
+}
+
 }  // namespace localist

@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <string>
 
-namespace localist::app {
+namespace localist {
 
 // Newlines and tabs made visible, so one token stays on one line.
 inline std::string visible(const std::string& s) {
@@ -27,4 +27,4 @@ inline std::string fixed(double x, int digits = 3) {
   return buf;
 }
 
-}  // namespace localist::app
+}  // namespace localist

@@ -1,12 +1,12 @@
-#include "explain_table.h"
+#include "localist/report/explain_table.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <string>
 
-#include "text_format.h"
+#include "localist/report/text_format.h"
 
-namespace localist::app {
+namespace localist {
 
 namespace {
 
@@ -71,4 +71,4 @@ void print_explain_table(const ExplainTable& t) {
   }
 }
 
-}  // namespace localist::app
+}  // namespace localist

@@ -10,7 +10,7 @@
 #include "localist/metrics/text_explain.h"
 #include "localist/blocks/block_map.h"
 
-namespace localist::app {
+namespace localist {
 
 struct ExplainTable {
   const TextExplanation& explained;
@@ -24,4 +24,4 @@ struct ExplainTable {
 
 void print_explain_table(const ExplainTable& t);
 
-}  // namespace localist::app
+}  // namespace localist
