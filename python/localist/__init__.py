@@ -93,7 +93,7 @@ class Model:
         """Logits with hook functions on named activations: each (name or name filter, fn); fn(activation,
         hook) returns a tensor of the same shape to patch it, or None to leave it. Hook points:
         blocks.{l}.hook_resid_pre, .attn.hook_attn_scores, .attn.hook_pattern (B, H, T, T), .attn.hook_z
-        (B, H, T, Dh), .hook_attn_out, .hook_mlp_out, .hook_resid_post, ln_final.hook_normalized."""
+        (B, T, H, Dh, as TransformerLens lays it out), .hook_attn_out, .hook_mlp_out, .hook_resid_post, ln_final.hook_normalized."""
         ids, single = self._ids(tokens)
         hooks = list(fwd_hooks)
 

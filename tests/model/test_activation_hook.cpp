@@ -27,12 +27,12 @@ TEST(ActivationHook, AReadingHookSeesEveryPointAndChangesNothing) {
   const auto hooked = model->forward(idx).logits;
   model->set_hook({});
   EXPECT_TRUE(torch::allclose(hooked, plain, 1e-5, 1e-6));
-  const std::vector<int64_t> btc{3, 7, 16}, bhtt{3, 2, 7, 7}, bhtd{3, 2, 7, 8};
+  const std::vector<int64_t> btc{3, 7, 16}, bhtt{3, 2, 7, 7}, bthd{3, 7, 2, 8};  // TransformerLens' layouts
   for (const std::string l : {"0", "1"}) {
     EXPECT_EQ(seen.at("blocks." + l + ".hook_resid_pre"), btc);
     EXPECT_EQ(seen.at("blocks." + l + ".attn.hook_attn_scores"), bhtt);
     EXPECT_EQ(seen.at("blocks." + l + ".attn.hook_pattern"), bhtt);
-    EXPECT_EQ(seen.at("blocks." + l + ".attn.hook_z"), bhtd);
+    EXPECT_EQ(seen.at("blocks." + l + ".attn.hook_z"), bthd);
     EXPECT_EQ(seen.at("blocks." + l + ".hook_attn_out"), btc);
     EXPECT_EQ(seen.at("blocks." + l + ".hook_mlp_out"), btc);
     EXPECT_EQ(seen.at("blocks." + l + ".hook_resid_post"), btc);

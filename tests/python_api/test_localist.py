@@ -136,6 +136,12 @@ def test_cache_names_and_shapes(model):
     assert torch.allclose(cache["blocks.1.attn.hook_pattern"][0], model.attention(ids)[1], atol=1e-6)
     _, some = model.run_with_cache(ids, names_filter=lambda n: n.endswith("hook_z"))
     assert sorted(some) == ["blocks.0.attn.hook_z", "blocks.1.attn.hook_z"]
+    z, H = some["blocks.0.attn.hook_z"], model.cfg["n_head"]
+    assert z.shape == (1, T, H, C // H)  # TransformerLens' layout: z[:, :, h] is head h's output
+    sd = model.state_dict()
+    attn_out = torch.nn.functional.linear(z.reshape(1, T, C), sd["layers.0.attn.c_proj.weight"],
+                                          sd["layers.0.attn.c_proj.bias"])
+    assert torch.allclose(attn_out, cache["blocks.0.hook_attn_out"], atol=1e-5)
 
 
 def test_a_patched_pattern_changes_the_logits_as_computed_by_hand(model):

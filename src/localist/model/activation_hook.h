@@ -4,9 +4,9 @@
 // "blocks.0.attn.hook_pattern", "blocks.0.attn.hook_z", "blocks.0.hook_attn_out",
 // "blocks.0.hook_mlp_out", "blocks.0.hook_resid_post", "ln_final.hook_normalized"). A hook sees
 // each activation by name and returns the one the forward goes on with: the same tensor to
-// read it (a cache), another of the same shape to patch it. Shapes are this model's own:
+// read it (a cache), another of the same shape to patch it. Shapes are TransformerLens':
 // attention scores and pattern (B, H, T, T) with the dial's bias and the causal -inf in the
-// scores; hook_z (B, H, T, Dh); the rest (B, T, C).
+// scores; hook_z (B, T, H, Dh); the rest (B, T, C).
 #include <functional>
 #include <string>
 

@@ -34,7 +34,8 @@ AttentionOutput attend_causal(const torch::Tensor& q, const torch::Tensor& k,
   // dropout acts on what is multiplied into v; the returned probabilities stay undropped
   auto pv = dropout > 0.0 ? torch::dropout(p, dropout, /*train=*/true) : p;
   auto y = torch::matmul(pv, v);
-  if (hook) y = at_hook(hook, prefix + "hook_z", y);
+  // hook_z in TransformerLens' layout (B, T, H, Dh): a notebook's z[:, :, head] is that head
+  if (hook) y = at_hook(hook, prefix + "hook_z", y.transpose(1, 2)).transpose(1, 2);
   return {y, p, s};
 }
 

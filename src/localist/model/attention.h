@@ -57,7 +57,7 @@ TORCH_MODULE(CausalSelfAttention);
 // callers that add a bias. q, k, v: (B, H, T, Dh); bias: undefined or (B|1, 1, T, T);
 // returns y (B, H, T, Dh), probs and logits (B, H, T, T). causal = false keeps future keys.
 // hook: scores, pattern and y pass through it as "<prefix>hook_attn_scores", "hook_pattern",
-// "hook_z" (model/activation_hook.h).
+// "hook_z" (y as (B, T, H, Dh): model/activation_hook.h).
 AttentionOutput attend_causal(const torch::Tensor& q, const torch::Tensor& k,
                               const torch::Tensor& v, double scale, double dropout = 0.0,
                               const torch::Tensor& bias = {}, bool causal = true,
