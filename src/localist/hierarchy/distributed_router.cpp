@@ -1,7 +1,6 @@
 #include "localist/hierarchy/distributed_router.h"
 
 #include "localist/core/errors.h"
-#include "localist/hierarchy/segments.h"
 
 namespace localist {
 
@@ -39,23 +38,19 @@ DistributedEval evaluate_across(Distributed& dist, LoadedHierarchy& h, const std
   e.ranks = dist.world_size(), e.segment_tokens = segment_tokens;
   e.prefix = prefix >= 0 ? prefix : h.manifest.prefix;
   for (const auto& m : h.manifest.members) e.members.push_back(m.name);
-  std::vector<BlockMap> blocks;
-  for (auto& m : h.models) blocks.push_back(BlockMap::from_config(m.meta.localist, *m.tokenizer));
+  const auto blocks = member_blocks(h);
   e.scored_by_rank.assign(e.ranks, 0);
   e.all.domain = "all";
   for (const auto& d : domains) {
     DomainRouting s;
     s.domain = d.name, s.own = h.manifest.member_for_domain(d.name);
-    for (const auto& seg : segments(d.ids, segment_tokens, max_segments)) {
+    for (const auto& seg : domain_segments(d, segment_tokens, max_segments)) {
       const auto r = route_hard_across(dist, h, blocks, seg, e.prefix);
       s.hard += r.nll.sum().item<double>(), s.predictions += r.nll.size(0);
       s.routed_right += r.chosen == s.own, ++s.segments;
       ++e.scored_by_rank[owner_rank(r.chosen, e.ranks)];
     }
-    if (s.segments == 0)
-      throw DataError(d.source + " holds fewer than one " + std::to_string(segment_tokens) + "-token segment");
-    e.all.segments += s.segments, e.all.predictions += s.predictions;
-    e.all.routed_right += s.routed_right, e.all.hard += s.hard;
+    add_totals(e.all, s);
     e.domains.push_back(std::move(s));
   }
   return e;

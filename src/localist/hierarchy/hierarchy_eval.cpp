@@ -14,15 +14,19 @@ namespace {
 
 using Heads = std::vector<std::pair<int64_t, int64_t>>;
 
-// The member that should serve `domain`: options.own's, else its namesake's, else the base.
+// The member that should serve `domain`: options.own's (the last given), else its namesake's, else
+// the base.
 int64_t own_member(const Hierarchy& man, const HierarchyEvalOptions& o, const std::string& domain) {
+  int64_t own = man.member_for_domain(domain);
   for (const auto& [d, member] : o.own) {
     if (d != domain) continue;
+    own = -1;
     for (size_t k = 0; k < man.members.size(); ++k)
-      if (man.members[k].name == member) return static_cast<int64_t>(k);
-    throw ConfigError("own " + d + "=" + member + ": the hierarchy has no member '" + member + "'");
+      if (man.members[k].name == member) own = static_cast<int64_t>(k);
+    if (own < 0)
+      throw ConfigError(setting("own") + " " + d + "=" + member + ": the hierarchy has no member '" + member + "'");
   }
-  return man.member_for_domain(domain);
+  return own;
 }
 
 void add_weighted(MemberAttention& a, const ExplainSummary& s, double w) {
@@ -64,16 +68,10 @@ std::vector<SegmentAttention> segment_attentions(LoadedHierarchy& h, const std::
   return att;
 }
 
-void add_totals(DomainRouting& all, const DomainRouting& d) {
-  all.segments += d.segments, all.predictions += d.predictions, all.routed_right += d.routed_right;
-  all.base += d.base, all.hard += d.hard, all.soft += d.soft, all.oracle += d.oracle;
-  for (size_t k = 0; k < d.chosen.size(); ++k) all.chosen[k] += d.chosen[k];
-}
-
 void check_options(const LoadedHierarchy& h, const std::vector<DomainTokens>& domains, const HierarchyEvalOptions& o,
                    int64_t prefix) {
   if (domains.empty()) throw ConfigError("hierarchy eval: name at least one domain");
-  if (o.segment_tokens < 2) throw ConfigError("segment_tokens must be >= 2");
+  if (o.segment_tokens < 2) throw ConfigError(setting("segment_tokens") + " must be >= 2");
   if (prefix >= o.segment_tokens - 1)
     throw ConfigError("the routing prefix (" + std::to_string(prefix) + ") leaves no prediction of a " +
                       std::to_string(o.segment_tokens) + "-token segment to route");
@@ -81,6 +79,24 @@ void check_options(const LoadedHierarchy& h, const std::vector<DomainTokens>& do
 }
 
 }  // namespace
+
+std::vector<BlockMap> member_blocks(const LoadedHierarchy& h) {
+  std::vector<BlockMap> blocks;
+  for (const auto& m : h.models) blocks.push_back(BlockMap::from_config(m.meta.localist, *m.tokenizer));
+  return blocks;
+}
+
+std::vector<std::vector<int32_t>> domain_segments(const DomainTokens& d, int64_t length, int64_t cap) {
+  auto out = segments(d.ids, length, cap);
+  if (out.empty()) throw DataError(d.source + " holds fewer than one " + std::to_string(length) + "-token segment");
+  return out;
+}
+
+void add_totals(DomainRouting& all, const DomainRouting& d) {
+  all.segments += d.segments, all.predictions += d.predictions, all.routed_right += d.routed_right;
+  all.base += d.base, all.hard += d.hard, all.soft += d.soft, all.oracle += d.oracle;
+  for (size_t k = 0; k < d.chosen.size() && k < all.chosen.size(); ++k) all.chosen[k] += d.chosen[k];
+}
 
 HierarchyEval evaluate_hierarchy(LoadedHierarchy& h, const std::vector<DomainTokens>& domains,
                                  const HierarchyEvalOptions& o) {
@@ -93,15 +109,14 @@ HierarchyEval evaluate_hierarchy(LoadedHierarchy& h, const std::vector<DomainTok
   e.segment_tokens = o.segment_tokens, e.margin_percentile = o.margin_percentile;
   e.all.domain = "all", e.all.chosen.assign(K, 0);
   if (o.attention) e.hard_attention.resize(K), e.soft_attention.resize(K);
-  std::vector<BlockMap> blocks;
-  for (auto& m : h.models) blocks.push_back(BlockMap::from_config(m.meta.localist, *m.tokenizer));
+  const auto blocks = member_blocks(h);
   const auto& cfg = h.models[0].model->cfg;  // members share a shape
   const Heads heads = every_head(cfg.n_layer, cfg.n_head);
   RoutedConcentration routed(K, o.margin_percentile);
   for (const auto& d : domains) {
     DomainRouting s;
     s.domain = d.name, s.own = own_member(man, o, d.name), s.chosen.assign(K, 0);
-    for (const auto& seg : segments(d.ids, o.segment_tokens, o.max_segments)) {
+    for (const auto& seg : domain_segments(d, o.segment_tokens, o.max_segments)) {
       std::vector<torch::Tensor> rows;
       for (size_t k = 0; k < K; ++k) rows.push_back(segment_nll(h.models[k], blocks[k], seg));
       const auto nll = torch::stack(rows);  // (K, S-1)
@@ -114,8 +129,6 @@ HierarchyEval evaluate_hierarchy(LoadedHierarchy& h, const std::vector<DomainTok
       s.routed_right += hard.chosen == s.own;
       s.predictions += nll.size(1);
     }
-    if (s.segments == 0)
-      throw DataError(d.source + " holds fewer than one " + std::to_string(o.segment_tokens) + "-token segment");
     add_totals(e.all, s);
     e.domains.push_back(std::move(s));
   }

@@ -54,6 +54,13 @@ struct HierarchyEval {
   std::vector<std::vector<RoutedBoundCheck>> bounds;       // [hard, soft][member]; with options.bounds
 };
 
+// Every member's block map (its rules), in manifest order.
+std::vector<BlockMap> member_blocks(const LoadedHierarchy& h);
+// A domain's segments (segments.h); DataError naming its source when it holds none.
+std::vector<std::vector<int32_t>> domain_segments(const DomainTokens& d, int64_t length, int64_t cap);
+// d's segments, predictions and NLL sums added to `all` (its chosen counts too, where sized).
+void add_totals(DomainRouting& all, const DomainRouting& d);
+
 // ConfigError on options the hierarchy cannot honour, DataError on a domain without one segment.
 HierarchyEval evaluate_hierarchy(LoadedHierarchy& h, const std::vector<DomainTokens>& domains,
                                  const HierarchyEvalOptions& options);
